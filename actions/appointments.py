@@ -1,0 +1,428 @@
+"""A verified patient's existing appointments: list, cancel and reschedule.
+
+Nothing about an appointment is said before the patient is verified, and
+nothing is changed before the patient confirms.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.booking import BOOKING_SLOTS, yes_or_no
+from actions.common import (
+    SlotKey,
+    call_backend,
+    format_short_when,
+    format_when,
+    safe_clinic_values,
+)
+from actions.identity import PatientFormValidator, reset_form_slots
+from actions.slot_offering import (
+    SlotOfferingValidator,
+    parse_preference,
+    provider_names,
+    slot_summary,
+    visit_type_names,
+)
+
+logger = logging.getLogger(__name__)
+
+CANCEL_SLOTS = ["appointment_choice", "offered_appointments", "cancel_confirmed"]
+RESCHEDULE_SLOTS = [
+    "appointment_choice",
+    "offered_appointments",
+    "time_preference",
+    "slot_choice",
+    "offered_slots",
+    "reschedule_confirmed",
+    "visit_type",
+    "provider",
+]
+IDENTITY_WORKING_SLOTS = ["patient_full_name", "patient_dob"]
+ORDINAL_WORDS = {"1": 0, "first": 0, "one": 0, "2": 1, "second": 1, "two": 1, "3": 2, "third": 2,
+                 "three": 2, "4": 3, "fourth": 3, "5": 4, "fifth": 4, "last": -1}
+
+
+async def upcoming_for(patient_id: str) -> List[Any]:
+    """The verified patient's upcoming appointments."""
+    from bot.scheduling import get_scheduling_service
+
+    return await call_backend(get_scheduling_service().upcoming_appointments, patient_id)
+
+
+def appointment_label(appointment: Any) -> str:
+    """A button label: "Thu Dec 3, 10:00 AM - follow-up with Dr. Grace Kim"."""
+    return f"{format_short_when(appointment.start)} - {appointment.visit_type_name.lower()} with {appointment.provider_name}"
+
+
+def pick_appointment(text: str, offered: List[str], appointments: List[Any]) -> Optional[str]:
+    """Map an id, "the first one" or a weekday to one of the offered appointment ids."""
+    text = (text or "").strip()
+    if text in offered:
+        return text
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    for word in words:
+        if word in ORDINAL_WORDS and len(words) <= 4:
+            index = ORDINAL_WORDS[word]
+            if index < len(offered):
+                return offered[index]
+    matches = [
+        a.appointment_id
+        for a in appointments
+        if a.appointment_id in offered
+        and (
+            a.start.strftime("%A").lower() in words
+            or a.start.strftime("%a").lower() in words
+            or a.provider_id in words
+            or a.visit_type_name.lower() in text.lower()
+        )
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if len(offered) == 1 and yes_or_no(text) is True:
+        return offered[0]
+    return None
+
+
+class AppointmentChoiceValidator(PatientFormValidator):
+    """Shared validation of ``appointment_choice`` for cancel and reschedule (abstract)."""
+
+    async def validate_appointment_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept one of the patient's own upcoming appointments."""
+        patient_id = tracker.get_slot("patient_id")
+        if not patient_id:
+            return {"appointment_choice": None}
+        try:
+            appointments = await upcoming_for(patient_id)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("listing appointments failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return {"form_outcome": "backend_down", "requested_slot": None}
+        offered = tracker.get_slot("offered_appointments") or [a.appointment_id for a in appointments]
+        chosen = pick_appointment(str(value or ""), offered, appointments)
+        appointment = next((a for a in appointments if a.appointment_id == chosen), None)
+        if appointment is None:
+            dispatcher.utter_message(response="utter_appointment_choice_not_understood")
+            return {"appointment_choice": None}
+        return self.chosen(appointment)
+
+    def chosen(self, appointment: Any) -> Dict[Text, Any]:
+        """Slots to set once an appointment is chosen."""
+        return {"appointment_choice": appointment.appointment_id}
+
+
+class ValidateIdentityForm(PatientFormValidator):
+    """Identity only: used before listing appointments."""
+
+    def name(self) -> Text:
+        """The identity form's validation action."""
+        return "validate_identity_form"
+
+    def task_slots(self, tracker: Tracker) -> List[Text]:
+        """Nothing besides identity."""
+        return []
+
+
+class ValidateCancelForm(AppointmentChoiceValidator):
+    """Identity, which appointment, and a confirmation."""
+
+    def name(self) -> Text:
+        """The cancel form's validation action."""
+        return "validate_cancel_form"
+
+    def task_slots(self, tracker: Tracker) -> List[Text]:
+        """Which appointment, then yes or no."""
+        return ["appointment_choice", "cancel_confirmed"]
+
+    async def validate_cancel_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Only a clear yes or no counts."""
+        answer = yes_or_no(value)
+        if answer is None:
+            dispatcher.utter_message(response="utter_yes_or_no")
+        return {"cancel_confirmed": answer}
+
+
+class ValidateRescheduleForm(SlotOfferingValidator, AppointmentChoiceValidator):
+    """Identity, which appointment, a new time, and a confirmation."""
+
+    confirm_slot = "reschedule_confirmed"
+
+    def name(self) -> Text:
+        """The reschedule form's validation action."""
+        return "validate_reschedule_form"
+
+    def task_slots(self, tracker: Tracker) -> List[Text]:
+        """Which appointment, when, which slot, then yes or no."""
+        return ["appointment_choice", "time_preference", "slot_choice", "reschedule_confirmed"]
+
+    def chosen(self, appointment: Any) -> Dict[Text, Any]:
+        """Search new slots for the same visit type and provider."""
+        return {
+            "appointment_choice": appointment.appointment_id,
+            "visit_type": appointment.visit_type,
+            "provider": appointment.provider_id,
+        }
+
+    async def validate_provider(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A provider named while rescheduling re-offers slots with that provider."""
+        return {"provider": value, "offered_slots": None, "slot_choice": None, "reschedule_confirmed": None}
+
+    async def validate_reschedule_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Yes moves it; no keeps it; a new "when" searches again."""
+        answer = yes_or_no(value)
+        if answer is not None:
+            return {"reschedule_confirmed": answer}
+        text = str(value or "")
+        pref = parse_preference(text)
+        if pref.matched or "past_date" in pref.problems:
+            return await self.apply_time_preference(text, dispatcher, tracker)
+        dispatcher.utter_message(response="utter_yes_or_no")
+        return {"reschedule_confirmed": None}
+
+
+class ActionAskAppointmentChoice(Action):
+    """Shows the patient's upcoming appointments as buttons (or says there are none)."""
+
+    def name(self) -> Text:
+        """Asked by the cancel and reschedule forms."""
+        return "action_ask_appointment_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """List the verified patient's own upcoming appointments only."""
+        try:
+            appointments = await upcoming_for(tracker.get_slot("patient_id"))
+        except Exception as exc:  # noqa: BLE001
+            logger.error("listing appointments failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+        if not appointments:
+            dispatcher.utter_message(response="utter_no_upcoming_appointments")
+            return [SlotSet("form_outcome", "no_appointments"), SlotSet("requested_slot", None)]
+        buttons = [
+            {"title": appointment_label(a), "payload": '/inform{"appointment_choice":"' + a.appointment_id + '"}'}
+            for a in appointments[:5]
+        ]
+        dispatcher.utter_message(response="utter_ask_appointment_choice", buttons=buttons)
+        return [SlotSet("offered_appointments", [a.appointment_id for a in appointments[:5]])]
+
+
+async def _appointment_by_id(patient_id: str, appointment_id: str) -> Optional[Any]:
+    """One of the patient's own upcoming appointments, by id."""
+    return next((a for a in await upcoming_for(patient_id) if a.appointment_id == appointment_id), None)
+
+
+class ActionAskCancelConfirmed(Action):
+    """Reads back the appointment before cancelling it."""
+
+    def name(self) -> Text:
+        """Asked by the cancel form."""
+        return "action_ask_cancel_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """"Cancel your follow-up with Dr. Kim on ...?" with yes/no buttons."""
+        try:
+            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
+        except Exception:  # noqa: BLE001
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+        if appointment is None:
+            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
+            return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(
+            response="utter_ask_cancel_confirmed",
+            visit_type_name=appointment.visit_type_name.lower(),
+            provider_name=appointment.provider_name,
+            when_text=format_when(appointment.start),
+        )
+        return []
+
+
+class ActionAskRescheduleConfirmed(Action):
+    """Reads back the old and the new time before moving anything."""
+
+    def name(self) -> Text:
+        """Asked by the reschedule form."""
+        return "action_ask_reschedule_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """"Move your follow-up from ... to ... with ...?" with yes/no buttons."""
+        try:
+            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
+            names = await provider_names()
+        except Exception:  # noqa: BLE001
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+        if appointment is None:
+            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
+            return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(
+            response="utter_ask_reschedule_confirmed",
+            visit_type_name=appointment.visit_type_name.lower(),
+            old_when_text=format_when(appointment.start),
+            **slot_summary(tracker.get_slot("slot_choice"), names),
+        )
+        return []
+
+
+class ActionCancelAppointment(Action):
+    """Cancels the confirmed appointment."""
+
+    def name(self) -> Text:
+        """Runs when the cancel form is complete."""
+        return "action_cancel_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Cancel, or keep it when the patient said no."""
+        from bot.scheduling import SchedulingError, get_scheduling_service
+
+        done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS)
+        if tracker.get_slot("form_outcome"):
+            return done
+        if tracker.get_slot("cancel_confirmed") is not True:
+            dispatcher.utter_message(response="utter_cancel_kept")
+            return done
+        try:
+            appointment = await call_backend(
+                get_scheduling_service().cancel,
+                appointment_id=tracker.get_slot("appointment_choice"),
+                patient_id=tracker.get_slot("patient_id"),
+            )
+        except SchedulingError as exc:
+            logger.info("cancel refused: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
+            return done
+        except Exception as exc:  # noqa: BLE001
+            logger.error("cancel failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return done
+        logger.info("appointment %s cancelled", appointment.appointment_id)
+        dispatcher.utter_message(
+            response="utter_cancel_done",
+            visit_type_name=appointment.visit_type_name.lower(),
+            provider_name=appointment.provider_name,
+            when_text=format_when(appointment.start),
+        )
+        return done
+
+
+class ActionRescheduleAppointment(Action):
+    """Moves the confirmed appointment to the chosen slot."""
+
+    def name(self) -> Text:
+        """Runs when the reschedule form is complete."""
+        return "action_reschedule_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Move it (new slot taken before the old one is freed, in one transaction)."""
+        from bot.scheduling import SchedulingError, SlotUnavailable, get_scheduling_service
+
+        done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
+        if tracker.get_slot("form_outcome"):
+            return done
+        appointment_id = tracker.get_slot("appointment_choice")
+        patient_id = tracker.get_slot("patient_id")
+        if tracker.get_slot("reschedule_confirmed") is not True:
+            try:
+                appointment = await _appointment_by_id(patient_id, appointment_id)
+                old_when = format_when(appointment.start) if appointment else "its current time"
+            except Exception:  # noqa: BLE001
+                old_when = "its current time"
+            dispatcher.utter_message(response="utter_reschedule_kept", old_when_text=old_when)
+            return done
+        key = SlotKey.decode(tracker.get_slot("slot_choice"))
+        if key is None:
+            dispatcher.utter_message(response="utter_default")
+            return done
+        try:
+            moved = await call_backend(
+                get_scheduling_service().reschedule,
+                appointment_id=appointment_id,
+                patient_id=patient_id,
+                new_start=key.start,
+                new_provider_id=key.provider_id,
+            )
+        except SlotUnavailable:
+            from rasa_sdk.events import FollowupAction
+
+            dispatcher.utter_message(response="utter_slot_taken")
+            return [
+                SlotSet("slot_choice", None),
+                SlotSet("offered_slots", None),
+                SlotSet("reschedule_confirmed", None),
+                FollowupAction("reschedule_form"),
+            ]
+        except SchedulingError as exc:
+            logger.info("reschedule refused: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
+            return done
+        except Exception as exc:  # noqa: BLE001
+            logger.error("reschedule failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return done
+        logger.info("appointment %s rescheduled", moved.appointment_id)
+        dispatcher.utter_message(
+            response="utter_reschedule_done",
+            visit_type_name=moved.visit_type_name.lower(),
+            when_text=format_when(moved.start),
+            provider_name=moved.provider_name,
+        )
+        return done
+
+
+class ActionListAppointments(Action):
+    """Lists a verified patient's upcoming appointments."""
+
+    def name(self) -> Text:
+        """Runs after the identity form."""
+        return "action_list_appointments"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Tell the verified patient what is booked; nothing for anyone else."""
+        done = reset_form_slots(IDENTITY_WORKING_SLOTS)
+        patient_id = tracker.get_slot("patient_id")
+        if tracker.get_slot("form_outcome") or not patient_id:
+            return done
+        try:
+            appointments = await upcoming_for(patient_id)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("listing appointments failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return done
+        if not appointments:
+            dispatcher.utter_message(response="utter_no_upcoming_appointments")
+            return done
+        lines = "\n".join(
+            f"- {format_when(a.start)}: {a.visit_type_name.lower()} with {a.provider_name}" for a in appointments
+        )
+        dispatcher.utter_message(response="utter_list_appointments", appointments_text=lines)
+        return done
+
+
+__all__ = ["BOOKING_SLOTS"]

@@ -1,0 +1,373 @@
+"""Booking a visit: the booking form's validation, its confirmation and the booking.
+
+The form asks what the visit is for, whom to see and when, offers real open
+slots, identifies the patient (registering a new one), confirms, and books.
+Corrections ("actually make it Dr. Kim", "Friday instead") are taken at any
+question and only redo what they affect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    SlotKey,
+    call_backend,
+    channel_of,
+    format_when,
+    latest_text,
+    safe_clinic_values,
+)
+from actions.identity import IDENTITY_SLOTS, PatientFormValidator, reset_form_slots
+from actions.slot_offering import (
+    SlotOfferingValidator,
+    parse_preference,
+    provider_names,
+    slot_summary,
+    visit_type_names,
+)
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+BOOKING_SLOTS = [
+    "visit_type",
+    "visit_reason",
+    "provider",
+    "time_preference",
+    "slot_choice",
+    "offered_slots",
+    "patient_full_name",
+    "patient_dob",
+    "is_new_patient",
+    "patient_mobile",
+    "booking_confirmed",
+]
+YES_WORDS = re.compile(
+    r"^\s*(y|ya|yas|yes+|yeah|yep|yup|sure|ok(ay)?|k|correct|right|confirm(ed)?|book it|"
+    r"please do|go ahead|sounds good|perfect|s[ií]|claro|that works|works for me)\b",
+    re.I,
+)
+NO_WORDS = re.compile(r"^\s*(n|no+|nope|nah|not really|don'?t|do not|wrong|incorrect)\b", re.I)
+
+
+def yes_or_no(value: Any) -> Optional[bool]:
+    """Read a yes/no answer given as a bool or in words."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "")
+    if YES_WORDS.match(text):
+        return True
+    if NO_WORDS.match(text):
+        return False
+    return None
+
+
+def entity_values(tracker: Tracker, entity: str) -> List[str]:
+    """Values of an entity in the latest message, skipping negated mentions."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return [
+        e.get("value")
+        for e in entities
+        if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
+    ]
+
+
+def normalize_us_mobile(text: str) -> Optional[str]:
+    """Normalize a US phone number to E.164 (+1XXXXXXXXXX), or None."""
+    digits = re.sub(r"\D", "", text or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01" and not digits.startswith("555"):
+        return None
+    return f"+1{digits}"
+
+
+class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
+    """Validates the booking form's answers and decides what to ask next."""
+
+    confirm_slot = "booking_confirmed"
+
+    def name(self) -> Text:
+        """The form's validation action."""
+        return "validate_booking_form"
+
+    def task_slots(self, tracker: Tracker) -> List[Text]:
+        """Visit, provider, time and slot; identity is inserted after the slot."""
+        return ["visit_type", "provider", "time_preference", "slot_choice", "booking_confirmed"]
+
+    def identity_position(self, slots: List[Text]) -> List[Text]:
+        """Ask who the patient is after they picked a slot, before confirming."""
+        return slots[:4] + IDENTITY_SLOTS + ["is_new_patient", "patient_mobile"] + slots[4:]
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Ask "are you new?" and the mobile only when the records have no match."""
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        unmatched = (
+            not tracker.get_slot("patient_id")
+            and tracker.get_slot("patient_full_name")
+            and tracker.get_slot("patient_dob")
+        )
+        if not unmatched:
+            slots = [s for s in slots if s not in ("is_new_patient", "patient_mobile")]
+        elif tracker.get_slot("is_new_patient") is not True:
+            slots = [s for s in slots if s != "patient_mobile"]
+        return slots
+
+    async def validate_visit_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept a known visit type; keep a free-text reason and ask for the type."""
+        try:
+            known = await visit_type_names()
+        except Exception as exc:  # noqa: BLE001
+            return await self.backend_failed(exc, dispatcher)
+        result: Dict[Text, Any] = {}
+        text = str(value or "").strip()
+        code = text if text in known else next((v for v in entity_values(tracker, "visit_type") if v in known), None)
+        if latest_text(tracker) and not latest_text(tracker).startswith("/"):
+            if code is None or len(latest_text(tracker).split()) > 2:
+                result["visit_reason"] = latest_text(tracker)[:500]
+        if code is None:
+            dispatcher.utter_message(response="utter_visit_type_not_understood")
+            return {**result, "visit_type": None}
+        changed = tracker.get_slot("slot_choice") and code != self._previous(tracker, "visit_type")
+        result["visit_type"] = code
+        provider = tracker.get_slot("provider")
+        if provider and provider != "any":
+            offer = await self._provider_offers(provider, code, dispatcher)
+            if offer is not None:
+                return {**result, **offer}
+        if changed:
+            result.update({"offered_slots": None, "slot_choice": None, "booking_confirmed": None})
+        return result
+
+    async def validate_provider(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept a known provider or "any"; a change re-offers slots."""
+        try:
+            names = await provider_names()
+        except Exception as exc:  # noqa: BLE001
+            return await self.backend_failed(exc, dispatcher)
+        text = str(value or "").strip()
+        code = text if text in names or text == "any" else None
+        if code is None:
+            code = next((v for v in entity_values(tracker, "provider") if v in names or v == "any"), None)
+        if code is None and re.search(r"\b(any|anyone|anybody|whoever|no pref|doesn'?t matter|dont care|don'?t mind)\b", text, re.I):
+            code = "any"
+        if code is None:
+            dispatcher.utter_message(
+                response="utter_provider_not_found", providers_text=", ".join(names.values())
+            )
+            return {"provider": None}
+        visit_type = tracker.get_slot("visit_type")
+        if code != "any" and visit_type:
+            offer = await self._provider_offers(code, visit_type, dispatcher)
+            if offer is not None:
+                return offer
+        result: Dict[Text, Any] = {"provider": code}
+        previous = self._previous(tracker, "provider")
+        if previous is not None and previous != code and (
+            tracker.get_slot("slot_choice") or tracker.get_slot("offered_slots")
+        ):
+            result.update({"offered_slots": None, "slot_choice": None, "booking_confirmed": None})
+        return result
+
+    async def _provider_offers(
+        self, provider: str, visit_type: str, dispatcher: CollectingDispatcher
+    ) -> Optional[Dict[Text, Any]]:
+        """None if the provider offers the visit type, else the re-ask to return."""
+        from bot.scheduling import get_scheduling_service
+
+        try:
+            offering = await call_backend(get_scheduling_service().providers_for, visit_type)
+        except Exception as exc:  # noqa: BLE001
+            return await self.backend_failed(exc, dispatcher)
+        ids = [p.provider_id for p in offering]
+        if provider in ids:
+            return None
+        names = await provider_names()
+        types = await visit_type_names()
+        alternatives = ", ".join(p.display_name for p in offering)
+        dispatcher.utter_message(
+            response="utter_provider_does_not_offer",
+            provider_name=names.get(provider, provider),
+            alternatives_text=f"For a {types.get(visit_type, 'visit')} you can see {alternatives}, or anyone available. Who would you like?",
+        )
+        return {"provider": None, "offered_slots": None, "slot_choice": None, "booking_confirmed": None}
+
+    @staticmethod
+    def _previous(tracker: Tracker, slot: str) -> Optional[Any]:
+        """The value a slot had before the latest user message (to spot corrections)."""
+        seen_user = False
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                seen_user = True
+                continue
+            if seen_user and event.get("event") == "slot" and event.get("name") == slot:
+                return event.get("value")
+        return None
+
+    async def validate_is_new_patient(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A new patient gives a mobile number; otherwise this was a failed verification."""
+        answer = yes_or_no(value)
+        if answer is None:
+            dispatcher.utter_message(response="utter_yes_or_no")
+            return {"is_new_patient": None}
+        if answer:
+            return {"is_new_patient": True}
+        result = await self.record_failed_attempt(dispatcher, tracker)
+        return {**result, "is_new_patient": None}
+
+    async def validate_patient_mobile(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Register the new patient once a valid US mobile number is given."""
+        from bot.records import get_records_service
+
+        mobile = normalize_us_mobile(str(value or ""))
+        if mobile is None:
+            dispatcher.utter_message(response="utter_mobile_not_understood")
+            return {"patient_mobile": None}
+        try:
+            patient = await call_backend(
+                get_records_service().register_patient,
+                tracker.get_slot("patient_full_name"),
+                dt.date.fromisoformat(tracker.get_slot("patient_dob")),
+                mobile,
+            )
+        except Exception as exc:  # noqa: BLE001
+            return await self.backend_failed(exc, dispatcher)
+        logger.info("new patient registered: %s", patient.patient_id)
+        return {
+            "patient_mobile": mobile,
+            "patient_id": patient.patient_id,
+            "patient_first_name": patient.first_name,
+        }
+
+    async def on_no_match(
+        self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """No record: keep name and date of birth and ask whether this is a new patient."""
+        return {"patient_full_name": name, "patient_dob": dob_iso, "is_new_patient": None}
+
+    async def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Yes books; no asks for another time; a new "when" searches again."""
+        others = set(tracker.slots_to_validate()) - {"booking_confirmed"}
+        if others & {"provider", "visit_type"}:
+            return {"booking_confirmed": None}
+        answer = yes_or_no(value)
+        if answer is True:
+            return {"booking_confirmed": True}
+        if answer is False:
+            dispatcher.utter_message(response="utter_booking_declined")
+            return {"booking_confirmed": None, "time_preference": None, "offered_slots": None, "slot_choice": None}
+        text = str(value or "")
+        pref = parse_preference(text)
+        if pref.matched or "past_date" in pref.problems:
+            return await self.apply_time_preference(text, dispatcher, tracker)
+        dispatcher.utter_message(response="utter_yes_or_no")
+        return {"booking_confirmed": None}
+
+
+class ActionAskBookingConfirmed(Action):
+    """Reads the booking back before anything is stored."""
+
+    def name(self) -> Text:
+        """Asked by the booking form for ``booking_confirmed``."""
+        return "action_ask_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Say visit type, provider and time, with yes/no buttons."""
+        try:
+            names = await provider_names()
+            types = await visit_type_names()
+        except Exception:  # noqa: BLE001
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+        summary = slot_summary(tracker.get_slot("slot_choice"), names)
+        dispatcher.utter_message(
+            response="utter_ask_booking_confirmed",
+            visit_type_name=types.get(tracker.get_slot("visit_type"), "visit"),
+            **summary,
+        )
+        return []
+
+
+class ActionBookAppointment(Action):
+    """Books the confirmed slot; a slot taken meanwhile offers new times."""
+
+    def name(self) -> Text:
+        """Runs when the booking form is complete."""
+        return "action_book_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Book, or explain why not; never leaves half a booking behind."""
+        from bot.scheduling import SlotUnavailable, get_scheduling_service
+
+        if tracker.get_slot("form_outcome") or tracker.get_slot("booking_confirmed") is not True:
+            return reset_form_slots(BOOKING_SLOTS)
+        key = SlotKey.decode(tracker.get_slot("slot_choice"))
+        patient_id = tracker.get_slot("patient_id")
+        if key is None or not patient_id:
+            dispatcher.utter_message(response="utter_default")
+            return reset_form_slots(BOOKING_SLOTS)
+        try:
+            appointment = await call_backend(
+                get_scheduling_service().book,
+                patient_id=patient_id,
+                provider_id=key.provider_id,
+                visit_type=tracker.get_slot("visit_type"),
+                start=key.start,
+                reason=tracker.get_slot("visit_reason"),
+                channel=channel_of(tracker),
+            )
+        except SlotUnavailable:
+            logger.info("slot taken meanwhile; offering new times")
+            dispatcher.utter_message(response="utter_slot_taken")
+            return [
+                SlotSet("slot_choice", None),
+                SlotSet("offered_slots", None),
+                SlotSet("booking_confirmed", None),
+                FollowupAction("booking_form"),
+            ]
+        except Exception as exc:  # noqa: BLE001
+            logger.error("booking failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return reset_form_slots(BOOKING_SLOTS)
+        logger.info("appointment %s booked for %s", appointment.appointment_id, patient_id)
+        clinic = await safe_clinic_values()
+        bring = "your insurance card, a photo ID and a list of the medicines you take"
+        dispatcher.utter_message(
+            response="utter_booking_done",
+            visit_type_name=appointment.visit_type_name,
+            provider_name=appointment.provider_name,
+            when_text=format_when(appointment.start),
+            appointment_id=appointment.appointment_id,
+            bring_text=bring,
+            **clinic,
+        )
+        return reset_form_slots(BOOKING_SLOTS)

@@ -1,0 +1,89 @@
+"""Clinic facts: opening hours and location, read from clinic data."""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call_backend, format_time, hours_text, safe_clinic_values
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class ActionClinicHours(Action):
+    """Answers "when are you open?" with the hours and whether we're open now."""
+
+    def name(self) -> Text:
+        """Triggered by ``ask_clinic_hours``."""
+        return "action_clinic_hours"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Say the weekly hours and today's status."""
+        from bot.scheduling import get_scheduling_service
+
+        try:
+            clinic = await call_backend(get_scheduling_service().clinic_info)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("clinic facts unavailable: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return []
+        now = get_settings().now()
+        blocks = clinic.opening_hours.get(now.weekday()) or []
+        current = now.time()
+        if any(start <= current < end for start, end in blocks):
+            closing = next(end for start, end in blocks if start <= current < end)
+            today_text = f"We're open now, until {format_time(closing)} today."
+        elif any(current < start for start, _ in blocks):
+            opening = next(start for start, _ in blocks if current < start)
+            today_text = f"Today we open at {format_time(opening)}."
+        else:
+            today_text = "We're closed for the rest of today."
+        dispatcher.utter_message(
+            response="utter_clinic_hours",
+            clinic_name=clinic.name,
+            hours_text=hours_text(clinic.opening_hours),
+            today_text=today_text,
+        )
+        return []
+
+
+class ActionClinicLocation(Action):
+    """Answers "where are you?" with the address and phone number."""
+
+    def name(self) -> Text:
+        """Triggered by ``ask_clinic_location``."""
+        return "action_clinic_location"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Say the address and phone number from clinic data."""
+        values = await safe_clinic_values()
+        if values.get("clinic_address") == "our clinic":
+            dispatcher.utter_message(response="utter_backend_down", **values)
+            return []
+        dispatcher.utter_message(response="utter_clinic_location", **values)
+        return []
+
+
+class ActionNotYetAvailable(Action):
+    """Says honestly that a topic is handled by the front desk for now."""
+
+    def name(self) -> Text:
+        """For intents whose flows are not built yet (intake, insurance, results...)."""
+        return "action_not_yet_available"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Point the patient to the clinic's phone number."""
+        dispatcher.utter_message(response="utter_not_yet_available", **(await safe_clinic_values()))
+        return []

@@ -1,0 +1,151 @@
+"""Shared helpers for the custom actions: backend access with timeouts, wording of
+dates and slots, and the clinic facts that fill response templates.
+
+Actions talk to the backends only through the service interfaces in ``bot/``;
+every call runs in a worker thread under a timeout well inside Rasa's 60 s
+conversation lock, so a slow database can never let two messages of one
+conversation be processed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
+
+from rasa_sdk import Tracker
+
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class BackendCallFailed(Exception):
+    """A backend could not answer in time or at all; the patient gets a clear message."""
+
+
+async def call_backend(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking backend call in a thread with the configured timeout."""
+    timeout = get_settings().backend_timeout_seconds
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(func, *args, **kwargs), timeout)
+    except asyncio.TimeoutError as exc:
+        logger.error("backend call %s timed out after %.1fs", getattr(func, "__name__", "?"), timeout)
+        raise BackendCallFailed("timeout") from exc
+
+
+def format_time(value: dt.time | dt.datetime) -> str:
+    """Say a time the way a US clinic writes it: 9:00 AM, 2:40 PM."""
+    text = value.strftime("%I:%M %p")
+    return text[1:] if text.startswith("0") else text
+
+
+def format_date(value: dt.date) -> str:
+    """Say a date in plain words: Thursday, December 3."""
+    return f"{WEEKDAY_NAMES[value.weekday()]}, {value.strftime('%B')} {value.day}"
+
+
+def format_when(value: dt.datetime) -> str:
+    """Say a date and time together: Thursday, December 3 at 2:40 PM."""
+    return f"{format_date(value.date())} at {format_time(value)}"
+
+
+def format_short_when(value: dt.datetime) -> str:
+    """A compact label for a button: Thu Dec 3, 2:40 PM."""
+    return f"{value.strftime('%a %b')} {value.day}, {format_time(value)}"
+
+
+@dataclass(frozen=True)
+class SlotKey:
+    """An offered slot as carried in a slot value or button payload: start + provider."""
+
+    start: dt.datetime
+    provider_id: str
+
+    def encode(self) -> str:
+        """Serialize as ``2026-12-03T14:40|patel`` (clinic local time)."""
+        return f"{self.start.strftime('%Y-%m-%dT%H:%M')}|{self.provider_id}"
+
+    @staticmethod
+    def decode(value: Any) -> Optional["SlotKey"]:
+        """Parse an encoded slot key; None when the text is not one."""
+        if not isinstance(value, str) or "|" not in value:
+            return None
+        start_text, _, provider_id = value.strip().partition("|")
+        try:
+            start = dt.datetime.strptime(start_text.strip(), "%Y-%m-%dT%H:%M")
+        except ValueError:
+            return None
+        provider_id = provider_id.strip()
+        if not provider_id or not provider_id.replace("_", "").isalnum():
+            return None
+        return SlotKey(start.replace(tzinfo=get_settings().tz), provider_id)
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the latest user message (never logged)."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The intent name of the latest user message."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The input channel of the conversation, for audit columns."""
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def hours_text(opening_hours: Dict[int, List[tuple]]) -> str:
+    """Describe opening hours compactly: Monday to Friday 8:00 AM to 5:00 PM, ..."""
+    groups: List[tuple] = []
+    for weekday in range(7):
+        blocks = tuple(opening_hours.get(weekday) or ())
+        if groups and groups[-1][2] == blocks and groups[-1][1] == weekday - 1:
+            groups[-1] = (groups[-1][0], weekday, blocks)
+        else:
+            groups.append((weekday, weekday, blocks))
+    parts = []
+    for first, last, blocks in groups:
+        days = WEEKDAY_NAMES[first] if first == last else f"{WEEKDAY_NAMES[first]} to {WEEKDAY_NAMES[last]}"
+        if not blocks:
+            parts.append(f"closed {days}")
+            continue
+        times = " and ".join(f"{format_time(start)} to {format_time(end)}" for start, end in blocks)
+        parts.append(f"{days} {times}")
+    return "; ".join(parts)
+
+
+def clinic_values() -> Dict[Text, Any]:
+    """Clinic facts used by many responses; read from clinic data, not code."""
+    from bot.scheduling import get_scheduling_service
+
+    clinic = get_scheduling_service().clinic_info()
+    return {
+        "clinic_name": clinic.name,
+        "clinic_address": clinic.address,
+        "clinic_phone": clinic.phone,
+    }
+
+
+FALLBACK_CLINIC_VALUES: Dict[Text, Any] = {
+    "clinic_name": "the clinic",
+    "clinic_address": "our clinic",
+    "clinic_phone": "the clinic's front desk",
+}
+
+
+async def safe_clinic_values() -> Dict[Text, Any]:
+    """Clinic facts, or neutral wording when the database cannot be read."""
+    try:
+        return await call_backend(clinic_values)
+    except Exception:  # noqa: BLE001 - any backend failure must still let us answer
+        logger.warning("clinic facts unavailable; using neutral wording")
+        return dict(FALLBACK_CLINIC_VALUES)

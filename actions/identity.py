@@ -1,0 +1,178 @@
+"""Identity verification shared by every form that touches a patient's record.
+
+A patient is verified by full name and date of birth (three failed tries lock
+verification for the conversation). The verified record id lives in the
+``patient_id`` slot, which the session config never carries over, so a verified
+identity does not outlive the conversation session.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import BackendCallFailed, call_backend, latest_text, safe_clinic_values
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MAX_VERIFICATION_ATTEMPTS = 3
+IDENTITY_SLOTS = ["patient_full_name", "patient_dob"]
+STOP_PATTERN = re.compile(
+    r"^\s*(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+it|cancel\s+(that|this|it)|"
+    r"start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+NAME_PATTERN = re.compile(r"^[^\W\d_][^\W\d_'’ .-]*(?:[ '’.-]+[^\W\d_]+)+\.?$", re.UNICODE)
+NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name is|i am|i'm|im|it's|its|this is|name:)\s+", re.I)
+
+
+def clean_full_name(text: Any) -> Optional[str]:
+    """Turn an answer like "my name is jordan rivera" into "jordan rivera", or None."""
+    if not isinstance(text, str):
+        return None
+    name = NAME_PREFIX.sub("", text.strip())
+    name = re.sub(r"\s+", " ", name).strip(" .,!")
+    if "," in name:  # "Rivera, Jordan"
+        last, _, first = name.partition(",")
+        name = f"{first.strip()} {last.strip()}"
+    if not 3 <= len(name) <= 120 or not NAME_PATTERN.match(name):
+        return None
+    return name
+
+
+def is_stop_request(tracker: Tracker) -> bool:
+    """Whether the patient asked to stop the form ("stop", "never mind", ...)."""
+    return bool(STOP_PATTERN.match(latest_text(tracker)))
+
+
+class PatientFormValidator(FormValidationAction, abc.ABC):
+    """Base for forms that need a verified patient; abstract so rasa-sdk skips it."""
+
+    #: Slots of the form that come after identity, in the order they are asked.
+    @abc.abstractmethod
+    def task_slots(self, tracker: Tracker) -> List[Text]:
+        """The form's own slots (besides identity) that are still required."""
+
+    def identity_required(self, tracker: Tracker) -> bool:
+        """Identity is asked only while no patient is verified in this session."""
+        return not tracker.get_slot("patient_id")
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Skip identity for a verified patient; require nothing once locked out."""
+        if tracker.get_slot("identity_locked") or tracker.get_slot("form_outcome"):
+            return []
+        slots = self.task_slots(tracker)
+        if self.identity_required(tracker):
+            slots = self.identity_position(slots)
+        return slots
+
+    def identity_position(self, slots: List[Text]) -> List[Text]:
+        """Where identity questions go among the form's slots (first by default)."""
+        return IDENTITY_SLOTS + slots
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Let the patient stop the form at any question."""
+        if is_stop_request(tracker) and tracker.get_slot("requested_slot"):
+            dispatcher.utter_message(response="utter_form_stopped")
+            return [SlotSet("form_outcome", "stopped"), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def validate_patient_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept something that looks like a first and last name."""
+        name = clean_full_name(value)
+        if name is None:
+            dispatcher.utter_message(response="utter_name_not_understood")
+            return {"patient_full_name": None}
+        return {"patient_full_name": name}
+
+    async def validate_patient_dob(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Parse the date of birth and check name + date of birth against the records."""
+        from bot.timeparse import parse_date_of_birth
+
+        dob = parse_date_of_birth(str(value or ""), get_settings().today())
+        if dob is None:
+            dispatcher.utter_message(response="utter_dob_not_understood")
+            return {"patient_dob": None}
+        name = tracker.get_slot("patient_full_name")
+        if not name:
+            return {"patient_dob": dob.isoformat()}
+        return await self.verify(name, dob.isoformat(), dispatcher, tracker)
+
+    async def verify(
+        self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Look the patient up; count failures and lock after the third."""
+        import datetime as dt
+
+        from bot.records import get_records_service
+
+        try:
+            patient = await call_backend(
+                get_records_service().verify_identity, name, dt.date.fromisoformat(dob_iso)
+            )
+        except (BackendCallFailed, Exception) as exc:  # noqa: BLE001 - any backend failure
+            logger.error("identity check failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return {"patient_full_name": None, "patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
+        if patient is not None:
+            logger.info("patient verified: %s", patient.patient_id)
+            dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)
+            return {
+                "patient_dob": dob_iso,
+                "patient_full_name": name,
+                "patient_id": patient.patient_id,
+                "patient_first_name": patient.first_name,
+                "verification_attempts": 0.0,
+            }
+        return await self.on_no_match(name, dob_iso, dispatcher, tracker)
+
+    async def on_no_match(
+        self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """A name and date of birth that match no record: count it as a failed try."""
+        return await self.record_failed_attempt(dispatcher, tracker)
+
+    async def record_failed_attempt(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Count a failed verification; lock after the third one."""
+        attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
+        logger.info("identity verification failed (attempt %d)", attempts)
+        if attempts >= MAX_VERIFICATION_ATTEMPTS:
+            dispatcher.utter_message(response="utter_verification_locked", **(await safe_clinic_values()))
+            return {
+                "patient_full_name": None,
+                "patient_dob": None,
+                "verification_attempts": float(attempts),
+                "identity_locked": True,
+                "form_outcome": "locked",
+                "requested_slot": None,
+            }
+        dispatcher.utter_message(response="utter_verification_failed")
+        return {"patient_full_name": None, "patient_dob": None, "verification_attempts": float(attempts)}
+
+
+def reset_form_slots(names: List[Text]) -> List[EventType]:
+    """Clear a form's working slots after it finished, so the next run starts clean."""
+    return [SlotSet(name, None) for name in names] + [SlotSet("form_outcome", None)]

@@ -1,0 +1,74 @@
+"""Session start: a new session begins clean and knows the clinic's facts.
+
+Rasa starts a new session after the idle time in ``domain.yml``; no slot is
+carried over, so a verified identity ends with the session. The clinic's name,
+phone and address are loaded into slots here, once per session, so any response
+in the domain can say them.
+"""
+
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import safe_clinic_values
+
+
+class ActionSessionStart(Action):
+    """Starts a session with the clinic facts and no carried-over identity."""
+
+    def name(self) -> Text:
+        """Rasa's session start hook."""
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Emit SessionStarted, the clinic slots and action_listen."""
+        values = await safe_clinic_values()
+        return [
+            SessionStarted(),
+            *[SlotSet(name, value) for name, value in values.items()],
+            ActionExecuted("action_listen"),
+        ]
+
+
+FORM_WORKING_SLOTS = [
+    "visit_type", "visit_reason", "provider", "time_preference", "slot_choice", "offered_slots",
+    "booking_confirmed", "patient_full_name", "patient_dob", "is_new_patient", "patient_mobile",
+    "appointment_choice", "offered_appointments", "cancel_confirmed", "reschedule_confirmed",
+    "form_outcome", "requested_slot",
+]
+
+
+class ActionStopForm(Action):
+    """Stops the open form at the patient's request and forgets its half-given answers."""
+
+    def name(self) -> Text:
+        """Used by rules after ``action_deactivate_loop``."""
+        return "action_stop_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Say nothing was booked or changed; clear the working slots (identity stays)."""
+        dispatcher.utter_message(response="utter_form_stopped")
+        return [SlotSet(name, None) for name in FORM_WORKING_SLOTS]
+
+
+class ActionClearFormSlots(Action):
+    """Quietly forgets a stopped form's answers (after an emergency message)."""
+
+    def name(self) -> Text:
+        """Used by the emergency rules inside forms."""
+        return "action_clear_form_slots"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Clear the working slots so nothing half-given is reused later."""
+        return [SlotSet(name, None) for name in FORM_WORKING_SLOTS]

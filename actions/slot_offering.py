@@ -1,0 +1,300 @@
+"""Understanding "when" answers, finding open slots and reading the patient's pick.
+
+Shared by the booking and reschedule forms: both ask for a time preference,
+offer up to three real open slots as buttons, and accept a tap, "the first one",
+"the 10:40 one" or a new time ("actually Friday") as the answer.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    BackendCallFailed,
+    SlotKey,
+    call_backend,
+    format_date,
+    format_short_when,
+    format_time,
+    format_when,
+    hours_text,
+    latest_text,
+    safe_clinic_values,
+)
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+SEARCH_DAYS_DEFAULT = 21
+MAX_OFFERED = 3
+ORDINALS = {
+    "1": 0, "one": 0, "first": 0, "1st": 0, "top": 0, "earliest": 0,
+    "2": 1, "two": 1, "second": 1, "2nd": 1, "middle": 1,
+    "3": 2, "three": 2, "third": 2, "3rd": 2, "last": -1,
+}
+TIME_IN_TEXT = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\b", re.I)
+
+
+def parse_preference(text: str):  # -> bot.timeparse.WhenPreference
+    """Read a free-text time preference relative to the clinic's now."""
+    from bot.timeparse import parse_when
+
+    return parse_when(text or "", get_settings().now())
+
+
+def search_window(pref: Any) -> Dict[str, Any]:
+    """Turn a parsed preference into slot-search arguments."""
+    today = get_settings().today()
+    start = pref.start_date or today
+    end = pref.end_date or (start + dt.timedelta(days=SEARCH_DAYS_DEFAULT))
+    if start < today:
+        start = today
+    return {
+        "start_date": start,
+        "end_date": end,
+        "earliest": pref.earliest,
+        "latest": pref.latest,
+        "exact_time": pref.exact_time,
+    }
+
+
+def describe_window(pref: Any) -> str:
+    """Words for the searched window, e.g. "on Tuesday, December 8, in the afternoon"."""
+    try:
+        text = pref.describe()
+    except Exception:  # noqa: BLE001 - wording must never break the conversation
+        text = ""
+    return f"for {text}" if text else "in the next few weeks"
+
+
+def encode_slots(slots: List[Any]) -> List[str]:
+    """Slots as slot-key strings for the ``offered_slots`` slot."""
+    return [SlotKey(slot.start, slot.provider_id).encode() for slot in slots]
+
+
+def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
+    """Map "2", "the first one", "the 10:40 one" or "thursday's" to an offered slot key."""
+    keys = [k for k in (SlotKey.decode(o) for o in offered) if k is not None]
+    if not keys:
+        return None
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    # A bare number or ordinal ("2", "option 2", "the second one").
+    if len(words) <= 4:
+        for word in words:
+            if word in ORDINALS:
+                index = ORDINALS[word]
+                if index < len(keys):
+                    return keys[index].encode()
+    # A time mentioned that matches exactly one offered slot ("the 10:40 one").
+    for match in TIME_IN_TEXT.finditer(text):
+        hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
+        if hour > 23 or minute > 59:
+            continue
+        candidates = []
+        for key in keys:
+            local = key.start
+            hour_12 = local.hour % 12 or 12
+            if minute == local.minute and (hour == local.hour or (hour == hour_12 and (
+                not meridiem or meridiem.startswith("p") == (local.hour >= 12)
+            ))):
+                candidates.append(key)
+        if len(candidates) == 1:
+            return candidates[0].encode()
+    # A weekday that matches exactly one offered slot ("the thursday one").
+    for key in keys:
+        day = key.start.strftime("%A").lower()
+        same_day = [k for k in keys if k.start.date() == key.start.date()]
+        if len(same_day) == 1 and (day in words or day[:3] in words):
+            return key.encode()
+    return None
+
+
+async def find_slots(tracker: Tracker, pref: Any) -> List[Any]:
+    """Search open slots for the form's visit type and provider preference."""
+    from bot.scheduling import get_scheduling_service
+
+    provider = tracker.get_slot("provider")
+    return await call_backend(
+        get_scheduling_service().search_slots,
+        visit_type=tracker.get_slot("visit_type"),
+        provider_id=None if provider in (None, "any") else provider,
+        limit=MAX_OFFERED,
+        **search_window(pref),
+    )
+
+async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
+    """Say why nothing was found: a closed day, or simply no open slot."""
+    from bot.scheduling import get_scheduling_service
+
+    service = get_scheduling_service()
+    when_text = describe_window(pref)
+    if pref.start_date and pref.start_date == pref.end_date:
+        is_open = await call_backend(service.is_open_on, pref.start_date)
+        if not is_open:
+            clinic = await call_backend(service.clinic_info)
+            dispatcher.utter_message(
+                response="utter_closed_that_day",
+                when_text=f"on {format_date(pref.start_date)}",
+                hours_text=hours_text(clinic.opening_hours),
+            )
+            return
+    dispatcher.utter_message(response="utter_no_slots_found", when_text=when_text)
+
+
+class SlotOfferingValidator(abc.ABC):
+    """Validation of ``time_preference`` and ``slot_choice`` for a form with a visit."""
+
+    confirm_slot: Text = "booking_confirmed"
+
+    async def validate_time_preference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Understand the preference and find real open slots for it, or re-ask."""
+        return await self.apply_time_preference(str(value or ""), dispatcher, tracker)
+
+    async def apply_time_preference(
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Parse ``text``, search, and return the slots to set (or a re-ask)."""
+        cleared = {"time_preference": None, "offered_slots": None, "slot_choice": None, self.confirm_slot: None}
+        pref = parse_preference(text)
+        problems = set(pref.problems)
+        if "past_date" in problems:
+            dispatcher.utter_message(response="utter_time_in_past")
+            return cleared
+        if "too_far" in problems:
+            limit = get_settings().today() + dt.timedelta(days=183)
+            dispatcher.utter_message(response="utter_time_too_far", limit_text=format_date(limit))
+            return cleared
+        if not pref.matched or problems & {"invalid_date", "not_understood"}:
+            dispatcher.utter_message(response="utter_time_not_understood")
+            return cleared
+        if not tracker.get_slot("visit_type"):
+            return {**cleared, "time_preference": text}
+        try:
+            slots = await find_slots(tracker, pref)
+        except Exception as exc:  # noqa: BLE001 - backend failures become a clear message
+            return await self.backend_failed(exc, dispatcher)
+        if not slots:
+            await explain_empty(dispatcher, pref)
+            return cleared
+        return {**cleared, "time_preference": text, "offered_slots": encode_slots(slots)}
+
+    async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        """Tell the patient plainly and stop the form without changing anything."""
+        logger.error("scheduling backend failed: %s", type(exc).__name__)
+        dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+        return {"form_outcome": "backend_down", "requested_slot": None}
+
+    async def validate_slot_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept an offered slot (tap, number, time); a new "when" starts a new search."""
+        offered = tracker.get_slot("offered_slots") or []
+        text = str(value or "")
+        key = SlotKey.decode(text)
+        if key is not None:
+            if key.start <= get_settings().now():
+                dispatcher.utter_message(response="utter_slot_choice_not_understood")
+                return {"slot_choice": None}
+            return {"slot_choice": key.encode()}
+        picked = pick_from_text(text, offered)
+        if picked:
+            return {"slot_choice": picked}
+        pref = parse_preference(text)
+        if pref.matched or "past_date" in pref.problems:
+            result = await self.apply_time_preference(text, dispatcher, tracker)
+            return result
+        dispatcher.utter_message(response="utter_slot_choice_not_understood")
+        return {"slot_choice": None}
+
+
+class ActionAskSlotChoice(Action):
+    """Offers up to three open slots as buttons (searching again if needed)."""
+
+    def name(self) -> Text:
+        """Rasa calls this to ask for ``slot_choice`` in any form."""
+        return "action_ask_slot_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Show the offered slots, or search when a correction cleared them."""
+        from bot.scheduling import get_scheduling_service
+
+        offered = tracker.get_slot("offered_slots") or []
+        pref = parse_preference(tracker.get_slot("time_preference") or "")
+        events: List[EventType] = []
+        if not offered:
+            try:
+                slots = await find_slots(tracker, pref)
+            except Exception as exc:  # noqa: BLE001
+                logger.error("slot search failed: %s", type(exc).__name__)
+                dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+                return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+            if not slots:
+                await explain_empty(dispatcher, pref)
+                return [SlotSet("time_preference", None), SlotSet("requested_slot", "time_preference")]
+            offered = encode_slots(slots)
+            events.append(SlotSet("offered_slots", offered))
+        try:
+            providers = {p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)}
+        except Exception:  # noqa: BLE001
+            providers = {}
+        buttons = []
+        for encoded in offered:
+            key = SlotKey.decode(encoded)
+            if key is None:
+                continue
+            name = providers.get(key.provider_id, key.provider_id)
+            buttons.append(
+                {
+                    "title": f"{format_short_when(key.start)} with {name}",
+                    "payload": '/inform{"slot_choice":"' + key.encode() + '"}',
+                }
+            )
+        dispatcher.utter_message(response="utter_offer_slots", buttons=buttons, when_text=describe_window(pref))
+        return events
+
+
+def slot_summary(encoded: Optional[str], providers: Dict[str, str]) -> Dict[str, str]:
+    """Values for confirmation messages: provider name and the spoken date and time."""
+    key = SlotKey.decode(encoded)
+    if key is None:
+        return {"provider_name": "", "when_text": ""}
+    return {"provider_name": providers.get(key.provider_id, key.provider_id), "when_text": format_when(key.start)}
+
+
+async def provider_names() -> Dict[str, str]:
+    """Provider id -> display name, from clinic data."""
+    from bot.scheduling import get_scheduling_service
+
+    return {p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)}
+
+
+async def visit_type_names() -> Dict[str, str]:
+    """Visit type code -> display name in lower case, for sentences."""
+    from bot.scheduling import get_scheduling_service
+
+    return {v.code: v.display_name.lower() for v in await call_backend(get_scheduling_service().list_visit_types)}
+
+
+__all__ = [
+    "ActionAskSlotChoice",
+    "BackendCallFailed",
+    "SlotOfferingValidator",
+    "format_time",
+    "pick_from_text",
+    "provider_names",
+    "slot_summary",
+    "visit_type_names",
+]

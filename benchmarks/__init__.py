@@ -1,0 +1,1 @@
+"""Benchmark of the clinic assistant against Rasa's stock starter assistant (`make bench`)."""

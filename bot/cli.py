@@ -1,0 +1,299 @@
+"""Command line: set up, train when needed, seed and run the assistant.
+
+``make run`` ends in ``python -m bot run``; the other sub-commands exist so a
+second Rasa instance, the benchmark and the tests can start exactly the same
+processes with different settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
+
+logger = logging.getLogger("bot.cli")
+
+MODEL_NAME = "clinic"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")
+STARTUP_TIMEOUT_SECONDS = 300
+
+
+def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """Hash every file that shapes the model, so training runs only when one changed."""
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix == ".pyc" or "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def model_path(root: Path = PROJECT_ROOT) -> Path:
+    """Where the trained model lives."""
+    return root / "models" / f"{MODEL_NAME}.tar.gz"
+
+
+def train_if_needed(force: bool = False, root: Path = PROJECT_ROOT) -> bool:
+    """Train the model when data, config or NLU components changed; True if it trained."""
+    fingerprint = training_fingerprint(root)
+    stamp = root / "models" / f"{MODEL_NAME}.fingerprint"
+    if not force and model_path(root).is_file() and stamp.is_file():
+        if stamp.read_text().strip() == fingerprint:
+            print("Model is up to date; skipping training.", flush=True)
+            return False
+    print("Training the assistant (data or config changed)...", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            _rasa_executable(),
+            "train",
+            "--fixed-model-name",
+            MODEL_NAME,
+            "--out",
+            str(root / "models"),
+            "--force",
+        ],
+        cwd=root,
+        env=child_environment(get_settings()),
+        check=True,
+    )
+    stamp.write_text(fingerprint)
+    print(f"Trained in {time.monotonic() - started:.0f} s.", flush=True)
+    return True
+
+
+def _rasa_executable() -> str:
+    """The ``rasa`` script of the running virtual environment."""
+    candidate = Path(sys.executable).with_name("rasa")
+    return str(candidate) if candidate.exists() else "rasa"
+
+
+def child_environment(settings: Settings) -> Dict[str, str]:
+    """Environment for the servers: every ``${VAR}`` in the YAML files gets a value."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "CLINIC_DATABASE_URL": settings.clinic_database_url,
+            "TRACKER_STORE_URL": settings.tracker_store_url,
+            "ACTION_SERVER_URL": settings.action_server_url,
+            "ACTION_SERVER_TOKEN": settings.action_server_token or "",
+            "CLINIC_TIMEZONE": settings.clinic_timezone,
+            "CLINIC_VAR_DIR": str(settings.var_dir),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in [str(PROJECT_ROOT), env.get("PYTHONPATH", "")] if p
+            ),
+            # TensorFlow is imported by Rasa but not used by our pipeline: keep it quiet.
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    if settings.clinic_today:
+        env["CLINIC_TODAY"] = settings.clinic_today.isoformat()
+    return env
+
+
+def write_credentials(settings: Settings) -> Path:
+    """Write the effective channel credentials: the REST channel only in the demo."""
+    from rasa.shared.utils.io import read_yaml_file, write_yaml
+
+    credentials = read_yaml_file(str(PROJECT_ROOT / "credentials.yml")) or {}
+    if not settings.demo_mode:
+        credentials.pop("rest", None)
+    run_dir = settings.var_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    target = run_dir / f"credentials-{settings.rasa_port}.yml"
+    write_yaml(credentials, target)
+    return target
+
+
+def rasa_server_command(settings: Settings) -> List[str]:
+    """The ``rasa run`` command line for these settings (API only when safe)."""
+    command = [
+        _rasa_executable(),
+        "run",
+        "--model",
+        str(model_path()),
+        "--endpoints",
+        str(PROJECT_ROOT / "endpoints.yml"),
+        "--credentials",
+        str(write_credentials(settings)),
+        "--interface",
+        settings.bind_host,
+        "--port",
+        str(settings.rasa_port),
+    ]
+    if settings.rasa_api_jwt_secret:
+        command += ["--enable-api", "--jwt-secret", settings.rasa_api_jwt_secret, "--jwt-method", "HS256"]
+    elif settings.demo_mode and settings.bind_host in {"127.0.0.1", "localhost", "::1"}:
+        command += ["--enable-api"]
+    return command
+
+
+def action_server_command(settings: Settings) -> List[str]:
+    """The command that starts our hardened action server."""
+    return [sys.executable, "-m", "bot.action_server"]
+
+
+def prepare_database(settings: Settings, seed: bool = True) -> None:
+    """Create or upgrade the clinic database schema and seed the demo clinic."""
+    from bot.migrate import upgrade
+    from bot.seed import seed_demo_clinic
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.clinic_database_url)
+    if seed:
+        seed_demo_clinic(settings.clinic_database_url)
+
+
+def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
+    """Poll ``url`` until it answers 200, failing fast if the process dies."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the {name} stopped during start-up; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the {name} did not answer within {STARTUP_TIMEOUT_SECONDS} s; see {log}")
+
+
+def _stop(process: Optional[subprocess.Popen]) -> None:
+    """Stop a server's whole process group: politely first, then firmly."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) -> int:
+    """Start the action server and the Rasa server and keep them running until stopped."""
+    env = child_environment(settings)
+    log_dir = settings.var_dir / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes: List[subprocess.Popen] = []
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if with_actions:
+            action_log = log_dir / f"action-server-{settings.action_port}.log"
+            actions = subprocess.Popen(
+                action_server_command(settings),
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=action_log.open("ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            processes.append(actions)
+            _wait_for(
+                f"http://127.0.0.1:{settings.action_port}/health", actions, "action server", action_log
+            )
+        rasa_log = log_dir / f"rasa-{settings.rasa_port}.log"
+        rasa = subprocess.Popen(
+            rasa_server_command(settings),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=rasa_log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        processes.append(rasa)
+        host = "127.0.0.1" if settings.bind_host in {"0.0.0.0", "::"} else settings.bind_host
+        _wait_for(f"http://{host}:{settings.rasa_port}/webhooks/chat/health", rasa, "Rasa server", rasa_log)
+        print(
+            "\nThe clinic assistant is running.\n"
+            f"  Chat page:     http://{host}:{settings.rasa_port}/webhooks/chat/\n"
+            f"  Logs:          {log_dir}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while True:
+            for process in processes:
+                if process.poll() is not None:
+                    print(f"A server stopped unexpectedly (exit {process.returncode}); see {log_dir}", flush=True)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        if not quiet:
+            print("\nStopping...", flush=True)
+        return 0
+    except RuntimeError as exc:
+        print(f"Could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if stopping and not quiet:
+            print("Stopped.", flush=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m bot``."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, seed, train if needed, start both servers")
+    train = sub.add_parser("train", help="train the model if data or config changed")
+    train.add_argument("--force", action="store_true", help="train even if nothing changed")
+    sub.add_parser("migrate", help="create or upgrade the clinic database")
+    sub.add_parser("seed", help="seed the demo clinic (idempotent)")
+    sub.add_parser("rasa-server", help="start only the Rasa server (e.g. a second instance)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
+    os.environ.update({"RASA_TELEMETRY_ENABLED": "false"})
+
+    if args.command == "migrate":
+        prepare_database(settings, seed=False)
+        return 0
+    if args.command == "seed":
+        prepare_database(settings, seed=True)
+        return 0
+    if args.command == "train":
+        train_if_needed(force=args.force)
+        return 0
+    if args.command == "rasa-server":
+        return serve(settings, with_actions=False)
+    # run
+    prepare_database(settings, seed=True)
+    train_if_needed()
+    return serve(settings)

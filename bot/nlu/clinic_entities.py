@@ -1,0 +1,587 @@
+"""Rule-based extraction of clinic entities: providers, visit types, insurance plans.
+
+Patients name a provider, a kind of visit or an insurance plan in many ways
+("the kids doctor", "Dr. Patle", "blue cross"); a classifier trained on a few
+examples misses most of them, and staff must be able to add a word without
+retraining. So this Rasa graph component reads the vocabulary in
+`clinic_terms.yml` (canonical codes and their aliases) and matches it with
+spaCy's rule tools on a blank English tokenizer (no pre-trained pipeline is
+available to the project).
+
+Pipeline entry (after any tokenizer; it does not use Rasa's tokens)::
+
+    - name: bot.nlu.clinic_entities.ClinicEntityExtractor
+      # every option is optional; these are the defaults
+      terms_file: null          # null: the bundled bot/nlu/clinic_terms.yml
+      typo_tolerance: true      # one slip in words listed under `typos`
+      negation_role: not        # role for negated mentions; null turns it off
+      negated_entities: [provider]
+      negation_window: 2        # words allowed between a cue and the mention
+      entities: null            # null: all; or a subset such as [provider]
+      max_text_chars: 100000    # longer messages are read up to this length
+
+Each entity carries `entity`, `value` (the canonical code), `start`/`end`
+(offsets into the original text), `text` (the words as typed) and
+`extractor: ClinicEntityExtractor`. Matching ignores case, accents and curly
+apostrophes; when matches overlap the longest wins; `ignore` phrases in the
+terms file block false friends ("physical therapy", "my son Sam").
+
+Negation: a `negated_entities` mention preceded by a cue from the terms file
+("not", "no", "except", "anyone but", "don't want", ...) with at most
+`negation_window` words in between, and no punctuation, other entity or
+breaker word ("i", "want", "but", ...) in between, gets `"role": "not"`:
+"anyone but Dr. Patel" gives `provider=any` and `provider=patel, role=not`,
+while "No, Dr. Patel please" gives plain `provider=patel`. The domain must
+declare the role (`- provider: {roles: [not]}`) for slot mappings to use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_ROLE,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TEXT,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TERMS_FILE = Path(__file__).with_name("clinic_terms.yml")
+
+_IGNORE = "__ignore__"
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_MIN_TYPO_LENGTH = 4
+# Characters folded to another single character so offsets stay the same.
+_CHAR_MAP = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u02bc": "'",
+    "\u2032": "'",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+}
+# spaCy keeps "dr.patel" as one token; a space in place of the dot splits it.
+_DR_DOT = re.compile(r"\bdr\.(?=[^\W\d_])")
+
+
+class ClinicTermsError(InvalidConfigException):
+    """The terms file is unreadable or malformed; raised at model load, not per message."""
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    """Folds one character to its lower-case base letter, or keeps it if that is not one character."""
+    if char in _CHAR_MAP:
+        return _CHAR_MAP[char]
+    if char.isspace():
+        return " "
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+    )
+    if len(base) != 1:
+        base = char
+    lower = base.lower()
+    return lower if len(lower) == 1 else base
+
+
+def fold_text(text: str) -> str:
+    """Lower-cases and strips accents without changing length, so offsets map back to the original."""
+    folded = text.lower() if text.isascii() else "".join(map(_fold_char, text))
+    return _DR_DOT.sub("dr ", folded)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Tells whether two words differ by exactly one insertion, deletion, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+@dataclass(frozen=True)
+class ClinicMention:
+    """One entity found in a text, with offsets into the original text."""
+
+    entity: str
+    value: str
+    start: int
+    end: int
+    text: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """The terms file after validation and normalisation."""
+
+    entities: Tuple[str, ...]
+    aliases: Dict[str, Tuple[str, str]]  # folded alias -> (entity, value)
+    ignore: Tuple[str, ...]
+    titles: Dict[str, Tuple[str, ...]]  # entity -> folded titles
+    typos: Dict[str, Tuple[str, str]]  # folded word -> (entity, value)
+    not_typos: FrozenSet[str]
+    cues: Tuple[str, ...]
+    breakers: FrozenSet[str]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A possible entity (or ignore phrase) over tokens [start, end)."""
+
+    start: int
+    end: int
+    entity: str
+    value: str
+    chars: int
+    fuzzy: bool = False
+
+    @property
+    def is_ignore(self) -> bool:
+        """Ignore phrases only block other matches; they are never reported."""
+        return self.value == _IGNORE
+
+
+def _phrase(raw: Any, where: str, source: str) -> str:
+    """Normalises one phrase from the terms file, refusing non-text entries."""
+    if not isinstance(raw, (str, int)) or not " ".join(str(raw).split()):
+        raise ClinicTermsError(f"{source}: {where} has an empty or non-text entry {raw!r}.")
+    return fold_text(" ".join(str(raw).split()))
+
+
+def _phrases(raw: Any, where: str, source: str) -> List[str]:
+    """Normalises a list of phrases from the terms file."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ClinicTermsError(f"{source}: {where} must be a list.")
+    return [_phrase(item, where, source) for item in raw]
+
+
+def _mapping(raw: Any, where: str, source: str) -> Dict[str, Any]:
+    """Checks that a section of the terms file is a mapping."""
+    if not isinstance(raw, dict):
+        raise ClinicTermsError(f"{source}: {where} must be a mapping.")
+    return dict(raw)
+
+
+def _known_keys(section: Dict[str, Any], known: set, where: str, source: str) -> None:
+    """Refuses misspelt keys, which would otherwise be silently ignored."""
+    unknown = sorted(str(key) for key in set(section) - known)
+    if unknown:
+        raise ClinicTermsError(f"{source}: {where} has unknown keys {unknown}.")
+
+
+def parse_terms(raw: Any, source: str) -> _Terms:
+    """Validates the terms file so a staff typo fails loudly at load, naming the place."""
+    top = _mapping(raw, "the file", source)
+    _known_keys(top, {"version", "entities", "not_typos", "negation"}, "the file", source)
+    entities = _mapping(top.get("entities"), "'entities'", source)
+    aliases: Dict[str, Tuple[str, str]] = {}
+    ignore: List[str] = []
+    titles: Dict[str, Tuple[str, ...]] = {}
+    typos: Dict[str, Tuple[str, str]] = {}
+    for entity, block in entities.items():
+        if not isinstance(entity, str) or not _CODE.match(entity):
+            raise ClinicTermsError(f"{source}: entity name {entity!r} must be lower_snake_case.")
+        block = _mapping(block, f"entity '{entity}'", source)
+        _known_keys(block, {"titles", "ignore", "values"}, f"entity '{entity}'", source)
+        entity_titles = tuple(_phrases(block.get("titles"), f"{entity}.titles", source))
+        titles[entity] = entity_titles
+        ignore.extend(_phrases(block.get("ignore"), f"{entity}.ignore", source))
+        values = _mapping(block.get("values"), f"{entity}.values", source)
+        for value, spec in values.items():
+            where = f"{entity}.values.{value}"
+            if not isinstance(value, str) or not _CODE.match(value):
+                raise ClinicTermsError(f"{source}: value {value!r} must be lower_snake_case.")
+            spec = _mapping(spec, where, source)
+            _known_keys(spec, {"name", "aliases", "typos"}, where, source)
+            for alias in _phrases(spec.get("aliases"), f"{where}.aliases", source):
+                for variant in _title_variants(alias, entity_titles):
+                    owner = aliases.setdefault(variant, (entity, value))
+                    if owner != (entity, value):
+                        raise ClinicTermsError(
+                            f"{source}: alias '{variant}' is listed for both "
+                            f"{owner[0]}.{owner[1]} and {entity}.{value}."
+                        )
+            for word in _phrases(spec.get("typos"), f"{where}.typos", source):
+                if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
+                    raise ClinicTermsError(
+                        f"{source}: {where}.typos entry '{word}' must be one word of "
+                        f"{_MIN_TYPO_LENGTH}+ letters."
+                    )
+                typos[word] = (entity, value)
+    if not aliases:
+        raise ClinicTermsError(f"{source}: no aliases defined.")
+    negation = _mapping(top.get("negation") or {}, "'negation'", source)
+    _known_keys(negation, {"cues", "breakers"}, "'negation'", source)
+    return _Terms(
+        entities=tuple(entities),
+        aliases=aliases,
+        ignore=tuple(dict.fromkeys(ignore)),
+        titles=titles,
+        typos=typos,
+        not_typos=frozenset(_phrases(top.get("not_typos"), "not_typos", source)),
+        cues=tuple(dict.fromkeys(_phrases(negation.get("cues"), "negation.cues", source))),
+        breakers=frozenset(_phrases(negation.get("breakers"), "negation.breakers", source)),
+    )
+
+
+def _title_variants(alias: str, titles: Tuple[str, ...]) -> List[str]:
+    """Spells an alias that starts with a title with every title ("dr kim" -> "doctor kim")."""
+    first, _, rest = alias.partition(" ")
+    if not rest or first not in titles:
+        return [alias]
+    return [alias] + [f"{title} {rest}" for title in titles if title != first]
+
+
+class ClinicVocabulary:
+    """The terms file compiled into spaCy matchers; built once per process per file content."""
+
+    _cache: Dict[str, "ClinicVocabulary"] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Optional[Path] = None) -> ClinicVocabulary:
+        """Returns the compiled vocabulary for a terms file, building it only on first use."""
+        path = Path(path) if path is not None else DEFAULT_TERMS_FILE
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise ClinicTermsError(f"Cannot read clinic terms file {path}: {error}") from error
+        key = hashlib.sha256(content).hexdigest()
+        with cls._lock:
+            if key not in cls._cache:
+                cls._cache[key] = cls(cls._read(content, str(path)))
+            return cls._cache[key]
+
+    @staticmethod
+    def _read(content: bytes, source: str) -> _Terms:
+        """Parses the YAML with Rasa's own YAML library."""
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            raw = YAML(typ="safe", pure=True).load(content.decode("utf-8"))
+        except (YAMLError, UnicodeDecodeError) as error:
+            raise ClinicTermsError(f"{source}: not valid YAML: {error}") from error
+        return parse_terms(raw, source)
+
+    def __init__(self, terms: _Terms) -> None:
+        """Builds the tokenizer and matchers; spaCy is imported here, never at module import."""
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.terms = terms
+        self._nlp: Language = spacy.blank("en")
+        self._phrases: PhraseMatcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
+        self._keys: Dict[int, Tuple[str, str]] = {}
+        by_key: Dict[Tuple[str, str], List[str]] = {}
+        for alias, owner in terms.aliases.items():
+            by_key.setdefault(owner, []).append(alias)
+        by_key.setdefault((_IGNORE, _IGNORE), []).extend(terms.ignore)
+        for (entity, value), phrases in by_key.items():
+            if not phrases:
+                continue
+            label = f"{entity}/{value}"
+            self._phrases.add(label, list(self._nlp.tokenizer.pipe(phrases)))
+            self._keys[self._nlp.vocab.strings[label]] = (entity, value)
+        self._single_words = frozenset(
+            phrase for phrase in [*terms.aliases, *terms.ignore] if " " not in phrase
+        )
+        self._titles = {
+            entity: sorted(
+                (tuple(t.text for t in self._nlp.make_doc(title)) for title in entity_titles),
+                key=len,
+                reverse=True,
+            )
+            for entity, entity_titles in terms.titles.items()
+        }
+        self._cues: Matcher = Matcher(self._nlp.vocab)
+        cue_patterns = [
+            [{"LOWER": token.text} for token in self._nlp.make_doc(cue)] for cue in terms.cues
+        ]
+        if cue_patterns:
+            self._cues.add("NEGATION_CUE", cue_patterns)
+
+    @property
+    def entities(self) -> Tuple[str, ...]:
+        """Entity types this vocabulary can produce, so a config can be checked against it."""
+        return self.terms.entities
+
+    def find(
+        self, text: str, typo_tolerance: bool = True, negation_window: int = 2
+    ) -> List[ClinicMention]:
+        """Finds every clinic entity in a text, longest match first, with negation marked."""
+        if not text or not text.strip():
+            return []
+        doc, offsets = self._tokenize(text)
+        candidates = self._exact_candidates(doc)
+        if typo_tolerance and self.terms.typos:
+            candidates.extend(self._typo_candidates(doc))
+        kept = self._longest_first(candidates, len(doc))
+        owner: List[Optional[int]] = [None] * len(doc)
+        for index, candidate in enumerate(kept):
+            for i in range(candidate.start, candidate.end):
+                owner[i] = index
+        cues = [(start, end) for _, start, end in self._cues(doc)] if len(self._cues) else []
+        mentions = []
+        for candidate in kept:
+            start, end = offsets[candidate.start][0], offsets[candidate.end - 1][1]
+            negated = self._is_negated(doc, candidate, cues, owner, negation_window)
+            mentions.append(
+                ClinicMention(
+                    candidate.entity, candidate.value, start, end, text[start:end], negated
+                )
+            )
+        return mentions
+
+    def _tokenize(self, text: str) -> Tuple[Doc, List[Tuple[int, int]]]:
+        """Tokenizes the folded text without whitespace tokens, keeping original offsets."""
+        from spacy.tokens import Doc
+
+        doc = self._nlp.make_doc(fold_text(text))
+        offsets = [(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
+        if len(offsets) == len(doc):
+            return doc, offsets
+        words = [t.text for t in doc if not t.is_space]
+        return Doc(self._nlp.vocab, words=words, spaces=[True] * len(words)), offsets
+
+    def _exact_candidates(self, doc: Doc) -> List[_Candidate]:
+        """Alias and ignore matches from the phrase matcher."""
+        candidates = []
+        for match_id, start, end in self._phrases(doc):
+            entity, value = self._keys[match_id]
+            chars = doc[end - 1].idx + len(doc[end - 1].text) - doc[start].idx
+            candidates.append(_Candidate(start, end, entity, value, chars))
+        return candidates
+
+    def _typo_candidates(self, doc: Doc) -> List[_Candidate]:
+        """Words one slip away from exactly one `typos` word, with a title in front if present."""
+        candidates = []
+        for token in doc:
+            word = token.text
+            if (
+                len(word) < _MIN_TYPO_LENGTH
+                or not word.isalpha()
+                or token.is_stop
+                or word in self.terms.not_typos
+                or word in self._single_words
+            ):
+                continue
+            owners = {
+                owner
+                for typo, owner in self.terms.typos.items()
+                if _one_edit_apart(word, typo)
+            }
+            if len(owners) != 1:
+                continue
+            entity, value = owners.pop()
+            start = self._title_start(doc, token.i, entity)
+            chars = token.idx + len(word) - doc[start].idx
+            candidates.append(_Candidate(start, token.i + 1, entity, value, chars, fuzzy=True))
+        return candidates
+
+    def _title_start(self, doc: Doc, start: int, entity: str) -> int:
+        """Extends a typo match over a title before it ("dr patle"), so the span reads whole."""
+        for title in self._titles.get(entity, []):
+            begin = start - len(title)
+            if begin >= 0 and tuple(t.text for t in doc[begin:start]) == title:
+                return begin
+        return start
+
+    @staticmethod
+    def _longest_first(candidates: List[_Candidate], size: int) -> List[_Candidate]:
+        """Keeps non-overlapping matches, longest first; ties go to ignore, then exact, then earliest."""
+        taken = [False] * size
+        kept = []
+        ordered = sorted(
+            candidates,
+            key=lambda c: (-(c.end - c.start), -c.chars, not c.is_ignore, c.fuzzy, c.start),
+        )
+        for candidate in ordered:
+            if any(taken[candidate.start : candidate.end]):
+                continue
+            for i in range(candidate.start, candidate.end):
+                taken[i] = True
+            kept.append(candidate)
+        return sorted((c for c in kept if not c.is_ignore), key=lambda c: c.start)
+
+    def _is_negated(
+        self,
+        doc: Doc,
+        candidate: _Candidate,
+        cues: List[Tuple[int, int]],
+        owner: List[Optional[int]],
+        window: int,
+    ) -> bool:
+        """Tells whether a negation cue governs the mention (see the module docstring)."""
+        for cue_start, cue_end in cues:
+            if cue_end > candidate.start or candidate.start - cue_end > window:
+                continue
+            if all(owner[i] is not None for i in range(cue_start, cue_end)):
+                continue  # the cue is part of another entity ("no preference")
+            gap = doc[cue_end : candidate.start]
+            if all(
+                not t.is_punct and owner[t.i] is None and t.text not in self.terms.breakers
+                for t in gap
+            ):
+                return True
+        return False
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Extracts providers, visit types and insurance plans from the clinic vocabulary."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The defaults; see the module docstring for what each option does."""
+        return {
+            "terms_file": None,
+            "typo_tolerance": True,
+            "negation_role": "not",
+            "negated_entities": ["provider"],
+            "negation_window": 2,
+            "entities": None,
+            "max_text_chars": 100_000,
+        }
+
+    @staticmethod
+    def supported_languages() -> Optional[List[Text]]:
+        """English only: the matchers run on spaCy's blank English tokenizer."""
+        return ["en"]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """spaCy provides the tokenizer and the rule matchers."""
+        return ["spacy"]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ClinicEntityExtractor:
+        """Builds the component; the vocabulary compiles here so a bad terms file fails at load."""
+        return cls(config)
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Checks the config and loads the (cached) vocabulary."""
+        self._config = {**self.get_default_config(), **config}
+        terms_file = self._config["terms_file"]
+        self._vocabulary = ClinicVocabulary.load(Path(terms_file) if terms_file else None)
+        self._typo_tolerance = self._option("typo_tolerance", bool)
+        role = self._config["negation_role"]
+        if role is not None and (not isinstance(role, str) or not role):
+            raise InvalidConfigException(f"{self.name}: 'negation_role' must be text or null.")
+        self._negation_role: Optional[str] = role
+        self._negated = frozenset(self._entity_list("negated_entities") or [])
+        self._window = self._option("negation_window", int)
+        self._max_chars = self._option("max_text_chars", int)
+        if self._window < 0 or self._max_chars < 1:
+            raise InvalidConfigException(
+                f"{self.name}: 'negation_window' must be >= 0 and 'max_text_chars' >= 1."
+            )
+        wanted = self._entity_list("entities")
+        self._entities = frozenset(wanted if wanted is not None else self._vocabulary.entities)
+
+    def _option(self, key: str, kind: type) -> Any:
+        """Reads one typed option, refusing wrong types instead of misbehaving later."""
+        value = self._config[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise InvalidConfigException(f"{self.name}: '{key}' must be {kind.__name__}.")
+        return value
+
+    def _entity_list(self, key: str) -> Optional[List[str]]:
+        """Reads a list of entity names that the vocabulary must know."""
+        value = self._config[key]
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidConfigException(f"{self.name}: '{key}' must be a list of entity names.")
+        unknown = set(value) - set(self._vocabulary.entities)
+        if unknown:
+            raise InvalidConfigException(
+                f"{self.name}: '{key}' names entities {sorted(unknown)} that the terms "
+                f"file does not define ({', '.join(self._vocabulary.entities)})."
+            )
+        return value
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Passes training data through: the vocabulary needs no training."""
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Appends the clinic entities found in each message's text to its entities."""
+        for message in messages:
+            entities = self.add_extractor_name(self.extract(message.get(TEXT)))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
+
+    def extract(self, text: Optional[Text]) -> List[Dict[Text, Any]]:
+        """Returns Rasa entity dicts for one text; usable outside a pipeline (actions, tests)."""
+        if not isinstance(text, str) or not text:
+            return []
+        if len(text) > self._max_chars:
+            logger.debug("Message of %d characters read up to %d.", len(text), self._max_chars)
+            text = text[: self._max_chars]
+        entities = []
+        for mention in self._vocabulary.find(text, self._typo_tolerance, self._window):
+            if mention.entity not in self._entities:
+                continue
+            entity: Dict[Text, Any] = {
+                ENTITY_ATTRIBUTE_TYPE: mention.entity,
+                ENTITY_ATTRIBUTE_START: mention.start,
+                ENTITY_ATTRIBUTE_END: mention.end,
+                ENTITY_ATTRIBUTE_VALUE: mention.value,
+                ENTITY_ATTRIBUTE_TEXT: mention.text,
+            }
+            if mention.negated and self._negation_role and mention.entity in self._negated:
+                entity[ENTITY_ATTRIBUTE_ROLE] = self._negation_role
+            entities.append(entity)
+        return entities

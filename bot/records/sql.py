@@ -1,0 +1,208 @@
+"""The SQL (SQLite or PostgreSQL) implementation of :class:`RecordsService`.
+
+New record ids come from a counter row that each registration updates first:
+the update's row lock (PostgreSQL) or ``BEGIN IMMEDIATE`` (SQLite) makes
+concurrent registrations take turns, so ids never collide and the duplicate
+check that follows sees every committed patient. A unique index on the
+folded name and date of birth is the second guard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from typing import Iterator, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session
+
+from bot.db import session_scope
+from bot.records.errors import (
+    BackendUnavailable,
+    InvalidPatientData,
+    PatientAlreadyExists,
+    RecordsError,
+)
+from bot.records.models import FIRST_PATIENT_NUMBER, PATIENT_COUNTER, Patient, RecordCounter
+from bot.records.normalize import name_key, normalize_us_mobile, parse_name
+from bot.records.service import PatientRef, RecordsService
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MAX_AGE_YEARS = 120
+
+
+def validate_date_of_birth(value: object, today: dt.date) -> dt.date:
+    """A plausible date of birth: a real date, in the past, at most 120 years ago."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise InvalidPatientData("date_of_birth", "a date is required")
+    if value >= today:
+        raise InvalidPatientData("date_of_birth", "must be in the past")
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if age > MAX_AGE_YEARS:
+        raise InvalidPatientData("date_of_birth", f"more than {MAX_AGE_YEARS} years ago")
+    return value
+
+
+def _as_date(value: object) -> Optional[dt.date]:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _ref(patient: Patient) -> PatientRef:
+    return PatientRef(patient_id=patient.id, full_name=patient.full_name, first_name=patient.first_name)
+
+
+def patient_number(patient_id: str) -> Optional[int]:
+    """The number in a record id (``P-1001`` -> 1001), or None for other shapes."""
+    prefix, _, digits = (patient_id or "").partition("-")
+    return int(digits) if prefix == "P" and digits.isdigit() else None
+
+
+def allocate_counter_floor(session: Session, minimum: int) -> None:
+    """Make sure the patient counter is at least ``minimum`` (seeded ids stay unique)."""
+    counter = session.get(RecordCounter, PATIENT_COUNTER)
+    if counter is None:
+        session.add(RecordCounter(name=PATIENT_COUNTER, last_value=minimum))
+    elif counter.last_value < minimum:
+        counter.last_value = minimum
+
+
+class SqlRecordsService(RecordsService):
+    """Patient records on the clinic database at ``url`` (default: ``CLINIC_DATABASE_URL`` at call time)."""
+
+    def __init__(self, url: Optional[str] = None) -> None:
+        """Remember where the database is; the engine is created on first use."""
+        self._url_override = url
+
+    @property
+    def url(self) -> str:
+        """The database URL this service uses right now."""
+        return self._url_override or get_settings().clinic_database_url
+
+    @contextlib.contextmanager
+    def _session(self, operation: str) -> Iterator[Session]:
+        """A transaction whose database failures surface as records errors."""
+        try:
+            with session_scope(self.url) as session:
+                yield session
+        except RecordsError:
+            raise
+        except IntegrityError as exc:
+            logger.info("%s: identity already registered (unique guard)", operation)
+            raise PatientAlreadyExists("a patient with that name and date of birth exists") from exc
+        except (DBAPIError, PoolTimeoutError) as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            logger.error("%s: records database unavailable (%s)", operation, reason)
+            raise BackendUnavailable("the records database is unavailable") from exc
+
+    def _unique(self, session: Session, *conditions: object) -> Optional[PatientRef]:
+        """The single patient matching ``conditions``; None for none or several (never guess)."""
+        rows = session.execute(select(Patient).where(*conditions).limit(2)).scalars().all()
+        return _ref(rows[0]) if len(rows) == 1 else None
+
+    def verify_identity(self, full_name: str, date_of_birth: dt.date) -> Optional[PatientRef]:
+        """Match folded first and last name plus date of birth to exactly one patient."""
+        key = name_key(full_name)
+        dob = _as_date(date_of_birth)
+        if key is None or dob is None:
+            logger.info("identity check by name: not a usable name or date")
+            return None
+        with self._session("verify_identity") as session:
+            ref = self._unique(session, Patient.name_key == key, Patient.date_of_birth == dob)
+        logger.info("identity check by name: %s", ref.patient_id if ref else "no match")
+        return ref
+
+    def verify_by_mobile_and_dob(self, mobile: str, date_of_birth: dt.date) -> Optional[PatientRef]:
+        """Match the E.164 mobile plus date of birth to exactly one patient."""
+        dob = _as_date(date_of_birth)
+        try:
+            number = normalize_us_mobile(mobile)
+        except InvalidPatientData:
+            number = None
+        if number is None or dob is None:
+            logger.info("identity check by mobile: not a usable number or date")
+            return None
+        with self._session("verify_by_mobile_and_dob") as session:
+            ref = self._unique(session, Patient.mobile == number, Patient.date_of_birth == dob)
+        logger.info("identity check by mobile: %s", ref.patient_id if ref else "no match")
+        return ref
+
+    def get_patient(self, patient_id: str) -> Optional[PatientRef]:
+        """The patient with this record id, or None."""
+        key = (patient_id or "").strip().upper()
+        if not key:
+            return None
+        with self._session("get_patient") as session:
+            patient = session.get(Patient, key)
+            return _ref(patient) if patient is not None else None
+
+    def _next_patient_number(self, session: Session) -> int:
+        """Take the next record number; the counter update locks until commit."""
+        bumped = session.execute(
+            update(RecordCounter)
+            .where(RecordCounter.name == PATIENT_COUNTER)
+            .values(last_value=RecordCounter.last_value + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if bumped.rowcount == 0:
+            # Only without the migration's counter row; rebuild it from the ids in use.
+            highest = max(
+                (patient_number(pid) or 0 for pid in session.execute(select(Patient.id)).scalars()),
+                default=FIRST_PATIENT_NUMBER - 1,
+            )
+            allocate_counter_floor(session, max(highest, FIRST_PATIENT_NUMBER - 1) + 1)
+            session.flush()
+        counter = session.get(RecordCounter, PATIENT_COUNTER, populate_existing=True)
+        assert counter is not None
+        number = counter.last_value
+        while session.get(Patient, f"P-{number}") is not None:
+            number += 1
+        if number != counter.last_value:
+            counter.last_value = number
+        return number
+
+    def register_patient(
+        self,
+        full_name: str,
+        date_of_birth: dt.date,
+        mobile: str,
+        today: Optional[dt.date] = None,
+    ) -> PatientRef:
+        """Validate and store a new patient with the next ``P-`` record id."""
+        name = parse_name(full_name)
+        dob = validate_date_of_birth(date_of_birth, today or get_settings().today())
+        number_e164 = normalize_us_mobile(mobile)
+        now = get_settings().now()
+        with self._session("register_patient") as session:
+            number = self._next_patient_number(session)
+            duplicate = session.execute(
+                select(func.count())
+                .select_from(Patient)
+                .where(Patient.name_key == name.key, Patient.date_of_birth == dob)
+            ).scalar_one()
+            if duplicate:
+                logger.info("registration refused: identity already registered")
+                raise PatientAlreadyExists("a patient with that name and date of birth exists")
+            patient = Patient(
+                id=f"P-{number}",
+                full_name=name.full_name,
+                first_name=name.first_name,
+                last_name=name.last_name,
+                name_key=name.key,
+                date_of_birth=dob,
+                mobile=number_e164,
+                created_at=now,
+            )
+            session.add(patient)
+            session.flush()
+            ref = _ref(patient)
+        logger.info("registered patient %s", ref.patient_id)
+        return ref

@@ -1,0 +1,183 @@
+"""One place that reads the environment, once per process.
+
+Every other module asks :func:`get_settings` instead of touching ``os.environ``,
+so defaults, validation and the embedded (SQLite, one machine) mode live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot run with; the message names the setting."""
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a minimal ``.env`` file (KEY=VALUE lines, # comments, optional quotes)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip()
+        if key.startswith("export "):
+            key = key[len("export ") :].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _flag(value: Optional[str], default: bool) -> bool:
+    """Read a yes/no setting the way people write it."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The assistant's configuration; see the settings table in the README."""
+
+    clinic_database_url: str
+    tracker_store_url: str
+    redis_url: Optional[str]
+    clinic_timezone: str
+    clinic_today: Optional[dt.date]
+    public_url: str
+    demo_mode: bool
+    bind_host: str
+    rasa_port: int
+    action_port: int
+    action_server_url: str
+    action_server_token: Optional[str]
+    rasa_api_jwt_secret: Optional[str]
+    session_expiration_minutes: int
+    backend_timeout_seconds: float
+    var_dir: Path = field(default=VAR_DIR)
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The clinic's time zone object."""
+        return ZoneInfo(self.clinic_timezone)
+
+    def today(self) -> dt.date:
+        """The clinic's today: ``CLINIC_TODAY`` if set, else the real local date."""
+        if self.clinic_today is not None:
+            return self.clinic_today
+        return dt.datetime.now(self.tz).date()
+
+    def now(self) -> dt.datetime:
+        """The clinic's current local time, on ``today()`` when that date is fixed."""
+        real = dt.datetime.now(self.tz)
+        if self.clinic_today is None:
+            return real
+        return real.replace(
+            year=self.clinic_today.year, month=self.clinic_today.month, day=self.clinic_today.day
+        )
+
+    def uses_sqlite(self) -> bool:
+        """Whether the clinic database is the embedded SQLite file."""
+        return self.clinic_database_url.startswith("sqlite")
+
+
+def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Build settings from ``environ`` (default: ``.env`` overlaid by the real environment)."""
+    if environ is None:
+        env: dict[str, str] = _read_dotenv(PROJECT_ROOT / ".env")
+        env.update(os.environ)
+    else:
+        env = dict(environ)
+    var_dir = Path(env.get("CLINIC_VAR_DIR") or VAR_DIR)
+
+    def get(name: str, default: Optional[str] = None) -> Optional[str]:
+        value = env.get(name)
+        if value is None or value.strip() == "":
+            return default
+        return value.strip()
+
+    timezone = get("CLINIC_TIMEZONE", "America/New_York") or "America/New_York"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"CLINIC_TIMEZONE={timezone!r} is not a known time zone") from exc
+
+    today_raw = get("CLINIC_TODAY")
+    clinic_today = None
+    if today_raw:
+        try:
+            clinic_today = dt.date.fromisoformat(today_raw)
+        except ValueError as exc:
+            raise SettingsError(f"CLINIC_TODAY={today_raw!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+    def port(name: str, default: int) -> int:
+        raw = get(name, str(default)) or str(default)
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{name}={raw!r} is not a port number") from exc
+        if not 0 < value < 65536:
+            raise SettingsError(f"{name}={raw!r} is not a port number")
+        return value
+
+    rasa_port = port("RASA_PORT", 5005)
+    action_port = port("ACTION_PORT", 5055)
+    bind_host = get("CLINIC_BIND_HOST", "127.0.0.1") or "127.0.0.1"
+    demo_mode = _flag(get("CLINIC_DEMO"), True)
+    action_token = get("ACTION_SERVER_TOKEN")
+    if not demo_mode and not action_token:
+        raise SettingsError(
+            "ACTION_SERVER_TOKEN must be set outside the demo (CLINIC_DEMO=false): "
+            "the action server only answers the Rasa server that knows it"
+        )
+    try:
+        expiration = int(get("SESSION_EXPIRATION_MINUTES", "30") or "30")
+        timeout = float(get("BACKEND_TIMEOUT_SECONDS", "10") or "10")
+    except ValueError as exc:
+        raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+
+    return Settings(
+        clinic_database_url=get("CLINIC_DATABASE_URL") or f"sqlite:///{var_dir / 'clinic.db'}",
+        tracker_store_url=get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
+        redis_url=get("REDIS_URL"),
+        clinic_timezone=timezone,
+        clinic_today=clinic_today,
+        public_url=(get("CLINIC_PUBLIC_URL") or f"http://localhost:{rasa_port}").rstrip("/"),
+        demo_mode=demo_mode,
+        bind_host=bind_host,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        action_server_url=get("ACTION_SERVER_URL") or f"http://127.0.0.1:{action_port}/webhook",
+        action_server_token=action_token,
+        rasa_api_jwt_secret=get("RASA_API_JWT_SECRET"),
+        session_expiration_minutes=expiration,
+        backend_timeout_seconds=timeout,
+        var_dir=var_dir,
+        extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
