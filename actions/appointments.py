@@ -23,7 +23,7 @@ from actions.common import (
     format_when,
     safe_clinic_values,
 )
-from actions.identity import PatientFormValidator, reset_form_slots
+from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
     parse_preference,
@@ -299,7 +299,7 @@ class ActionCancelAppointment(Action):
         from bot.scheduling import SchedulingError, get_scheduling_service
 
         done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS)
-        if tracker.get_slot("form_outcome"):
+        if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return done
         if tracker.get_slot("cancel_confirmed") is not True:
             dispatcher.utter_message(response="utter_cancel_kept")
@@ -342,7 +342,7 @@ class ActionRescheduleAppointment(Action):
         from bot.scheduling import SchedulingError, SlotUnavailable, get_scheduling_service
 
         done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
-        if tracker.get_slot("form_outcome"):
+        if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return done
         appointment_id = tracker.get_slot("appointment_choice")
         patient_id = tracker.get_slot("patient_id")
@@ -407,7 +407,7 @@ class ActionListAppointments(Action):
         """Tell the verified patient what is booked; nothing for anyone else."""
         done = reset_form_slots(IDENTITY_WORKING_SLOTS)
         patient_id = tracker.get_slot("patient_id")
-        if tracker.get_slot("form_outcome") or not patient_id:
+        if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome") or not patient_id:
             return done
         try:
             appointments = await upcoming_for(patient_id)

@@ -26,7 +26,7 @@ from actions.common import (
     latest_text,
     safe_clinic_values,
 )
-from actions.identity import IDENTITY_SLOTS, PatientFormValidator, reset_form_slots
+from actions.identity import IDENTITY_SLOTS, PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
     parse_preference,
@@ -328,7 +328,9 @@ class ActionBookAppointment(Action):
         """Book, or explain why not; never leaves half a booking behind."""
         from bot.scheduling import SlotUnavailable, get_scheduling_service
 
-        if tracker.get_slot("form_outcome") or tracker.get_slot("booking_confirmed") is not True:
+        if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
+            return reset_form_slots(BOOKING_SLOTS)
+        if tracker.get_slot("booking_confirmed") is not True:
             return reset_form_slots(BOOKING_SLOTS)
         key = SlotKey.decode(tracker.get_slot("slot_choice"))
         patient_id = tracker.get_slot("patient_id")

@@ -176,3 +176,12 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
 def reset_form_slots(names: List[Text]) -> List[EventType]:
     """Clear a form's working slots after it finished, so the next run starts clean."""
     return [SlotSet(name, None) for name in names] + [SlotSet("form_outcome", None)]
+
+
+def locked_out(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """True when verification is locked in this conversation; reminds the patient once per request."""
+    if not tracker.get_slot("identity_locked") or tracker.get_slot("patient_id"):
+        return False
+    if tracker.get_slot("form_outcome") != "locked":
+        dispatcher.utter_message(response="utter_verification_locked")
+    return True

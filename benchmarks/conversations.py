@@ -40,6 +40,6 @@ OURS: list[Script] = [
 BASELINE: list[Script] = [
     ["hello there", "I am great", "are you a bot?", "bye"],
     ["hi", "I am sad", "yes", "goodbye"],
-    ["good morning", "I am feeling very sad", "no", "see you later"],
+    ["good morning", "my day was horrible", "no", "see you later"],
     ["hey", "amazing", "am I talking to a human?", "have a nice day"],
 ]

@@ -45,7 +45,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Text, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Set, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -100,7 +100,7 @@ class ClinicTermsError(InvalidConfigException):
 
 @lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
-    """Folds one character to its lower-case base letter, or keeps it if that is not one character."""
+    """Folds a character to its lower-case base letter, keeping it if that is not one character."""
     if char in _CHAR_MAP:
         return _CHAR_MAP[char]
     if char.isspace():
@@ -115,7 +115,7 @@ def _fold_char(char: str) -> str:
 
 
 def fold_text(text: str) -> str:
-    """Lower-cases and strips accents without changing length, so offsets map back to the original."""
+    """Lower-cases and strips accents keeping the length, so offsets map back to the original."""
     folded = text.lower() if text.isascii() else "".join(map(_fold_char, text))
     return _DR_DOT.sub("dr ", folded)
 
@@ -205,7 +205,7 @@ def _mapping(raw: Any, where: str, source: str) -> Dict[str, Any]:
     return dict(raw)
 
 
-def _known_keys(section: Dict[str, Any], known: set, where: str, source: str) -> None:
+def _known_keys(section: Dict[str, Any], known: Set[str], where: str, source: str) -> None:
     """Refuses misspelt keys, which would otherwise be silently ignored."""
     unknown = sorted(str(key) for key in set(section) - known)
     if unknown:
@@ -278,7 +278,7 @@ def _title_variants(alias: str, titles: Tuple[str, ...]) -> List[str]:
 class ClinicVocabulary:
     """The terms file compiled into spaCy matchers; built once per process per file content."""
 
-    _cache: Dict[str, "ClinicVocabulary"] = {}
+    _cache: Dict[str, ClinicVocabulary] = {}
     _lock = threading.Lock()
 
     @classmethod
@@ -432,7 +432,7 @@ class ClinicVocabulary:
 
     @staticmethod
     def _longest_first(candidates: List[_Candidate], size: int) -> List[_Candidate]:
-        """Keeps non-overlapping matches, longest first; ties go to ignore, then exact, then earliest."""
+        """Keeps non-overlapping matches, longest first; ties go to ignore, exact, then earliest."""
         taken = [False] * size
         kept = []
         ordered = sorted(

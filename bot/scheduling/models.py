@@ -26,6 +26,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import relationship
 
@@ -95,8 +96,8 @@ class Provider(Base):
     short_name = Column(String(80), nullable=False)
     title = Column(String(40), nullable=False)
     specialty = Column(String(80), nullable=False)
-    active = Column(Boolean, nullable=False, default=True)
-    sort_order = Column(Integer, nullable=False, default=0)
+    active = Column(Boolean, nullable=False, default=True, server_default=true())
+    sort_order = Column(Integer, nullable=False, default=0, server_default="0")
 
     schedule_blocks = relationship(
         "ScheduleBlock", back_populates="provider", cascade="all, delete-orphan", lazy="selectin"
@@ -116,8 +117,8 @@ class VisitType(Base):
     display_name = Column(String(80), nullable=False)
     duration_minutes = Column(Integer, nullable=False)
     self_pay_price_cents = Column(Integer, nullable=True)
-    active = Column(Boolean, nullable=False, default=True)
-    sort_order = Column(Integer, nullable=False, default=0)
+    active = Column(Boolean, nullable=False, default=True, server_default=true())
+    sort_order = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class ProviderVisitType(Base):
@@ -180,9 +181,9 @@ class Appointment(Base):
     visit_type_code = Column(String(40), ForeignKey("visit_types.code"), nullable=False)
     start_at = Column(UtcDateTime, nullable=False)
     end_at = Column(UtcDateTime, nullable=False)
-    status = Column(String(20), nullable=False, default=STATUS_BOOKED)
+    status = Column(String(20), nullable=False, default=STATUS_BOOKED, server_default=STATUS_BOOKED)
     reason = Column(String(500), nullable=True)
-    channel = Column(String(40), nullable=False, default="unknown")
+    channel = Column(String(40), nullable=False, default="unknown", server_default="unknown")
     created_at = Column(UtcDateTime, nullable=False)
     updated_at = Column(UtcDateTime, nullable=False)
     cancelled_at = Column(UtcDateTime, nullable=True)

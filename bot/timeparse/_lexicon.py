@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Callable, Union
 
 # --- canonical word tables -------------------------------------------------------------
 
@@ -266,12 +267,19 @@ POST_NEGATIONS: tuple[tuple[str, ...], ...] = (
 # --- text rewrites applied before tokenising ----------------------------------------
 
 _NUM_ES = r"(?:una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)"
+_ES_PLURAL_DAYS = {
+    "lunes": "mondays", "martes": "tuesdays", "miercoles": "wednesdays", "jueves": "thursdays",
+    "viernes": "fridays", "sabado": "saturdays", "sabados": "saturdays",
+    "domingo": "sundays", "domingos": "sundays",
+}
 _ES_HOURS = {
     "una": "1", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
     "siete": "7", "ocho": "8", "nueve": "9", "diez": "10", "once": "11", "doce": "12",
 }
 
-REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+Replacement = Union[str, Callable[["re.Match[str]"], str]]
+
+REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
         # meridiem spellings
@@ -293,6 +301,14 @@ REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bw/c\b", "week of"),
         (r"\bmid-", "mid "),
         # English multi-word phrases that the grammar treats as one idea
+        (r"\bno\s+later\s+than\b|\bnot\s+(?:any\s+)?later\s+than\b|\bnot\s+after\b", " by "),
+        (r"\bno\s+earlier\s+than\b|\bnot\s+(?:any\s+)?earlier\s+than\b", " from "),
+        (r"\bnot\s+(?:before|until|till|til)\b", " from "),
+        (r"\bearlier\s+than\b", " before "),
+        (r"\blater\s+than\b", " after "),
+        (r"\bup\s+(?:to|until|till)\b", " until "),
+        (r"\bclose\s+to\b", " around "),
+        (r"\b(?:close|end)\s+of\s+(?:business|play)\b|\bcob\b|\beod\b", " end_of_day "),
         (r"\ba\s?s\s?a\s?p\b", "asap"),
         (r"\bday after tomorrow\b", "overmorrow"),
         (r"\bday before yesterday\b", "anteayer"),
@@ -325,7 +341,7 @@ REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\ba\s+(?:las|la)\s+(?=\d)", " at "),
         (r"\b(?:las|la)\s+(?=\d)", " "),
         (r"\blos\s+(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?)\b",
-         lambda m: " " + _ES_PLURAL_DAYS[m.group(1).rstrip("s") if m.group(1).startswith(("sab", "dom")) else m.group(1)] + " "),
+         lambda m: " " + _ES_PLURAL_DAYS[m.group(1)] + " "),
         (r"(\d{1,2})\s+y\s+(\d{2})\b", r"\1:\2"),
         (r"\bdentro\s+de\b", "in"),
         (r"\bde\s+hoy\s+en\b", "from today in"),

@@ -1,0 +1,63 @@
+# The two commands in the README: `make run` and `make test`.
+# Everything else here is what they need: a Python 3.10 virtual environment
+# built from pyenv (or any python3.10 on PATH), a trained model, a database.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+
+.PHONY: run test setup train bench eval clean lint-data
+
+run: setup
+	$(PY) -m bot run
+
+test: setup
+	$(PY) -m bot train
+	$(RASA) data validate --max-history 3
+	$(RASA) test core --stories tests/test_stories.yml --model models/clinic.tar.gz \
+		--fail-on-prediction-errors --out var/test-results/core
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bot train
+	$(PY) -m benchmarks.bench $(BENCH_ARGS)
+
+# Intent accuracy by 5-fold cross-validation (slow; figures go in the README).
+eval: setup
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
+		--out var/test-results/nlu-cv
+
+train: setup
+	$(PY) -m bot train --force
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@set -e; \
+	if [ ! -x "$(PY)" ] || ! "$(PY)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		rm -rf "$(VENV)"; \
+		PY310=""; \
+		if command -v pyenv >/dev/null 2>&1; then \
+			for candidate in $$(ls -d "$$(pyenv root)"/versions/3.10*/bin/python3.10 2>/dev/null | sort -V -r); do \
+				PY310="$$candidate"; break; \
+			done; \
+		fi; \
+		if [ -z "$$PY310" ] && command -v python3.10 >/dev/null 2>&1; then PY310="$$(command -v python3.10)"; fi; \
+		if [ -z "$$PY310" ] || ! "$$PY310" -c 'import sys' >/dev/null 2>&1; then \
+			echo "Python 3.10 is required (Rasa 3.6 does not run on 3.11)."; \
+			echo "Install it with: pyenv install 3.10"; exit 1; \
+		fi; \
+		echo "Creating $(VENV) from $$PY310"; \
+		"$$PY310" -m venv "$(VENV)"; \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf var models .pytest_cache
