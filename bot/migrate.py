@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -19,6 +20,10 @@ from alembic.runtime.migration import MigrationContext
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 logger = logging.getLogger(__name__)
+
+# Alembic's ``context`` is process-global, so migrations in one process take turns;
+# across processes the migration environment's database locks take over.
+_alembic_lock = threading.Lock()
 
 
 def make_config(url: Optional[str] = None) -> Config:
@@ -32,12 +37,14 @@ def make_config(url: Optional[str] = None) -> Config:
 
 def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
     """Apply every pending migration (default database: ``CLINIC_DATABASE_URL``)."""
-    command.upgrade(make_config(url), revision)
+    with _alembic_lock:
+        command.upgrade(make_config(url), revision)
 
 
 def downgrade(url: Optional[str], revision: str) -> None:
     """Revert to ``revision`` (``base`` empties the database); for development only."""
-    command.downgrade(make_config(url), revision)
+    with _alembic_lock:
+        command.downgrade(make_config(url), revision)
 
 
 def current_revision(url: Optional[str] = None) -> Optional[str]:

@@ -66,7 +66,6 @@ class Settings:
     action_server_url: str
     action_server_token: Optional[str]
     rasa_api_jwt_secret: Optional[str]
-    session_expiration_minutes: int
     backend_timeout_seconds: float
     var_dir: Path = field(default=VAR_DIR)
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -99,7 +98,8 @@ class Settings:
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Build settings from ``environ`` (default: ``.env`` overlaid by the real environment)."""
     if environ is None:
-        env: dict[str, str] = _read_dotenv(PROJECT_ROOT / ".env")
+        use_dotenv = os.environ.get("CLINIC_DOTENV", "1") != "0"
+        env: dict[str, str] = _read_dotenv(PROJECT_ROOT / ".env") if use_dotenv else {}
         env.update(os.environ)
     else:
         env = dict(environ)
@@ -146,10 +146,11 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
             "the action server only answers the Rasa server that knows it"
         )
     try:
-        expiration = int(get("SESSION_EXPIRATION_MINUTES", "30") or "30")
         timeout = float(get("BACKEND_TIMEOUT_SECONDS", "10") or "10")
     except ValueError as exc:
-        raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        raise SettingsError(f"BACKEND_TIMEOUT_SECONDS is not a number: {exc}") from exc
+    if not 0 < timeout <= 30:
+        raise SettingsError("BACKEND_TIMEOUT_SECONDS must be between 0 and 30 (Rasa's lock lasts 60 s)")
 
     return Settings(
         clinic_database_url=get("CLINIC_DATABASE_URL") or f"sqlite:///{var_dir / 'clinic.db'}",
@@ -165,7 +166,6 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         action_server_url=get("ACTION_SERVER_URL") or f"http://127.0.0.1:{action_port}/webhook",
         action_server_token=action_token,
         rasa_api_jwt_secret=get("RASA_API_JWT_SECRET"),
-        session_expiration_minutes=expiration,
         backend_timeout_seconds=timeout,
         var_dir=var_dir,
         extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},

@@ -72,6 +72,7 @@ def start_assistant(var_dir: Path, extra_env: Optional[Dict[str, str]] = None, t
     }
     env.update(
         {
+            "CLINIC_DOTENV": "0",
             "CLINIC_VAR_DIR": str(var_dir),
             "CLINIC_TODAY": CLINIC_TODAY,
             "CLINIC_DATABASE_URL": f"sqlite:///{var_dir / 'clinic.db'}",

@@ -1,0 +1,24 @@
+"""Test-wide set-up: tests never read the developer's .env or var/ folder."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+from bot.settings import reset_settings_cache
+
+for _name in list(os.environ):
+    if _name.startswith(("CLINIC_", "TRACKER_STORE_", "REDIS_URL", "ACTION_SERVER_", "RASA_API_")):
+        del os.environ[_name]
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ["CLINIC_DOTENV"] = "0"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads settings anew, so monkeypatched variables take effect."""
+    reset_settings_cache()
+    yield
+    reset_settings_cache()
