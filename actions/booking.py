@@ -56,6 +56,7 @@ YES_WORDS = re.compile(
     r"please do|go ahead|sounds good|perfect|s[ií]|claro|that works|works for me)\b",
     re.I,
 )
+PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 NO_WORDS = re.compile(r"^\s*(n|no+|nope|nah|not really|don'?t|do not|wrong|incorrect)\b", re.I)
 
 
@@ -79,16 +80,6 @@ def entity_values(tracker: Tracker, entity: str) -> List[str]:
         for e in entities
         if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
     ]
-
-
-def normalize_us_mobile(text: str) -> Optional[str]:
-    """Normalize a US phone number to E.164 (+1XXXXXXXXXX), or None."""
-    digits = re.sub(r"\D", "", text or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01" and not digits.startswith("555"):
-        return None
-    return f"+1{digits}"
 
 
 class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
@@ -240,10 +231,17 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Register the new patient once a valid US mobile number is given."""
-        from bot.records import get_records_service
+        from bot.records import (
+            InvalidPatientData,
+            PatientAlreadyExists,
+            get_records_service,
+            normalize_us_mobile,
+        )
 
-        mobile = normalize_us_mobile(str(value or ""))
-        if mobile is None:
+        found = PHONE_IN_TEXT.search(str(value or ""))
+        try:
+            mobile = normalize_us_mobile(found.group(0).strip() if found else "")
+        except InvalidPatientData:
             dispatcher.utter_message(response="utter_mobile_not_understood")
             return {"patient_mobile": None}
         try:
@@ -253,6 +251,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
                 dt.date.fromisoformat(tracker.get_slot("patient_dob")),
                 mobile,
             )
+        except (InvalidPatientData, PatientAlreadyExists) as exc:
+            logger.info("registration refused: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_name_not_understood")
+            return {"patient_mobile": None, "patient_full_name": None, "patient_dob": None, "is_new_patient": None}
         except Exception as exc:  # noqa: BLE001
             return await self.backend_failed(exc, dispatcher)
         logger.info("new patient registered: %s", patient.patient_id)

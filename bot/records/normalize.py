@@ -53,10 +53,19 @@ def _natural_order(raw: str) -> str:
 
 
 def _smart_case(text: str) -> str:
-    """Title-case a name typed all in lower or upper case; keep deliberate casing."""
-    if text.islower() or text.isupper():
-        return text.title()
-    return text
+    """Title-case name parts typed all in lower or upper case; keep deliberate casing (McGregor, de la)."""
+    words = []
+    for index, word in enumerate(text.split(" ")):
+        parts = []
+        for part in word.split("-"):
+            if index > 0 and part.islower() and fold(part) in _SURNAME_PARTICLES:
+                parts.append(part)
+            elif part.islower() or part.isupper():
+                parts.append(part.title())
+            else:
+                parts.append(part)
+        words.append("-".join(parts))
+    return " ".join(words)
 
 
 def parse_name(raw: str) -> PersonName:

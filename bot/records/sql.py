@@ -44,8 +44,11 @@ def validate_date_of_birth(value: object, today: dt.date) -> dt.date:
         raise InvalidPatientData("date_of_birth", "a date is required")
     if value >= today:
         raise InvalidPatientData("date_of_birth", "must be in the past")
-    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
-    if age > MAX_AGE_YEARS:
+    try:
+        oldest = today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # today is February 29
+        oldest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+    if value < oldest:
         raise InvalidPatientData("date_of_birth", f"more than {MAX_AGE_YEARS} years ago")
     return value
 

@@ -135,7 +135,7 @@ def test_new_patient_is_registered_during_booking(chat: Conversation, assistant:
     assert "first visit" in chat.text
     chat.say("yes")
     assert "mobile number" in chat.text
-    chat.say("555 010 9999")
+    chat.say("my cell is (555) 201-9999")
     assert "Shall I book it?" in chat.text
     chat.say("yes")
     assert "You're booked!" in chat.text
