@@ -87,18 +87,11 @@ def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
     if not keys:
         return None
     words = re.findall(r"[a-z0-9]+", text.lower())
-    # A bare number or ordinal ("2", "option 2", "the second one").
-    if len(words) <= 4:
-        for word in words:
-            if word in ORDINALS:
-                index = ORDINALS[word]
-                if index < len(keys):
-                    return keys[index].encode()
     # A time mentioned that matches exactly one offered slot ("the 10:40 one").
     for match in TIME_IN_TEXT.finditer(text):
         hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
-        if hour > 23 or minute > 59:
-            continue
+        if hour > 23 or minute > 59 or not (match.group(2) or match.group(3)):
+            continue  # a bare "2" is the second option, not 2 o'clock
         candidates = []
         for key in keys:
             local = key.start
@@ -109,6 +102,13 @@ def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
                 candidates.append(key)
         if len(candidates) == 1:
             return candidates[0].encode()
+    # A bare number or ordinal ("2", "option 2", "the second one").
+    if len(words) <= 4:
+        for word in words:
+            if word in ORDINALS:
+                index = ORDINALS[word]
+                if index < len(keys):
+                    return keys[index].encode()
     # A weekday that matches exactly one offered slot ("the thursday one").
     for key in keys:
         day = key.start.strftime("%A").lower()

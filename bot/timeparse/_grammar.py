@@ -23,7 +23,10 @@ from ._tokens import NUM, PUNCT, Token
 Clock = tuple[int, int, Optional[str], bool, Optional[str], bool]
 # (hour, minute, meridiem, explicit, hint, approximate)
 
-_POST_NEGATIONS = tuple(tuple(CANON.get(w, w) for w in phrase) for phrase in POST_NEGATIONS)
+_POST_NEGATIONS: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in POST_NEGATIONS:
+    _canon_phrase = tuple(CANON.get(w, w) for w in _phrase)
+    _POST_NEGATIONS.setdefault(_canon_phrase[0], []).append(_canon_phrase)
 _BENIGN_AFTER_NEGATOR = frozenset(
     {"sure", "problem", "know", "mind", "worries", "matter", "picky", "fussy", "care",
      "preference", "rush", "hurry", "asap", "idea", "clue", "thanks"}
@@ -196,7 +199,7 @@ class Scanner:
 
     def _post_negation(self, j: int, new_items: list[Item]) -> int:
         """ "monday doesn't work" / "mornings are bad": negate what was just found."""
-        for phrase in _POST_NEGATIONS:
+        for phrase in _POST_NEGATIONS.get(self.w(j), ()):
             if all(self.w(j + k) == word for k, word in enumerate(phrase)):
                 for item in new_items:
                     item.negated = True
@@ -326,8 +329,7 @@ class Scanner:
         explicit = False
         j: int
         if word in ("noon", "midnight"):
-            return (12 if word == "noon" else 0, 0, "am" if word == "midnight" else None,
-                    True, None, False), i + 1
+            return self._clock_suffixes(i, i + 1, 12 if word == "noon" else 0, 0, True)
         before_after = self._to_past_clock(i)
         if before_after is not None:
             hour, minute, j = before_after
@@ -615,9 +617,16 @@ class Scanner:
         if parsed is None:
             return i
         clock, j = parsed
-        if not clock[3] or self._unit_follows(j):
+        if self._unit_follows(j) or not (clock[3] or self._bound_postfix_at(j)):
             return i
         return self._clock_or_range(i, "exact", True)
+
+    def _bound_postfix_at(self, j: int) -> bool:
+        """True when "or later" / "at the latest" / "onwards" follows a bare number."""
+        word, nxt = self.w(j), self.w(j + 1)
+        return (word == "or" and nxt in ("later", "after", "early", "before", "sooner")) or (
+            word in ("onwards", "onward", "latest")) or (
+            word == "at" and nxt == "the" and self.w(j + 2) in ("latest", "earliest", "last"))
 
     def _match_loose_number(self, i: int) -> int:
         """A lone number that might be an hour; context decides when resolving."""
@@ -643,7 +652,7 @@ class Scanner:
         raw = self.raw(i)
         if raw in ("am", "pm"):
             prev_item_end = self.items[-1].end if self.items else -1
-            if prev_item_end == i or self.w(i - 1) in ("the", "in") or self.w(i + 1) in (
+            if self.n == 1 or prev_item_end == i or self.w(i - 1) in ("the", "in") or self.w(i + 1) in (
                 "appointment", "appt", "slot", "please", "pls", "or", "only"
             ) or self.raw(i - 1) in ("or", "any"):
                 self.add(WindowRef(i, i + 1, "morning" if raw == "am" else "afternoon"))
@@ -1065,8 +1074,19 @@ class Scanner:
         if nxt == "last" and self.raw(i + 1) in ("pasado", "pasada"):
             self.add(WeekdayRef(i, i + 2, weekday, mode="last"))
             return i + 2
-        self.add(WeekdayRef(i, i + 1, weekday))
+        self.add(WeekdayRef(i, i + 1, weekday, plural=self._continues_plural_list(i)))
         return i + 1
+
+    def _continues_plural_list(self, i: int) -> bool:
+        """ "every tuesday and thursday": a weekday listed after a recurring one recurs too."""
+        if not self.items:
+            return False
+        last = self.items[-1]
+        if not isinstance(last, WeekdayRef) or not last.plural:
+            return False
+        between = range(last.end, i)
+        return len(between) <= 2 and all(
+            self.w(k) in ("and", "or") or self.is_punct(k, ",/") for k in between)
 
     # ------------------------------------------------------------------ explicit dates
 

@@ -261,7 +261,12 @@ POST_NEGATIONS: tuple[tuple[str, ...], ...] = (
     ("is", "out"), ("are", "out"), ("isnt", "good"), ("is", "busy"), ("im", "busy"),
     ("not", "possible"), ("is", "not", "possible"), ("doesnt", "suit"), ("not", "great"),
     ("is", "not", "great"), ("not", "available"), ("is", "not", "available"),
-    ("is", "full"), ("no", "sirve"), ("no", "puedo"),
+    ("is", "full"), ("no", "sirve"), ("no", "puedo"), ("dont", "work"), ("do", "not", "work"),
+    ("does", "not", "work"), ("will", "not", "work"), ("arent", "good"), ("dont", "suit"),
+    ("are", "not", "good"), ("are", "no", "good"), ("are", "bad"), ("is", "impossible"),
+    ("are", "impossible"), ("is", "difficult"), ("are", "difficult"), ("is", "hard"),
+    ("are", "hard"), ("doesnt", "suit"), ("wont", "suit"), ("isnt", "possible"),
+    ("cant", "do"), ("not", "ideal"), ("isnt", "ideal"),
 )
 
 # --- text rewrites applied before tokenising ----------------------------------------
@@ -307,12 +312,19 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
         (r"\bearlier\s+than\b", " before "),
         (r"\blater\s+than\b", " after "),
         (r"\bup\s+(?:to|until|till)\b", " until "),
+        (r"\b(?:how|what)\s+about\b", " maybe "),
+        (r"\b(?:work|working|am\s+at\s+work|in\s+class|at\s+school|in\s+school|busy)\s+"
+         r"(?:until|till|til|untill)\b", " after "),
+        (r"\b(?:get|getting|am|im)\s+(?:off|out)(?:\s+of\s+(?:work|school))?\s+(?:at|by|around)\b",
+         " after "),
+        (r"\b(?:off|finish|finishes)\s+(?:work\s+|school\s+)?at\b", " after "),
         (r"\bclose\s+to\b", " around "),
         (r"\b(?:close|end)\s+of\s+(?:business|play)\b|\bcob\b|\beod\b", " end_of_day "),
         (r"\ba\s?s\s?a\s?p\b", "asap"),
         (r"\bday after tomorrow\b", "overmorrow"),
         (r"\bday before yesterday\b", "anteayer"),
         (r"\bo\s+clock\b", "oclock"),
+        (r"\bnoonish\b", "noon ish"),
         (r"\bthe\s+am\b", "the morning"),
         (r"\bthe\s+pm\b", "the afternoon"),
         # Spanish phrases
@@ -344,6 +356,8 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
          lambda m: " " + _ES_PLURAL_DAYS[m.group(1)] + " "),
         (r"(\d{1,2})\s+y\s+(\d{2})\b", r"\1:\2"),
         (r"\bdentro\s+de\b", "in"),
+        (r"\b(?:despues|saliendo)\s+(?:del|de)\s+(?:trabajo|colegio|escuela|la\s+escuela)\b",
+         " after work "),
         (r"\bde\s+hoy\s+en\b", "from today in"),
     )
 )

@@ -32,6 +32,7 @@ _CHOICE_WORDS = frozenset({"or", "and", ",", "/", "either"})
 _RANGE_WORDS = frozenset({"to", "through", "until", "-", "~"})
 _MIDNIGHT_DT = datetime(2000, 1, 1)
 _CLINIC_DAYS = (0, 1, 2, 3, 4, 5)
+_HINT_REACH = 4  # words between a clock and the "morning"/"evening" that settles its am/pm
 
 
 def _shift(value: time, delta: timedelta) -> time:
@@ -80,6 +81,7 @@ class Resolver:
         self.now = now
         self.today = now.date()
         self.problems: list[str] = []
+        self._period_at: dict[int, str] | None = None
 
     def problem(self, code: str) -> None:
         """Record a problem once."""
@@ -208,7 +210,7 @@ class Resolver:
         if not isinstance(item, DayOfMonthRef):
             return None
         probe = self.today.replace(day=1)
-        for _ in range(7):
+        for _ in range(2):
             candidate = cal.safe_date(probe.year, probe.month, item.day)
             if candidate is not None and candidate >= self.today and candidate.weekday() == weekday:
                 return candidate
@@ -345,8 +347,13 @@ class Resolver:
         excluded = {i.weekday for i in negative if isinstance(i, WeekdayRef)}
         if excluded:
             allowed = (allowed or set(_CLINIC_DAYS)) - excluded
-        if start is not None and end is not None and start == end:
-            return ()
+        if start is not None and end is not None and allowed:
+            in_range = {(start + timedelta(days=k)).weekday()
+                        for k in range(min(7, (end - start).days + 1))}
+            if allowed & in_range:
+                allowed &= in_range
+            if allowed >= in_range:
+                return ()
         return tuple(sorted(allowed))
 
     def _joined_by_choice(self, items: list[WeekdayRef]) -> bool:
@@ -364,13 +371,18 @@ class Resolver:
         """The part of the day said with this clock, or nearest to it within a few words."""
         if clock.hint:
             return clock.hint
-        best: tuple[int, str] | None = None
-        for item in self.items:
-            if isinstance(item, WindowRef) and item.name in ("morning", "afternoon", "evening"):
-                distance = max(item.start - clock.end, clock.start - item.end)
-                if distance <= 4 and (best is None or distance < best[0]):
-                    best = (distance, item.name)
-        return best[1] if best else None
+        if self._period_at is None:
+            self._period_at = {}
+            for item in self.items:
+                if isinstance(item, WindowRef) and item.name in ("morning", "afternoon",
+                                                                 "evening"):
+                    for index in range(item.start, item.end):
+                        self._period_at[index] = item.name
+        for distance in range(0, _HINT_REACH + 1):
+            for index in (clock.start - 1 - distance, clock.end + distance):
+                if index in self._period_at:
+                    return self._period_at[index]
+        return None
 
     def _resolve_times(self) -> tuple[time | None, time | None, time | None, bool]:
         """Unite parts of the day, intersect with clock bounds, pick the exact time."""

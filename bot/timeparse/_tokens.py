@@ -100,9 +100,15 @@ def canonical(word: str) -> str:
     return word
 
 
+_MAX_DIGITS = 12
+_JUNK = Token(kind=PUNCT, text="#", raw="#")
+
+
 def _number_token(raw: str) -> Token:
     """Split a digit group into its numbers and the separators between them."""
     numbers = re.split(r"[:/.\-]", raw)
+    if any(len(n) > _MAX_DIGITS for n in numbers) or len(numbers) > 6:
+        return _JUNK  # serial numbers, pasted IDs: never a date or a time
     seps = "".join(ch for ch in raw if ch in ":/.-")
     return Token(
         kind=NUM,
@@ -114,6 +120,19 @@ def _number_token(raw: str) -> Token:
     )
 
 
+def _number_tokens(raw: str) -> list[Token]:
+    """One token per number group; "3:30-4:30" becomes two clocks around a dash."""
+    if "-" not in raw or ":" not in raw:
+        return [_number_token(raw)]
+    tokens: list[Token] = []
+    for index, piece in enumerate(raw.split("-")):
+        if index:
+            tokens.append(Token(kind=PUNCT, text="-", raw="-"))
+        if piece:
+            tokens.append(_number_token(piece))
+    return tokens
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalise ``text`` and return its tokens in order."""
     normalized = normalize(text)
@@ -121,7 +140,7 @@ def tokenize(text: str) -> list[Token]:
     for match in _TOKEN_RE.finditer(normalized):
         piece = match.group()
         if piece[0].isdigit():
-            tokens.append(_number_token(piece))
+            tokens.extend(_number_tokens(piece))
         elif piece[0].isalpha() or piece[0] == "_":
             tokens.append(Token(kind=WORD, text=canonical(piece), raw=piece))
         else:

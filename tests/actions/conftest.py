@@ -52,15 +52,24 @@ def make_tracker(
     entities: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
     events: Optional[List[Dict[str, Any]]] = None,
+    just_set: Optional[List[str]] = None,
 ) -> Tracker:
-    """A rasa-sdk tracker as the action server would build it from Rasa's call."""
+    """A rasa-sdk tracker as the action server would build it from Rasa's call.
+
+    ``just_set`` names the slots the latest message filled (Rasa's slot extraction
+    runs before the validation action, which validates exactly those).
+    """
     slots = dict(slots or {})
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    if events is None:
+        events = [{"event": "user", "text": text, "parse_data": latest}] + [
+            {"event": "slot", "name": name, "value": slots.get(name)} for name in (just_set or [])
+        ]
     return Tracker(
         sender_id="test",
         slots=slots,
         latest_message=latest,
-        events=events if events is not None else [{"event": "user", "text": text, "parse_data": latest}],
+        events=events,
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

@@ -18,6 +18,7 @@ FORM = "booking_form"
 
 async def validate(domain: Dict[str, Any], slots: Dict[str, Any], text: str, requested: str, **kw: Any):
     dispatcher = CollectingDispatcher()
+    kw.setdefault("just_set", [requested])
     tracker = make_tracker({**slots, "requested_slot": requested}, text=text, active_loop=FORM, **kw)
     events = await ValidateBookingForm().run(dispatcher, tracker, domain)
     return dispatcher, slot_events(events)
@@ -90,11 +91,13 @@ async def test_pick_by_number_and_by_time(clinic_db: str, domain: Dict[str, Any]
 async def test_correction_to_another_provider_clears_the_offer(clinic_db: str, domain: Dict[str, Any]) -> None:
     offered = ["2026-12-08T09:00|patel"]
     slots_before = {"visit_type": "follow_up", "provider": "kim", "time_preference": "next tuesday",
-                    "offered_slots": offered, "slot_choice": offered[0]}
+                    "offered_slots": offered, "slot_choice": offered[0], "patient_id": "P-1001",
+                    "booking_confirmed": "actually make it dr kim"}
     events = [
         {"event": "slot", "name": "provider", "value": "patel"},
         {"event": "user", "text": "actually make it dr kim"},
         {"event": "slot", "name": "provider", "value": "kim"},
+        {"event": "slot", "name": "booking_confirmed", "value": "actually make it dr kim"},
     ]
     dispatcher, slots = await validate(
         domain, slots_before, "actually make it dr kim", "booking_confirmed",

@@ -16,7 +16,7 @@ async def answer_dob(domain: Dict[str, Any], dob: str, attempts: float = 0) -> t
     tracker = make_tracker(
         {"patient_full_name": "Ana Souza", "patient_dob": dob, "requested_slot": "patient_dob",
          "verification_attempts": attempts},
-        text=dob, active_loop="identity_form",
+        text=dob, active_loop="identity_form", just_set=["patient_dob"],
     )
     events = await ValidateIdentityForm().run(dispatcher, tracker, domain)
     return dispatcher, slot_events(events)
