@@ -82,6 +82,11 @@ def normalize_appointment_id(appointment_id: str) -> str:
     return (appointment_id or "").strip().upper()
 
 
+def _as_date(value: Optional[dt.date]) -> Optional[dt.date]:
+    """Dates may arrive as datetimes from callers; only the calendar day matters."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 def _key(value: Optional[str]) -> str:
     """Provider ids and visit type codes are lower-case slugs; accept sloppy casing."""
     return (value or "").strip().lower()
@@ -243,6 +248,7 @@ class SqlSchedulingService(SchedulingService):
 
     def is_open_on(self, day: dt.date) -> bool:
         """Whether the clinic has opening hours on ``day`` and it is not a closure date."""
+        day = _as_date(day) or day
         with self._session("is_open_on") as session:
             if session.get(ClinicClosure, day) is not None:
                 return False
@@ -371,6 +377,7 @@ class SqlSchedulingService(SchedulingService):
         """
         current = self._now(now)
         today = current.date()
+        start_date, end_date = _as_date(start_date), _as_date(end_date)
         first_day = max(start_date or today, today)
         if end_date is not None:
             last_day = end_date

@@ -424,11 +424,8 @@ class Scanner:
                 explicit, j = True, j + (1 if word == "oclock" else 2)
             elif word == "ish":
                 explicit, approx, j = True, True, j + 1
-            elif word in ("hrs", "sharp", "exactly") and self.w(j - 1) != "hrs":
-                if word == "hrs" and self.number(j + 1) is not None and self.w(j + 2) in (
-                    "ago", "from", "later"
-                ):
-                    break
+            elif word in ("sharp", "exactly") or (word == "hrs" and self._clock_hours_suffix(
+                    start, hour, minute)):
                 explicit, j = True, j + 1
             elif word == "and" and self.w(j + 1) in ("half", "quarter") or (
                 word == "and" and self.raw(j + 1) == "a" and self.w(j + 2) == "half"
@@ -452,6 +449,13 @@ class Scanner:
         if hour > 24 or (hour == 24 and minute):
             return None
         return (hour % 24 if hour == 24 else hour, minute, meridiem, explicit, hint, approx), j
+
+    def _clock_hours_suffix(self, start: int, hour: int, minute: int) -> bool:
+        """ "1500 hrs" / "15h" mark a 24-hour clock; "2 hours" after "in"/"for" is a duration."""
+        token = self.tok(start)
+        compact = token is not None and token.is_plain_number and token.widths[0] >= 3
+        return (compact or hour >= 13 or minute > 0) and self.w(start - 1) not in (
+            "in", "for", "within", "next", "about", "around")
 
     def _add_clock(self, start: int, end: int, clock: Clock, role: str) -> None:
         """Record a clock with a role (exact/around/after/before)."""
@@ -570,8 +574,11 @@ class Scanner:
                 "past": "after", "from": "after", "since": "after", "before": "before",
                 "by": "before", "until": "before", "through": "before",
                 "between": "between"}[word]
-        if word == "until" and self._neg_until >= i:
+        inverted = word == "until" and self._neg_until >= i  # "can't come until 3" = from 3
+        if inverted:
             role, self._neg_until = "after", -1
+        if self.w(j) in ("then", "that") and word in ("before", "by", "after", "until", "from"):
+            return self._bound_previous_date(i, word, j)
         if word in ("at", "for") and self.w(j) == "around":
             role, j = "around", j + 1
         elif word in ("after", "from", "before", "by", "until") and self.w(j) in (
@@ -586,27 +593,60 @@ class Scanner:
             return end
         if word in ("at", "around", "for", "past"):
             return i
-        return self._bounded_date(i, word)
+        return self._bounded_date(i, word, inverted)
 
-    def _bounded_date(self, i: int, word: str) -> int:
-        """ "after the 9th", "by friday", "from monday", "until next week": date bounds."""
-        bound = {"after": "after", "from": "from", "since": "from", "before": "before",
-                 "by": "by", "until": "by", "through": "by", "between": None}[word]
-        if word == "until" and self._neg_until >= i:
-            bound, self._neg_until = "from", -1
-        j = self.skip(i + 1, "the", "on", "next_")
+    def _bounded_date(self, i: int, word: str, inverted: bool) -> int:
+        """ "after the 9th", "by friday", "from monday", "until next week": date bounds.
+
+        Between two dates ("monday through friday", "from the 7th to the 9th") the words
+        are range connectors instead, and both ends stay plain mentions.
+        """
+        bound: str | None = {"after": "after", "from": "from", "since": "from",
+                             "before": "before", "by": "by", "until": "by", "through": "by",
+                             "between": None}[word]
+        if inverted:
+            bound = "from"
+        previous = self.items[-1] if self.items else None
+        if word in ("until", "through") and isinstance(
+            previous, (DateSpan, WeekdayRef, DayOfMonthRef)
+        ) and previous.end >= i - 1:
+            bound = None
+        j = self.skip(i + 1, "the", "on")
         before = len(self.items)
+        end = self._match_date_at(j)
+        if end == j:
+            return i
+        nxt = self.w(end) or self.raw(end)
+        if word in ("from", "between") and nxt in ("to", "until", "through", "-", "~", "and"):
+            bound = None
+        for item in self.items[before:]:
+            if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)) and bound:
+                item.bound = bound
+        return end
+
+    def _bound_previous_date(self, i: int, word: str, j: int) -> int:
+        """ "the 20th, so before then": turn the date just mentioned into a bound."""
+        bound = {"before": "before", "by": "by", "until": "by", "after": "after",
+                 "from": "from"}[word]
+        for item in reversed(self.items):
+            if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)):
+                item.bound = bound
+                return j + 1
+            if isinstance(item, ClockRef):
+                item.role = "before" if bound in ("before", "by") else "after"
+                return j + 1
+        return i
+
+    def _match_date_at(self, j: int) -> int:
+        """Any date expression at ``j`` (used after prepositions)."""
         for matcher in (self._match_relative_day, self._match_quantity, self._match_modifier,
                         self._match_this_next, self._match_weekday, self._match_week_word,
                         self._match_explicit_date, self._match_month_alone,
                         self._match_holiday):
             end = matcher(j)
             if end > j:
-                for item in self.items[before:]:
-                    if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)) and bound:
-                        item.bound = bound
                 return end
-        return i
+        return j
 
     def _match_standalone_clock(self, i: int) -> int:
         """A clock written unmistakably on its own: "3pm", "15:00", "3ish", "half past 4"."""
@@ -670,6 +710,11 @@ class Scanner:
         word = self.w(i)
         offsets = {"today": 0, "tonight": 0, "tomorrow": 1, "overmorrow": 2,
                    "yesterday": -1, "anteayer": -2}
+        if word == "day" and self.w(i + 1) == "after" and self.w(i + 2) in ("", "or", "and"):
+            previous = self.items[-1] if self.items else None
+            if isinstance(previous, DateSpan) and previous.kind == "day":
+                self._day(i, i + 2, previous.first + timedelta(days=1))
+                return i + 2
         if word == "later" and self.w(i + 1) == "today":
             self._day(i, i + 2, self.today)
             return i + 2
@@ -710,6 +755,8 @@ class Scanner:
             return "days", 14
         if word in ("month", "months"):
             return "months", 1
+        if word == "hrs" or self.raw(i) in ("minutes", "mins", "min", "minute"):
+            return "days", 0
         return None
 
     def _offset(self, count: int, unit: tuple[str, int], base: date) -> date:
@@ -756,6 +803,8 @@ class Scanner:
                 self.add(DateSpan(i, end, min(first, target), target, kind="range"))
             else:
                 self._add_offset_day(i, end, target, unit)
+            if unit[1] == 0:
+                self.add(Flag(i, end, "asap"))  # "in 20 minutes": today, right away
             return end
         quantity = self._quantity(i)
         if quantity is None:
@@ -910,6 +959,16 @@ class Scanner:
             return j + 1
         if word == "next" and target == "year":
             return j + 1
+        return self._elliptic_next(i, word)
+
+    def _elliptic_next(self, i: int, word: str) -> int:
+        """ "this thursday or next": repeat the previous weekday, next week's."""
+        previous = self.items[-1] if self.items else None
+        if word == "next" and isinstance(previous, WeekdayRef) and self.w(i - 1) == "or" and (
+            previous.end == i - 1
+        ):
+            self.add(WeekdayRef(i, i + 1, previous.weekday, mode="next"))
+            return i + 1
         return i
 
     def _match_week_word(self, i: int) -> int:
@@ -1133,18 +1192,33 @@ class Scanner:
         return None
 
     def _add_calendar_date(self, start: int, end: int, month: int, day: int,
-                           year: int | None) -> None:
+                           year: int | None) -> date | None:
         """Record an explicit month/day[/year], flagging impossible ones."""
+        resolved: date | None = None
         if year is not None:
             resolved = cal.safe_date(year, month, day)
-        elif cal.day_exists_in_some_year(month, day) if 1 <= month <= 12 and 1 <= day else False:
+        elif 1 <= month <= 12 and 1 <= day and cal.day_exists_in_some_year(month, day):
             resolved = cal.month_day_without_year(self.today, month, day)
-        else:
-            resolved = None
         if resolved is None:
             self.add(Flag(start, end, "invalid"))
-            return
+            return None
         self._day(start, end, resolved, explicit=True)
+        return resolved
+
+    def _day_range_tail(self, k: int, first: date | None) -> int:
+        """ "december 14 to 18" / "the 7th - 9th": a second day in the same month."""
+        connector = self.w(k) or (self.raw(k) if self.is_punct(k, "-~") else "")
+        if first is None or connector not in ("to", "-", "~", "through", "until", "and"):
+            return k
+        j = self.skip(k + 1, "the")
+        day = self._day_at(j)
+        if day is None or self.meridiem(day[1]) or self._unit_follows(day[1]):
+            return k
+        last = cal.safe_date(first.year, first.month, day[0])
+        if last is None or last <= first:
+            return k
+        self._day(k, day[1], last, explicit=True)
+        return day[1]
 
     def _match_explicit_date(self, i: int) -> int:
         """Calendar dates in words or digits, or "the 9th" on its own."""
@@ -1165,6 +1239,17 @@ class Scanner:
         if self.is_punct(j, "."):
             j += 1
         j = self.skip(j, "the")
+        token = self.tok(j)
+        if token is not None and token.kind == NUM and token.seps == "-" and len(token.parts) == 2 \
+                and max(token.widths) <= 2:
+            first = self._add_calendar_date(i, j + 1, month, token.parts[0], None)
+            if first is not None:
+                last = cal.safe_date(first.year, month, token.parts[1])
+                if last is None or last < first:
+                    self.add(Flag(i, j + 1, "invalid"))
+                else:
+                    self._day(i, j + 1, last, explicit=True)
+            return j + 1
         day = self._day_at(j)
         if day is None:
             return i
@@ -1177,8 +1262,8 @@ class Scanner:
             return i
         year = self._year_at(k)
         end = year[1] if year else k
-        self._add_calendar_date(i, end, month, value, year[0] if year else None)
-        return end
+        first = self._add_calendar_date(i, end, month, value, year[0] if year else None)
+        return self._day_range_tail(end, first) if not year else end
 
     def _day_then_month(self, i: int) -> int:
         """ "9 december", "9th of december", "the 9th of Dec 2026", "10 de diciembre"."""
@@ -1192,13 +1277,31 @@ class Scanner:
             k += 1
         month = self._month_word(k, context=True)
         if month is None:
-            return i
+            return self._day_list_then_month(i, value, k)
         end = k + 1
         if self.is_punct(end, "."):
             end += 1
         year = self._year_at(end)
         end = year[1] if year else end
         self._add_calendar_date(i, end, month, value, year[0] if year else None)
+        return end
+
+    def _day_list_then_month(self, i: int, first_day: int, k: int) -> int:
+        """ "21 or 22 december", "the 14th to the 18th of january": days sharing a month."""
+        connector = self.w(k) or (self.raw(k) if self.is_punct(k, "-~") else "")
+        if connector not in ("or", "and", "to", "-", "~", "through", "until"):
+            return i
+        second = self._day_at(self.skip(k + 1, "the"))
+        if second is None:
+            return i
+        j = self.skip(second[1], "of")
+        month = self._month_word(j, context=True)
+        if month is None:
+            return i
+        year = self._year_at(j + 1)
+        end = year[1] if year else j + 1
+        self._add_calendar_date(i, k, month, first_day, year[0] if year else None)
+        self._add_calendar_date(k + 1, end, month, second[0], year[0] if year else None)
         return end
 
     def _numeric_date(self, i: int) -> int:

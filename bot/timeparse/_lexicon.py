@@ -295,7 +295,6 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
         (r"[–—−~]", " ~ "),
         (r"@", " at "),
         (r"&", " and "),
-        (r"\+", " plus "),
         # SMS shorthand that mixes digits and letters
         (r"\b2mo+r+o*w*\b|\b2mrw\b|\b2moz\b", "tomorrow"),
         (r"\b2day\b", "today"),
@@ -320,11 +319,12 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
         (r"\b(?:off|finish|finishes)\s+(?:work\s+|school\s+)?at\b", " after "),
         (r"\bclose\s+to\b", " around "),
         (r"\b(?:close|end)\s+of\s+(?:business|play)\b|\bcob\b|\beod\b", " end_of_day "),
-        (r"\ba\s?s\s?a\s?p\b", "asap"),
+        (r"\ba[\s.]?s[\s.]?a[\s.]?p\b\.?", "asap"),
         (r"\bday after tomorrow\b", "overmorrow"),
         (r"\bday before yesterday\b", "anteayer"),
         (r"\bo\s+clock\b", "oclock"),
         (r"\bnoonish\b", "noon ish"),
+        (r"\b(morning|afternoon|evening|lunch)-?ish\b", r"\1"),
         (r"\bthe\s+am\b", "the morning"),
         (r"\bthe\s+pm\b", "the afternoon"),
         # Spanish phrases

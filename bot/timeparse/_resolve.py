@@ -32,6 +32,7 @@ _CHOICE_WORDS = frozenset({"or", "and", ",", "/", "either"})
 _RANGE_WORDS = frozenset({"to", "through", "until", "-", "~"})
 _MIDNIGHT_DT = datetime(2000, 1, 1)
 _CLINIC_DAYS = (0, 1, 2, 3, 4, 5)
+_HARMLESS_PUNCT = frozenset(".,;!?()-~/")
 _HINT_REACH = 4  # words between a clock and the "morning"/"evening" that settles its am/pm
 
 
@@ -153,11 +154,11 @@ class Resolver:
     def _only_filler_besides_numbers(self) -> bool:
         """True for replies like "3", "3 please", "how about 4?"."""
         numbers = [item for item in self.items if isinstance(item, LooseNumber)]
-        if len(numbers) != 1 or len(self._meaningful_items()) > 0:
+        if not 1 <= len(numbers) <= 3 or len(self._meaningful_items()) > 0:
             return False
-        covered = set(range(numbers[0].start, numbers[0].end))
+        covered = {index for number in numbers for index in range(number.start, number.end)}
         for index, token in enumerate(self.tokens):
-            if index in covered or token.kind == "punct":
+            if index in covered or (token.kind == "punct" and token.text in _HARMLESS_PUNCT):
                 continue
             if token.kind != "word" or (token.raw not in FILLER and token.text not in FILLER):
                 return False
@@ -235,10 +236,18 @@ class Resolver:
                          and (i.week_anchor or i.month_anchor)]
         spans: list[tuple[date, date]] = []
         used: set[int] = set()
+        range_ends: dict[int, WeekdayRef] = {}
+        for first_ref, last_ref in self._weekday_range_pairs(plain):
+            range_ends[id(first_ref)] = last_ref
+            used.add(id(last_ref))
         for item in plain:
-            if isinstance(item, WeekdayRef):
+            if isinstance(item, WeekdayRef) and id(item) not in used:
                 day = self._weekday_in(item, containers + anchored_days, used)
-                spans.append((day, day))
+                last_ref = range_ends.get(id(item))
+                if last_ref is None:
+                    spans.append((day, day))
+                else:
+                    spans.append((day, day + timedelta(days=(last_ref.weekday - day.weekday()) % 7)))
             elif isinstance(item, DayOfMonthRef):
                 day = self._day_of_month_in(item, containers, used)
                 if day is None:
@@ -248,9 +257,11 @@ class Resolver:
         for item in plain:
             if isinstance(item, DateSpan) and id(item) not in used:
                 spans.append((item.first, item.last or item.first))
-        for first, last in spans:
-            if last < self.today:
-                self.problem(m.PAST_DATE)
+        upcoming = [(first, last) for first, last in spans if last >= self.today]
+        if upcoming and len(upcoming) < len(spans):
+            return upcoming  # "I was seen last tuesday, need a follow up friday": history
+        if spans and not upcoming:
+            self.problem(m.PAST_DATE)
         return spans
 
     def _weekday_in(self, item: WeekdayRef, containers: list[DateSpan], used: set[int]) -> date:
@@ -359,11 +370,21 @@ class Resolver:
     def _joined_by_choice(self, items: list[WeekdayRef]) -> bool:
         """True when weekdays are alternatives ("mon or wed") rather than a range ("mon-wed")."""
         ordered = sorted(items, key=lambda i: i.start)
-        for left, right in zip(ordered, ordered[1:]):
-            between = {t.text for t in self.tokens[left.end:right.start]}
-            if between & _RANGE_WORDS:
-                return False
-        return True
+        return not any(self._is_range_pair(a, b) for a, b in zip(ordered, ordered[1:]))
+
+    def _is_range_pair(self, left: Item, right: Item) -> bool:
+        """ "monday to friday", "mon-wed", "between monday and wednesday"."""
+        between = {t.text for t in self.tokens[left.end:right.start]}
+        if len(between) > 2:
+            return False
+        opener = self.tokens[left.start - 1].text if left.start > 0 else ""
+        return bool(between & _RANGE_WORDS) or ("and" in between and opener in ("between", "from"))
+
+    def _weekday_range_pairs(self, plain: list[Item]) -> list[tuple[WeekdayRef, WeekdayRef]]:
+        """Consecutive singular weekdays joined as a range."""
+        ordered = sorted((i for i in plain if isinstance(i, WeekdayRef) and not i.plural
+                          and not i.extra_days), key=lambda i: i.start)
+        return [(a, b) for a, b in zip(ordered, ordered[1:]) if self._is_range_pair(a, b)]
 
     # ------------------------------------------------------------------ times
 
@@ -386,8 +407,8 @@ class Resolver:
 
     def _resolve_times(self) -> tuple[time | None, time | None, time | None, bool]:
         """Unite parts of the day, intersect with clock bounds, pick the exact time."""
-        windows = [WINDOWS[i.name] for i in self.items
-                   if isinstance(i, WindowRef) and not i.negated]
+        windows = _drop_enclosing([WINDOWS[i.name] for i in self.items
+                                   if isinstance(i, WindowRef) and not i.negated])
         earliest, latest = _union(windows) if windows else (None, None)
         for item in self.items:
             if isinstance(item, WindowRef) and item.negated:
@@ -444,6 +465,21 @@ class Resolver:
 def item_is_day(item: Item) -> bool:
     """True when a finding denotes a single day (so "after" starts the next day)."""
     return not isinstance(item, DateSpan) or item.kind == "day"
+
+
+def _contains(outer: Window, inner: Window) -> bool:
+    """True when ``inner`` lies within ``outer`` (open sides count as unbounded)."""
+    lower_ok = outer[0] is None or (inner[0] is not None and outer[0] <= inner[0])
+    upper_ok = outer[1] is None or (inner[1] is not None and inner[1] <= outer[1])
+    return lower_ok and upper_ok
+
+
+def _drop_enclosing(windows: list[Window]) -> list[Window]:
+    """ "morning, first thing" means first thing: a window that encloses another one
+    mentioned with it is a refinement, not an alternative."""
+    unique = list(dict.fromkeys(windows))
+    return [w for w in unique
+            if not any(other != w and _contains(w, other) for other in unique)]
 
 
 def _union(windows: Iterable[Window]) -> Window:

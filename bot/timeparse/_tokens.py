@@ -19,7 +19,7 @@ PUNCT = "punct"
 
 # Digits joined by date/time separators stay one token ("12/9/2026", "3:30", "1-3");
 # the grammar decides what the separators mean.
-_TOKEN_RE = re.compile(r"\d+(?:[:/.\-]\d+)*|[a-z_]+|[,;!?()/\-~.]")
+_TOKEN_RE = re.compile(r"\d+(?:[:/.\-]\d+)*|[a-z_]+|[,;!?()/\-~.$%#*=<>+|]")
 _APOSTROPHES_RE = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 
 

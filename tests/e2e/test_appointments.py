@@ -92,20 +92,29 @@ def test_reschedule_moves_the_appointment(chat: Conversation, assistant: Running
     assert len(moved) == 1 and moved[0].start.hour >= 12
 
 
+def age_conversation(tracker_db: str, sender: str, seconds: float) -> None:
+    """Make every stored event of a conversation ``seconds`` older (the patient went quiet)."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(tracker_db) as connection:
+        rows = connection.execute("SELECT id, data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        for row_id, data in rows:
+            event = json.loads(data)
+            event["timestamp"] = event["timestamp"] - seconds
+            connection.execute(
+                "UPDATE events SET timestamp = ?, data = ? WHERE id = ?", (event["timestamp"], json.dumps(event), row_id)
+            )
+
+
 def test_identity_does_not_outlive_the_session(chat: Conversation, assistant: RunningAssistant) -> None:
-    import time
-
-    from tests.e2e.harness import post_json
-
     chat.say("show my appointments")
     verify_as_ana(chat)
     assert chat.tracker()["slots"]["patient_id"] == "P-1002"
-    # The patient goes quiet for an hour: make the last message an hour old.
-    post_json(
-        f"{assistant.rasa_url}/conversations/{chat.sender}/tracker/events",
-        [{"event": "user", "text": "ok", "timestamp": time.time() - 3600,
-          "parse_data": {"intent": {"name": "affirm", "confidence": 1.0}, "entities": []}}],
-    )
+    chat.say("thanks")
+    assert chat.tracker()["slots"]["patient_id"] == "P-1002"  # still the same session
+    # The patient goes quiet for 20 minutes (sessions expire after 15).
+    age_conversation(assistant.env["TRACKER_STORE_URL"].removeprefix("sqlite:///"), chat.sender, 20 * 60)
     chat.say("show my appointments")
     assert "full name" in chat.text
     assert "Kim" not in chat.text
