@@ -188,23 +188,32 @@ class Resolver:
 
     def _absorb_weekdays_matching_dates(self, positive: list[Item]) -> None:
         """ "tuesday the 8th": drop the weekday when it agrees, flag a conflict when not."""
-        dated = [i for i in positive if (isinstance(i, DateSpan) and i.explicit)
-                 or isinstance(i, DayOfMonthRef)]
-        for weekday in [i for i in positive if isinstance(i, WeekdayRef) and not i.plural]:
-            for other in dated:
-                gap = other.start - weekday.end if other.start >= weekday.end else (
-                    weekday.start - other.end)
-                if 0 <= gap <= 2:
-                    day = self._day_of(other)
-                    if day is not None and day.weekday() != weekday.weekday:
-                        better = self._month_with_weekday(other, weekday.weekday)
-                        if better is not None and isinstance(other, DayOfMonthRef):
-                            positive[positive.index(other)] = DateSpan(
-                                other.start, other.end, better, better, explicit=True)
-                        else:
-                            self.problem(m.CONFLICTING_DATES)
-                    positive.remove(weekday)
-                    break
+        weekdays = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural
+                    and not i.extra_days]
+        by_end = {w.end: w for w in weekdays}
+        by_start = {w.start: w for w in weekdays}
+        absorbed: set[int] = set()
+        replaced: dict[int, Item] = {}
+        for other in positive:
+            if not ((isinstance(other, DateSpan) and other.explicit and other.kind == "day")
+                    or isinstance(other, DayOfMonthRef)):
+                continue
+            nearby = [by_end.get(other.start - gap) for gap in range(3)]
+            nearby += [by_start.get(other.end + gap) for gap in range(3)]
+            weekday = next((w for w in nearby if w is not None and id(w) not in absorbed), None)
+            if weekday is None:
+                continue
+            absorbed.add(id(weekday))
+            day = self._day_of(other)
+            if day is None or day.weekday() == weekday.weekday:
+                continue
+            better = self._month_with_weekday(other, weekday.weekday)
+            if better is not None:
+                replaced[id(other)] = DateSpan(other.start, other.end, better, better,
+                                               explicit=True)
+            else:
+                self.problem(m.CONFLICTING_DATES)
+        positive[:] = [replaced.get(id(i), i) for i in positive if id(i) not in absorbed]
 
     def _month_with_weekday(self, item: Item, weekday: int) -> date | None:
         """For "friday the 13th": the next month (within the horizon) where it fits."""
