@@ -250,7 +250,10 @@ class RunningServer:
             if self.proc.poll() is not None:
                 raise self._fail(f"exited with code {self.proc.returncode} before it was ready")
             if time.perf_counter() > deadline:
-                raise self._fail(f"not ready within {timeout_s:.0f} s")
+                waiting = ", ".join(f"GET {url}" for url in pending) or (
+                    f"a 200 from POST {self.spec.webhook_url}"
+                )
+                raise self._fail(f"not ready within {timeout_s:.0f} s (still waiting for {waiting})")
             pending = [url for url in pending if not _http_ok(url, timeout_s=5.0)]
             if not pending and _http_ok(
                 self.spec.webhook_url, {"sender": PROBE_SENDER, "message": "hi"}

@@ -62,11 +62,11 @@ def observed(result: WhenPreference) -> dict[str, Any]:
     }
 
 
-MORNING = {"earliest": T(8), "latest": T(12)}
-AFTERNOON = {"earliest": T(12), "latest": T(17)}
-EVENING = {"earliest": T(16), "latest": T(20)}
-NEXT_WEEK = {"start": D(12, 7), "end": D(12, 13)}
-THIS_WEEK = {"start": TODAY, "end": D(12, 6)}
+MORNING: dict[str, Any] = {"earliest": T(8), "latest": T(12)}
+AFTERNOON: dict[str, Any] = {"earliest": T(12), "latest": T(17)}
+EVENING: dict[str, Any] = {"earliest": T(16), "latest": T(20)}
+NEXT_WEEK: dict[str, Any] = {"start": D(12, 7), "end": D(12, 13)}
+THIS_WEEK: dict[str, Any] = {"start": TODAY, "end": D(12, 6)}
 
 RELATIVE_DAYS = [
     ("today", expect(day=TODAY)),

@@ -41,7 +41,7 @@ Conventions (what the validator and scheduler can rely on):
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 
 from ._dob import parse_date_of_birth
 from ._grammar import scan

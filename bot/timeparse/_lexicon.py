@@ -247,7 +247,8 @@ FILLER: frozenset[str] = frozenset(
     be is it that thats works work good fine great perfect cool alright then say uh um umm
     hmm hm so well just like want wanna book come in the a an for at around or and please
     will go going sounds sound best better ideally preferably prefer hi hello hey si vale
-    bueno claro por favor gracias puedo puede ir quiero mejor mas o""".split()
+    bueno claro por favor gracias puedo puede ir quiero mejor mas o ideal ideally preferably
+    either works""".split()
 )
 
 # Negation words open a short scope that flips the next date/time mention.
@@ -324,6 +325,8 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
         (r"\bday before yesterday\b", "anteayer"),
         (r"\bo\s+clock\b", "oclock"),
         (r"\bnoonish\b", "noon ish"),
+        (r"\bm\s*/\s*w\s*/\s*f\b|\bmwf\b", " monday wednesday friday "),
+        (r"\bt\s*/\s*th\b|\btu\s*/\s*th\b|\btth\b", " tuesday thursday "),
         (r"\b(morning|afternoon|evening|lunch)-?ish\b", r"\1"),
         (r"\bthe\s+am\b", "the morning"),
         (r"\bthe\s+pm\b", "the afternoon"),

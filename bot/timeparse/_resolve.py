@@ -18,7 +18,7 @@ Rules (documented for the validator and the tests):
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, Union
 
 from . import _calendar as cal
 from . import _model as m
@@ -27,13 +27,17 @@ from ._lexicon import CLINIC_CLOSE, CLINIC_OPEN, FILLER, WINDOWS
 from ._tokens import Token
 
 Window = tuple[Optional[time], Optional[time]]
+DateItem = Union[DateSpan, WeekdayRef, DayOfMonthRef]
 _AROUND = timedelta(minutes=30)
 _CHOICE_WORDS = frozenset({"or", "and", ",", "/", "either"})
 _RANGE_WORDS = frozenset({"to", "through", "until", "-", "~"})
 _MIDNIGHT_DT = datetime(2000, 1, 1)
 _CLINIC_DAYS = (0, 1, 2, 3, 4, 5)
 _HARMLESS_PUNCT = frozenset(".,;!?()-~/")
-_HINT_REACH = 4  # words between a clock and the "morning"/"evening" that settles its am/pm
+_HINT_REACH = 4
+_LINK_REACH = 5  # linking words allowed between a lone number and the date it belongs to
+_LINK_WORDS = frozenset({"at", "on", "or", "and", "to", "around", "say", "ideal", "ideally",
+                         "preferably", "perhaps", "either", "by"})  # words between a clock and the "morning"/"evening" that settles its am/pm
 
 
 def _shift(value: time, delta: timedelta) -> time:
@@ -129,27 +133,63 @@ class Resolver:
     # ------------------------------------------------------------------ loose numbers
 
     def _promote_loose_numbers(self) -> None:
-        """Make a lone number a clock when it sits next to a date/time or stands alone."""
-        anchors = [item for item in self.items
-                   if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef, WindowRef))]
-        only_filler = self._only_filler_besides_numbers()
-        promoted: list[Item] = []
-        for item in self.items:
-            if not isinstance(item, LooseNumber):
-                promoted.append(item)
-                continue
-            if only_filler or any(self._adjacent(item, anchor) for anchor in anchors):
-                clock = ClockRef(item.start, item.end, item.hour, item.minute)
-                promoted.append(clock)
-        self.items = promoted
+        """Make a lone number a clock when it sits next to a date/time or stands alone.
 
-    def _adjacent(self, a: Item, b: Item) -> bool:
-        """True when only commas/"at"/"on" separate two findings."""
-        left, right = (a, b) if a.end <= b.start else (b, a)
-        if left.end > right.start:
-            return False
-        between = self.tokens[left.end:right.start]
-        return len(between) <= 1 and all(t.text in (",", "at", "-", "on") for t in between)
+        "tomorrow 3", "monday, say 10", "9 or 10" (chained) become clocks; "2 kids" or
+        "room 3" stay numbers because a non-filler word separates them from any date.
+        """
+        loose = [item for item in self.items if isinstance(item, LooseNumber)]
+        if not loose:
+            return
+        only_filler = self._only_filler_besides_numbers()
+        starts: set[int] = set()
+        ends: set[int] = set()
+        for item in self.items:
+            if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef, WindowRef, ClockRef)):
+                starts.add(item.start)
+                ends.add(item.end)
+        promoted: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for item in loose:
+                if id(item) not in promoted and (only_filler or self._near_anchor(item, starts, ends)):
+                    promoted.add(id(item))
+                    starts.add(item.start)
+                    ends.add(item.end)
+                    changed = True
+        self.items = [
+            ClockRef(item.start, item.end, item.hour, item.minute)
+            if isinstance(item, LooseNumber) else item
+            for item in self.items
+            if not isinstance(item, LooseNumber) or id(item) in promoted
+        ]
+
+    def _near_anchor(self, item: Item, starts: set[int], ends: set[int]) -> bool:
+        """True when only linking words ("at", "or", "maybe", commas) separate ``item``
+        from a date or time finding on either side."""
+        k = item.start - 1
+        for _ in range(_LINK_REACH + 1):
+            if k + 1 in ends:
+                return True
+            if k < 0 or not self._is_link(self.tokens[k]):
+                break
+            k -= 1
+        k = item.end
+        for _ in range(_LINK_REACH + 1):
+            if k in starts:
+                return True
+            if k >= len(self.tokens) or not self._is_link(self.tokens[k]):
+                break
+            k += 1
+        return False
+
+    @staticmethod
+    def _is_link(token: Token) -> bool:
+        """Words and marks that can sit between a date and its time ("monday, maybe at 3")."""
+        if token.kind == "punct":
+            return token.text in _HARMLESS_PUNCT
+        return token.text in _LINK_WORDS or token.raw in FILLER or token.text in FILLER
 
     def _only_filler_besides_numbers(self) -> bool:
         """True for replies like "3", "3 please", "how about 4?"."""
@@ -168,10 +208,10 @@ class Resolver:
 
     def _resolve_dates(self, flags: set[str]) -> tuple[date | None, date | None, tuple[int, ...]]:
         """Unite day mentions into a range and derive the allowed weekdays."""
-        positive = [i for i in self.items if isinstance(i, (DateSpan, WeekdayRef, DayOfMonthRef))
-                    and not i.negated]
-        negative = [i for i in self.items if isinstance(i, (DateSpan, WeekdayRef, DayOfMonthRef))
-                    and i.negated]
+        dated: list[DateItem] = [i for i in self.items
+                                 if isinstance(i, (DateSpan, WeekdayRef, DayOfMonthRef))]
+        positive = [i for i in dated if not i.negated]
+        negative = [i for i in dated if i.negated]
         self._absorb_weekdays_matching_dates(positive)
         plural = sorted({i.weekday for i in positive if isinstance(i, WeekdayRef) and i.plural})
         singular_days = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural]
@@ -186,14 +226,14 @@ class Resolver:
         weekdays = self._weekday_filter(plural, singular_days, negative, flags, start, end)
         return start, end, weekdays
 
-    def _absorb_weekdays_matching_dates(self, positive: list[Item]) -> None:
+    def _absorb_weekdays_matching_dates(self, positive: list[DateItem]) -> None:
         """ "tuesday the 8th": drop the weekday when it agrees, flag a conflict when not."""
         weekdays = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural
                     and not i.extra_days]
         by_end = {w.end: w for w in weekdays}
         by_start = {w.start: w for w in weekdays}
         absorbed: set[int] = set()
-        replaced: dict[int, Item] = {}
+        replaced: dict[int, DateItem] = {}
         for other in positive:
             if not ((isinstance(other, DateSpan) and other.explicit and other.kind == "day")
                     or isinstance(other, DayOfMonthRef)):
@@ -238,7 +278,7 @@ class Resolver:
                 days=item.extra_days)
         return None
 
-    def _concrete_spans(self, plain: list[Item]) -> list[tuple[date, date]]:
+    def _concrete_spans(self, plain: list[DateItem]) -> list[tuple[date, date]]:
         """Place weekdays and day-of-month mentions, inside a range when one was given."""
         containers = [i for i in plain if isinstance(i, DateSpan) and i.kind != "day"]
         anchored_days = [i for i in plain if isinstance(i, DateSpan) and i.kind == "day"
@@ -252,17 +292,17 @@ class Resolver:
         for item in plain:
             if isinstance(item, WeekdayRef) and id(item) not in used:
                 day = self._weekday_in(item, containers + anchored_days, used)
-                last_ref = range_ends.get(id(item))
-                if last_ref is None:
+                range_end = range_ends.get(id(item))
+                if range_end is None:
                     spans.append((day, day))
                 else:
-                    spans.append((day, day + timedelta(days=(last_ref.weekday - day.weekday()) % 7)))
+                    spans.append((day, day + timedelta(days=(range_end.weekday - day.weekday()) % 7)))
             elif isinstance(item, DayOfMonthRef):
-                day = self._day_of_month_in(item, containers, used)
-                if day is None:
+                resolved = self._day_of_month_in(item, containers, used)
+                if resolved is None:
                     self.problem(m.INVALID_DATE)
                 else:
-                    spans.append((day, day))
+                    spans.append((resolved, resolved))
         for item in plain:
             if isinstance(item, DateSpan) and id(item) not in used:
                 spans.append((item.first, item.last or item.first))
@@ -308,7 +348,7 @@ class Resolver:
         return min(s for s, _ in spans), max(e for _, e in spans)
 
     def _apply_bounds(self, start: date | None, end: date | None,
-                      bounded: list[Item]) -> tuple[date | None, date | None]:
+                      bounded: list[DateItem]) -> tuple[date | None, date | None]:
         """Narrow or open the range with "after X", "from X", "before X", "by X"."""
         lower: date | None = None
         upper: date | None = None
@@ -345,7 +385,7 @@ class Resolver:
         day = self._day_of(item)
         return day, day
 
-    def _after_excluded(self, negative: list[Item]) -> tuple[date | None, date | None]:
+    def _after_excluded(self, negative: list[DateItem]) -> tuple[date | None, date | None]:
         """ "not this week" alone: search from the day after the excluded dates."""
         spans = [self._span_of(i) for i in negative if not isinstance(i, WeekdayRef)]
         lasts = [last for _, last in spans if last is not None]
@@ -354,7 +394,7 @@ class Resolver:
         return max(lasts) + timedelta(days=1), None
 
     def _weekday_filter(self, plural: list[int], singular: list[WeekdayRef],
-                        negative: list[Item], flags: set[str], start: date | None,
+                        negative: list[DateItem], flags: set[str], start: date | None,
                         end: date | None) -> tuple[int, ...]:
         """Allowed weekdays from "mondays", "monday or friday", "weekdays", "not monday"."""
         allowed: set[int] = set(plural)
@@ -389,7 +429,7 @@ class Resolver:
         opener = self.tokens[left.start - 1].text if left.start > 0 else ""
         return bool(between & _RANGE_WORDS) or ("and" in between and opener in ("between", "from"))
 
-    def _weekday_range_pairs(self, plain: list[Item]) -> list[tuple[WeekdayRef, WeekdayRef]]:
+    def _weekday_range_pairs(self, plain: list[DateItem]) -> list[tuple[WeekdayRef, WeekdayRef]]:
         """Consecutive singular weekdays joined as a range."""
         ordered = sorted((i for i in plain if isinstance(i, WeekdayRef) and not i.plural
                           and not i.extra_days), key=lambda i: i.start)
