@@ -30,6 +30,17 @@ _BENIGN_AFTER_NEGATOR = frozenset(
 _CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "(", ")"})
 _CLAUSE_WORDS = frozenset({"so", "because", "cause", "cuz", "but", "though", "however", "pero",
                            "porque", "then", "instead", "rather"})
+_ASAP_PHRASES: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted((
+    ("asap",), ("soon",), ("sooner",), ("whenever",), ("anytime",), ("immediately",),
+    ("flexible",), ("as", "soon", "as", "possible"), ("as", "soon", "as"),
+    ("as", "early", "as", "possible"), ("as", "early", "as"), ("early", "as", "possible"),
+    ("soon", "as", "possible"), ("not", "preference"), ("dont", "care"), ("doesnt", "matter"),
+    ("not", "matter"), ("not", "rush"), ("not", "hurry"), ("whatever", "works"),
+    ("whatever", "is"), ("whatever", "you"), ("whatever", "available"), ("at", "once"),
+    ("right", "away"), ("straight", "away"),
+), key=len, reverse=True):
+    _ASAP_PHRASES.setdefault(_phrase[0], []).append(_phrase)
 _ANY_TARGETS = frozenset(
     {"time", "day", "date", "slot", "appointment", "appt", "opening", "available", "hour",
      "days", "times", "slots", "moment", "weekday", "weekdays"}
@@ -118,52 +129,54 @@ class Scanner(DateRules, TimeRules):
                 for item in new_items:
                     item.negated = True
                 return j + len(phrase)
+        if self.w(j) == "not" and (j + 1 >= self.n or self.is_punct(j + 1, _CLAUSE_BREAKS)):
+            for item in new_items:  # "hoy no, mañana": a trailing "no" rejects the day
+                item.negated = True
+            return j + 1
         return j
 
     def _match_asap(self, i: int) -> int:
         """ "asap", "as soon as possible", "first available", "whenever", "any day"."""
-        word = self.w(i)
-        end = i
-        if word in ("asap", "soon", "soonest", "whenever", "anytime", "immediately",
-                    "flexible", "sooner"):
-            end = i + 1
-        elif word == "earliest":
-            end = i + 1 + (self.w(i + 1) in _ASAP_TARGETS)
-        elif word == "as" and self.w(i + 1) in ("soon", "early") and self.w(i + 2) == "as":
-            end = i + 3 + (self.w(i + 3) == "possible")
-        elif word in ("early", "soon") and self.w(i + 1) == "as" and self.w(i + 2) == "possible":
-            end = i + 3
-        elif word in ("first", "next", "nearest") and self.w(i + 1) in _ASAP_TARGETS and not (
-            self.w(i + 1) == "day"
-        ):
-            if self.w(i + 1) == "time" and word == "first":
-                return i
-            if word == "first":
-                first_thing = self._first_of_day(i, i + 2)
-                if first_thing > i:
-                    return first_thing
+        word, nxt = self.w(i), self.w(i + 1)
+        end = self._asap_phrase_end(i)
+        if end == i and word in ("earliest", "first", "next", "nearest", "soonest"):
+            before = len(self.items)
+            end = self._first_available(i)
+            if len(self.items) > before:
+                return end  # "first appointment of the day" became a first-thing window
+        elif end == i and word == "any" and nxt in _ANY_TARGETS:
             end = i + 2
-        elif word == "any" and self.w(i + 1) in _ANY_TARGETS:
-            end = i + 2
-            if self.w(i + 1) in ("weekday", "weekdays"):
+            if nxt in ("weekday", "weekdays"):
                 self.add(Flag(i, end, "weekdays"))
-        elif word in ("right", "straight") and self.w(i + 1) in ("away", "now"):
-            if self.w(i + 1) == "now":
-                self.add(DateSpan(i, i + 2, self.today, self.today))
+        elif end == i and word == "right" and nxt == "now":
+            self.add(DateSpan(i, i + 2, self.today, self.today))
             end = i + 2
-        elif word == "now" and self.w(i - 1) not in ("from", "as", "by", "until"):
-            self.add(Flag(i, i + 1, "now"))
+        elif end == i and word == "now" and self.w(i - 1) not in ("from", "as", "by", "until"):
+            self.add(Flag(i, i + 1, "now"))  # "now" alone means today; resolved later
             return i + 1
-        elif (word, self.w(i + 1)) in {("not", "preference"), ("dont", "care"),
-                                       ("doesnt", "matter"), ("not", "rush"),
-                                       ("not", "hurry"), ("whatever", "works"),
-                                       ("at", "once"), ("not", "matter")}:
-            end = i + 2
-        elif word == "whatever" and self.w(i + 1) in ("is", "you", "available"):
-            end = i + 2
         if end > i:
             self.add(Flag(i, end, "asap"))
         return end
+
+    def _asap_phrase_end(self, i: int) -> int:
+        """End of a fixed urgency/flexibility phrase starting at ``i``, or ``i``."""
+        for phrase in _ASAP_PHRASES.get(self.w(i), ()):
+            if all(self.w(i + k) == word for k, word in enumerate(phrase)):
+                return i + len(phrase)
+        return i
+
+    def _first_available(self, i: int) -> int:
+        """ "first available", "next opening", "earliest appointment" (but "first thing")."""
+        word, nxt = self.w(i), self.w(i + 1)
+        if word in ("earliest", "soonest"):
+            return i + 1 + (nxt in _ASAP_TARGETS)
+        if nxt not in _ASAP_TARGETS or nxt == "day" or (word == "first" and nxt == "time"):
+            return i
+        if word == "first":
+            first_thing = self._first_of_day(i, i + 2)
+            if first_thing > i:
+                return first_thing
+        return i + 2
 
     def _first_of_day(self, i: int, j: int) -> int:
         """ "first appointment of the day" / "first slot tomorrow": first thing, not asap."""
@@ -193,6 +206,7 @@ class Scanner(DateRules, TimeRules):
         inverted = word == "until" and self._neg_until >= i  # "can't come until 3" = from 3
         if inverted:
             role, self._neg_until = "after", -1
+        j = self.skip(j, "of")  # Spanish "antes del mediodía", "después de la 1"
         if self.w(j) in ("then", "that") and word in ("before", "by", "after", "until", "from"):
             return self._bound_previous_date(i, word, j)
         if word in ("at", "for") and self.w(j) == "around":

@@ -40,7 +40,7 @@ _CANON_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "yesterday": ("yesterday", "yday", "yest", "yesturday", "yesterdy", "ayer"),
     "anteayer": ("anteayer", "antier"),
-    "now": ("now", "rn", "ahora"),
+    "now": ("now", "rn", "ahora", "ahorita"),
     # weekdays
     "monday": ("monday", "mon", "mondy", "monady", "mnday", "lunes", "lun"),
     "tuesday": (
@@ -160,7 +160,8 @@ _CANON_GROUPS: dict[str, tuple[str, ...]] = {
     "available": ("available", "availible", "avail", "avalable", "availability", "disponible"),
     "whenever": ("whenever", "whenevr", "whenver", "wheneva"),
     "anytime": ("anytime", "anytim", "anywhen"),
-    "not": ("not", "no", "nope", "cant", "cannot", "never", "except", "excluding", "unable"),
+    "not": ("not", "no", "nope", "cant", "cannot", "never", "except", "excluding", "unable",
+            "excepto", "salvo"),
     "ago": ("ago",),
     "work": ("work", "wrk", "trabajo"),
     "school": ("school", "skool", "class", "escuela"),
@@ -194,7 +195,8 @@ NUMBER_WORDS: dict[str, int] = {
     "fifty": 50,
     # Spanish (the text pass rewrites "a las once" so "once" never reaches here as 11)
     "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
-    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "doce": 12,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "doce": 12, "un": 1, "trece": 13,
+    "catorce": 14, "quince": 15, "veinte": 20, "treinta": 30,
 }
 # Words that count as a small quantity in "in a couple of days".
 QUANTITY_WORDS: dict[str, int] = {"a": 1, "couple": 2, "few": 3}
@@ -359,6 +361,10 @@ REWRITES: tuple[tuple[re.Pattern[str], Replacement], ...] = tuple(
          lambda m: " " + _ES_PLURAL_DAYS[m.group(1)] + " "),
         (r"(\d{1,2})\s+y\s+(\d{2})\b", r"\1:\2"),
         (r"\bdentro\s+de\b", "in"),
+        (r"\b(?:a\s+)?primera\s+hora\b", " first thing "),
+        (r"\b(?:a\s+)?ultima\s+hora\b", " end_of_day "),
+        (r"\bmenos\s+(?=(?:el|la|los|las)\b|lunes|martes|miercoles|jueves|viernes|sabado|domingo)",
+         " except "),
         (r"\b(?:despues|saliendo)\s+(?:del|de)\s+(?:trabajo|colegio|escuela|la\s+escuela)\b",
          " after work "),
         (r"\bde\s+hoy\s+en\b", "from today in"),

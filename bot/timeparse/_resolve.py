@@ -465,8 +465,8 @@ class Resolver:
         period = (earliest, latest)
         exacts: list[time] = []
         approx = False
-        bounds_low: list[time] = []
-        bounds_high: list[time] = []
+        bounds_low: list[tuple[time, int]] = []
+        bounds_high: list[tuple[time, int]] = []
         for clock in [i for i in self.items if isinstance(i, ClockRef)]:
             value, conflict = _hour_from_clock(clock, self._hint_for(clock))
             if conflict:
@@ -479,17 +479,13 @@ class Resolver:
             elif role == "around":
                 exacts.append(value)
                 approx = True
-                bounds_low.append(_shift(value, -_AROUND))
-                bounds_high.append(_shift(value, _AROUND))
+                bounds_low.append((_shift(value, -_AROUND), clock.start))
+                bounds_high.append((_shift(value, _AROUND), clock.start))
             elif role == "after":
-                bounds_low.append(value)
+                bounds_low.append((value, clock.start))
             elif role == "before":
-                bounds_high.append(value)
-        low = max(bounds_low) if bounds_low else None
-        high = min(bounds_high) if bounds_high else None
-        if low is not None and high is not None and low > high:
-            low, high = _fix_crossed_range(low, high)
-        clock_window = (low, high)
+                bounds_high.append((value, clock.start))
+        clock_window = _clock_window(bounds_low, bounds_high)
         combined = _intersect(period, clock_window)
         if combined[0] is not None and combined[1] is not None and combined[0] > combined[1]:
             self.problem(m.AMBIGUOUS_TIME)
@@ -555,6 +551,21 @@ def _complement(window: Window) -> Window:
         return latest, None
     if latest is None or latest >= CLINIC_CLOSE:
         return None, earliest
+    return None, None
+
+
+def _clock_window(lows: list[tuple[time, int]], highs: list[tuple[time, int]]) -> Window:
+    """Tightest window from "after"/"before" clocks (each with the position it was said at).
+
+    A crossed pair from one phrase ("between 7 and 9" read as 7 PM-9 AM) is repaired; a
+    crossed pair from separate alternatives ("thu after 1 or fri before 10") cancels out.
+    """
+    low = max(lows) if lows else None
+    high = min(highs) if highs else None
+    if low is None or high is None or low[0] <= high[0]:
+        return (low[0] if low else None, high[0] if high else None)
+    if low[1] == high[1]:
+        return _fix_crossed_range(low[0], high[0])
     return None, None
 
 

@@ -50,6 +50,11 @@ class DateRules(ScannerBase):
             if isinstance(previous, DateSpan) and previous.kind == "day":
                 self._day(i, i + 2, previous.first + timedelta(days=1))
                 return i + 2
+        if self.raw(i) in ("pasado", "pasada") and self.w(i - 1) == "or":
+            previous = self.items[-1] if self.items else None
+            if isinstance(previous, DateSpan) and previous.kind == "day":
+                self._day(i, i + 1, previous.first + timedelta(days=1))  # "mañana o pasado"
+                return i + 1
         if word == "later" and self.w(i + 1) == "today":
             self._day(i, i + 2, self.today)
             return i + 2
@@ -103,44 +108,8 @@ class DateRules(ScannerBase):
 
     def _match_quantity(self, i: int) -> int:
         """ "in 3 days", "within two weeks", "next few days", "a week from monday", "2 days ago"."""
-        word = self.w(i)
-        if word in ("in", "within", "next", "over"):
-            j = self.skip(i + 1, "the")
-            within = word in ("within", "next", "over")
-            if self.w(j) == "next":
-                within, j = True, j + 1
-            dash = self.tok(j)
-            if dash is not None and dash.kind == NUM and dash.seps == "-" and len(dash.parts) == 2:
-                unit = self._unit(j + 1)
-                if unit is not None:
-                    low = self._offset(dash.parts[0], unit, self.today)
-                    high = self._offset(dash.parts[1], unit, self.today)
-                    self.add(DateSpan(i, j + 2, min(low, high), max(low, high), kind="range"))
-                    return j + 2
-            quantity = self._quantity(j)
-            if quantity is None:
-                return i
-            count, k = quantity
-            unit = self._unit(k)
-            if unit is None:
-                return i
-            end = self.skip(k + 1, "time", "times")
-            target = self._offset(count, unit, self.today)
-            if self.w(end) == "or" and (self.number(end + 1) or self.w(end + 1) in ("so", "two")):
-                upper = self._offset(self.number(end + 1) or count, unit, self.today)
-                if self.w(end + 1) == "so":
-                    upper = target
-                self.add(DateSpan(i, end + 2, min(target, upper), max(target, upper), kind="range")
-                         if upper != target else DateSpan(i, end + 2, target, target))
-                return end + 2
-            if within:
-                first = self.today if word != "next" else self.today + timedelta(days=1)
-                self.add(DateSpan(i, end, min(first, target), target, kind="range"))
-            else:
-                self._add_offset_day(i, end, target, unit)
-            if unit[1] == 0:
-                self.add(Flag(i, end, "asap"))  # "in 20 minutes": today, right away
-            return end
+        if self.w(i) in ("in", "within", "next", "over"):
+            return self._counted_ahead(i)
         quantity = self._quantity(i)
         if quantity is None:
             return i
@@ -150,20 +119,60 @@ class DateRules(ScannerBase):
             return i
         after = self.w(k + 1)
         if after == "ago":
-            self._day(i, k + 2, self.today - timedelta(days=count * unit[1] * (
-                30 if unit[0] == "months" else 1)))
+            days = count * unit[1] * (30 if unit[0] == "months" else 1)
+            self._day(i, k + 2, self.today - timedelta(days=days))
             return k + 2
         if after in ("from", "after") or (after in ("on", "today", "tomorrow") and unit[1] == 7):
             return self._offset_from_anchor(i, k + 1, count, unit)
-        if after in ("time", "times") or (after == "" and self.raw(k + 1) == "" and False):
-            target = self._offset(count, unit, self.today)
-            self._add_offset_day(i, k + 2, target, unit)
-            return k + 2
-        if after in ("later", "out"):
-            target = self._offset(count, unit, self.today)
-            self._add_offset_day(i, k + 2, target, unit)
+        if after in ("time", "times", "later", "out"):  # "2 weeks time", "3 days later"
+            self._add_offset_day(i, k + 2, self._offset(count, unit, self.today), unit)
             return k + 2
         return i
+
+    def _counted_ahead(self, i: int) -> int:
+        """After in/within/next/over: "in 3 days" (one day), "within 2 weeks" (a range)."""
+        word = self.w(i)
+        j = self.skip(i + 1, "the")
+        within = word in ("within", "next", "over")
+        if self.w(j) == "next":
+            within, j = True, j + 1
+        span = self._counted_span(i, j)
+        if span > j:
+            return span
+        quantity = self._quantity(j)
+        unit = self._unit(quantity[1]) if quantity else None
+        if quantity is None or unit is None:
+            return i
+        count, k = quantity
+        end = self.skip(k + 1, "time", "times")
+        target = self._offset(count, unit, self.today)
+        if self.w(end) == "or" and (self.number(end + 1) or self.w(end + 1) in ("so", "two")):
+            upper = target if self.w(end + 1) == "so" else self._offset(
+                self.number(end + 1) or count, unit, self.today)
+            self.add(DateSpan(i, end + 2, min(target, upper), max(target, upper),
+                              kind="range" if upper != target else "day"))
+            return end + 2
+        if within:
+            first = self.today + timedelta(days=1) if word == "next" else self.today
+            self.add(DateSpan(i, end, min(first, target), target, kind="range"))
+        else:
+            self._add_offset_day(i, end, target, unit)
+        if unit[1] == 0:
+            self.add(Flag(i, end, "asap"))  # "in 20 minutes": today, right away
+        return end
+
+    def _counted_span(self, i: int, j: int) -> int:
+        """ "in 1-2 weeks": a range between two counts."""
+        token = self.tok(j)
+        if token is None or token.kind != NUM or token.seps != "-" or len(token.parts) != 2:
+            return j
+        unit = self._unit(j + 1)
+        if unit is None:
+            return j
+        low = self._offset(token.parts[0], unit, self.today)
+        high = self._offset(token.parts[1], unit, self.today)
+        self.add(DateSpan(i, j + 2, min(low, high), max(low, high), kind="range"))
+        return j + 2
 
     def _add_offset_day(self, start: int, end: int, target: date, unit: tuple[str, int]) -> None:
         """A day reached by counting forward, remembering its week/month for refinement."""
@@ -348,69 +357,54 @@ class DateRules(ScannerBase):
     def _week_of(self, start: int, j: int) -> int:
         """ "the week of the 14th" / "week of Dec 14": the Monday-Sunday week around it."""
         before = len(self.items)
-        end = j
+        k = self.skip(j, "the")
+        end = k
         for matcher in (self._match_explicit_date, self._match_weekday, self._match_relative_day):
-            end = matcher(self.skip(j, "the"))
-            if end > j:
+            end = matcher(k)
+            if end > k:
                 break
         found = self.items[before:]
+        del self.items[before:]
         if not found:
             return start
-        del self.items[before:]
-        day: date | None = None
-        item = found[0]
-        if isinstance(item, DateSpan):
-            day = item.first
-        elif isinstance(item, DayOfMonthRef):
-            day = cal.day_of_month(self.today, item.day)
-        elif isinstance(item, WeekdayRef):
-            day = cal.resolve_weekday(self.today, item.weekday, item.mode)
+        day = self._single_day_of(found[0])
         if day is None:
             self.add(Flag(start, end, "invalid"))
             return end
         monday = cal.monday_of(day)
-        self.add(DateSpan(start, end, max(monday, min(self.today, day)) if monday < self.today
-                          <= day else monday, monday + timedelta(days=6), kind="week",
+        first = max(monday, self.today) if monday <= self.today <= day else monday
+        self.add(DateSpan(start, end, first, monday + timedelta(days=6), kind="week",
                           week_anchor=monday))
         return end
+
+    def _single_day_of(self, item: object) -> date | None:
+        """The date a just-scanned day mention stands for, resolved on the spot."""
+        if isinstance(item, DateSpan):
+            return item.first
+        if isinstance(item, DayOfMonthRef):
+            return cal.day_of_month(self.today, item.day)
+        if isinstance(item, WeekdayRef):
+            return cal.resolve_weekday(self.today, item.weekday, item.mode)
+        return None
 
     def _match_modifier(self, i: int) -> int:
         """early/mid/late/end/start of a week, month, named month or part of the day."""
         word = self.w(i)
         if word not in ("early", "mid", "late", "end", "start", "later"):
             return i
-        j = self.skip(i + 1, "of", "in", "on", "the", "this")
-        said_this = "this" in (self.w(i + 1), self.w(i + 2), self.w(i + 3))
-        target = self.w(j)
         key = "late" if word == "later" else word
-        if (key, target) in _MODIFIER_PERIODS or (key, PERIOD_WORDS.get(target)) in _MODIFIER_PERIODS:
-            name = _MODIFIER_PERIODS.get((key, target)) or _MODIFIER_PERIODS[
-                (key, PERIOD_WORDS[target])]
-            if word == "later" and target == "day":
-                name = "end_of_day"
-            self.add(WindowRef(i, j + 1, name))
-            return j + 1
+        j = self.skip(i + 1, "of", "in", "on", "the", "this")
+        period = self._modified_period(i, j, key, word)
+        if period > i:
+            return period
         ahead = 0
-        if target in ("next", "proximo", "following"):
-            ahead, j = 1, j + 1
-            target = self.w(j)
-        elif target == "last":
-            ahead, j = -1, j + 1
-            target = self.w(j)
-        if target == "week" and self.w(j + 1) in ("next", "proximo"):
+        if self.w(j) in ("next", "proximo", "following", "last"):
+            ahead, j = (-1 if self.w(j) == "last" else 1), j + 1
+        target = self.w(j)
+        if target in ("week", "month") and self.w(j + 1) in ("next", "proximo"):
             ahead, j = 1, j + 1
         if target == "week":
-            if word == "later" and ahead == 0:
-                monday = cal.monday_of(self.today)
-                first = self.today + timedelta(days=1)
-                last = monday + timedelta(days=5)
-                self.add(DateSpan(i, j + 1, first, max(first, last), kind="week",
-                                  week_anchor=monday))
-                return j + 1
-            self._week_span(i, j + 1, ahead, _MODIFIER_WEEK_DAYS[key])
-            return j + 1
-        if target == "month" and self.w(j + 1) in ("next", "proximo"):
-            ahead, j = 1, j + 1
+            return self._modified_week(i, j + 1, key, ahead, later=word == "later")
         if target == "month":
             year, month = self._month_offset(ahead)
             self._month_span(i, j + 1, year, month, _MODIFIER_MONTH_DAYS[key])
@@ -420,15 +414,43 @@ class DateRules(ScannerBase):
             first, _ = cal.named_month(self.today, month_number)
             self._month_span(i, j + 1, first.year, month_number, _MODIFIER_MONTH_DAYS[key])
             return j + 1
-        if target == "year" and key in ("end", "late"):
+        if target == "year" and key == "late":
             self._month_span(i, j + 1, self.today.year, 12)
             return j + 1
-        if word == "early" and not said_this and target not in WEEKDAYS and not self.w(j) in (
+        return self._bare_early_late(i, word, j)
+
+    def _modified_period(self, i: int, j: int, key: str, word: str) -> int:
+        """ "early morning", "late afternoon", "end of the day", "later in the day"."""
+        target = self.w(j)
+        name = _MODIFIER_PERIODS.get((key, target)) or _MODIFIER_PERIODS.get(
+            (key, PERIOD_WORDS.get(target, "")))
+        if name is None:
+            return i
+        if word == "later" and target == "day":
+            name = "end_of_day"
+        self.add(WindowRef(i, j + 1, name))
+        return j + 1
+
+    def _modified_week(self, i: int, end: int, key: str, ahead: int, later: bool) -> int:
+        """ "early next week", "end of the week", "later this week" (tomorrow to Saturday)."""
+        if later and ahead == 0:
+            monday = cal.monday_of(self.today)
+            first = self.today + timedelta(days=1)
+            last = max(first, monday + timedelta(days=5))
+            self.add(DateSpan(i, end, first, last, kind="week", week_anchor=monday))
+            return end
+        self._week_span(i, end, ahead, _MODIFIER_WEEK_DAYS[key])
+        return end
+
+    def _bare_early_late(self, i: int, word: str, j: int) -> int:
+        """A lone "early" (please) means early morning; a lone "late" late afternoon."""
+        said_this = self.w(i + 1) == "this"
+        if word == "early" and not said_this and self.w(j) not in WEEKDAYS and self.w(j) not in (
             "today", "tomorrow"
-        ) and self._month_word(j, context=True) is None:
+        ):
             self.add(WindowRef(i, i + 1, "early_morning"))
             return i + 1
-        if word == "late" and target in ("today", "tomorrow", "") and not self.number(i + 1):
+        if word == "late" and self.w(j) in ("today", "tomorrow", "") and not self.number(i + 1):
             self.add(WindowRef(i, i + 1, "late_afternoon"))
             return i + 1
         return i
@@ -463,6 +485,34 @@ class DateRules(ScannerBase):
             self.add(WeekdayRef(i, i + 2, weekday, mode="last"))
             return i + 2
         self.add(WeekdayRef(i, i + 1, weekday, plural=self._continues_plural_list(i)))
+        return self._weekday_day_number(i, weekday)
+
+    def _weekday_day_number(self, i: int, weekday: int) -> int:
+        """ "el lunes 14", "monday 14": a day number that fits the weekday is a date.
+
+        Numbers up to 12 stay clock hours ("monday 10") unless Spanish "el" introduced
+        the weekday ("el martes 8"), where a date is the usual reading.
+        """
+        token = self.tok(i + 1)
+        if token is None or not token.is_plain_number or token.widths[0] > 2:
+            return i + 1
+        written_out = self._day_then_month(i + 1)  # "monday 14th of december"
+        if written_out > i + 1:
+            return written_out
+        if self.raw(i + 2) in ORDINAL_SUFFIXES:
+            return i + 1  # "monday 14th": the day-of-month rule takes it
+        day = token.value
+        if not 1 <= day <= 31 or (day <= 12 and self.raw(i - 1) != "el"):
+            return i + 1
+        if self.meridiem(i + 2) or self.is_punct(i + 2, ":") or self._unit_follows(i + 2):
+            return i + 1
+        probe = self.today.replace(day=1)
+        for _ in range(3):
+            candidate = cal.safe_date(probe.year, probe.month, day)
+            if candidate is not None and candidate >= self.today and candidate.weekday() == weekday:
+                self._day(i + 1, i + 2, candidate, explicit=True)
+                return i + 2
+            probe = cal.add_months(probe, 1)
         return i + 1
 
     def _continues_plural_list(self, i: int) -> bool:

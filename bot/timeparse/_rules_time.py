@@ -149,8 +149,10 @@ class TimeRules(ScannerBase):
                         minute, j = spoken
                         explicit = True
                     elif (self.plain_number(j) is not None and self.toks[j].widths[0] == 2
-                          and self.toks[j].value < 60 and self.meridiem(j + 1)):
-                        minute, j = self.toks[j].value, j + 1
+                          and self.toks[j].value < 60 and 1 <= hour <= 12
+                          and not self._unit_follows(j + 1)
+                          and (self.meridiem(j + 1) or self.toks[j].value % 5 == 0)):
+                        minute, j, explicit = self.toks[j].value, j + 1, True
                 if self.w(j) == "noon" and hour == 12:
                     return Clock(12, 0, None, True, None, False), j + 1
         return self._clock_suffixes(i, j, hour, minute, explicit)
@@ -208,8 +210,8 @@ class TimeRules(ScannerBase):
                 meridiem, explicit, j = mer, True, j + 1
             elif word == "oclock" or (self.raw(j) == "o" and self.raw(j + 1) == "clock"):
                 explicit, j = True, j + (1 if word == "oclock" else 2)
-            elif word == "ish":
-                explicit, approx, j = True, True, j + 1
+            elif word == "ish" or (self.is_punct(j, "-") and self.w(j + 1) == "ish"):
+                explicit, approx, j = True, True, j + (1 if word == "ish" else 2)
             elif word in ("sharp", "exactly") or (word == "hrs" and self._clock_hours_suffix(
                     start, hour, minute)):
                 explicit, j = True, j + 1
@@ -336,9 +338,20 @@ class TimeRules(ScannerBase):
         if parsed is None:
             return i
         clock, j = parsed
-        if self._unit_follows(j) or not (clock.explicit or self._bound_postfix_at(j)):
+        if self._unit_follows(j) or not (
+            clock.explicit or self._bound_postfix_at(j) or self._bare_range_at(clock, j)
+        ):
             return i
         return self._clock_or_range(i, "exact", True)
+
+    def _bare_range_at(self, clock: Clock, j: int) -> bool:
+        """ "2 to 4" / "12 - 1": two bare hours joined as a range are a time window."""
+        connector = self.w(j) or (self.raw(j) if self.is_punct(j, "-~") else "")
+        if connector not in ("to", "-", "~", "until", "till") or not 1 <= clock.hour <= 12:
+            return False
+        second = self._clock(j + 1)
+        return second is not None and 1 <= second[0].hour <= 12 and not self._unit_follows(
+            second[1]) and second[0].hour != clock.hour
 
     def _bound_postfix_at(self, j: int) -> bool:
         """True when "or later" / "at the latest" / "onwards" follows a bare number."""

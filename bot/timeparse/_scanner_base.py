@@ -100,8 +100,7 @@ class ScannerBase:
                       "anytime", "morning", "afternoon", "evening", "mornings", "afternoons",
                       "evenings", "tonight", "night", "lunch", "time", "times", "hours"):
             return True
-        if before in WEEKDAYS or before in ("today", "tomorrow", "overmorrow"):
-            return token.parts[0] < token.parts[1] and token.widths[0] == 1 or (
-                token.parts[0] < token.parts[1] <= 12
-            )
-        return False
+        first, second = token.parts
+        no_leading_zero = all(len(str(p)) == w for p, w in zip(token.parts, token.widths))
+        # "1-3", "11-1", "10-12": two clock hours; "12-09" and "12-15" stay dates.
+        return no_leading_zero and 1 <= first <= 12 and 1 <= second <= 12 and first != second

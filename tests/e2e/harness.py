@@ -62,8 +62,13 @@ class RunningAssistant:
                 self.process.wait(timeout=10)
 
 
-def start_assistant(var_dir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 240) -> RunningAssistant:
-    """Run ``python -m bot run`` and wait until the chat page answers."""
+def start_assistant(
+    var_dir: Path,
+    extra_env: Optional[Dict[str, str]] = None,
+    timeout: float = 240,
+    command: str = "run",
+) -> RunningAssistant:
+    """Run ``python -m bot run`` (or ``rasa-server``) and wait until the chat page answers."""
     rasa_port, action_port = free_port(), free_port()
     env = {
         k: v
@@ -83,9 +88,10 @@ def start_assistant(var_dir: Path, extra_env: Optional[Dict[str, str]] = None, t
         }
     )
     env.update(extra_env or {})
-    out = (var_dir / "bot-run.out").open("wb")
+    output = var_dir / f"bot-{command}-{env['RASA_PORT']}.out"
+    out = output.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", command],
         cwd=ROOT,
         env=env,
         stdout=out,
@@ -93,17 +99,22 @@ def start_assistant(var_dir: Path, extra_env: Optional[Dict[str, str]] = None, t
         start_new_session=True,
     )
     assistant = RunningAssistant(
-        process, f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", var_dir, env
+        process, f"http://127.0.0.1:{env['RASA_PORT']}", f"http://127.0.0.1:{env['ACTION_PORT']}", var_dir, env
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("assistant exited:\n" + (var_dir / "bot-run.out").read_text(errors="replace")[-4000:])
-        if b"The clinic assistant is running" in (var_dir / "bot-run.out").read_bytes():
+            raise RuntimeError("assistant exited:\n" + output.read_text(errors="replace")[-4000:] + assistant_logs(var_dir))
+        if b"The clinic assistant is running" in output.read_bytes():
             return assistant
         time.sleep(0.5)
     assistant.stop()
     raise RuntimeError("assistant did not start in time:\n" + assistant.logs()[-4000:])
+
+
+def assistant_logs(var_dir: Path) -> str:
+    """The tail of the servers' logs, for failure messages."""
+    return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted((var_dir / "log").glob("*.log")))
 
 
 def post_json(url: str, body: Any, timeout: float = 60) -> Any:

@@ -1,0 +1,80 @@
+"""The production shape: PostgreSQL for both stores, Redis conversation locks,
+a shared action-server secret, and two Rasa instances serving one conversation."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Iterator, Tuple
+
+import pytest
+
+from bot.scheduling.sql import SqlSchedulingService
+from tests.e2e.harness import Conversation, RunningAssistant, free_port, start_assistant
+from tests.fixtures_db import NOW, create_pg_database, drop_pg_database
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[RunningAssistant, RunningAssistant]]:
+    """Action server + Rasa instance A, and Rasa instance B, on shared stores."""
+    clinic_url = create_pg_database()
+    tracker_url = create_pg_database()
+    action_port = free_port()
+    shared = {
+        "CLINIC_DATABASE_URL": clinic_url,
+        "TRACKER_STORE_URL": tracker_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "ACTION_SERVER_TOKEN": "shared-" + uuid.uuid4().hex,
+        "ACTION_PORT": str(action_port),
+    }
+    first = start_assistant(tmp_path_factory.mktemp("instance-a"), shared)
+    second = None
+    try:
+        second = start_assistant(tmp_path_factory.mktemp("instance-b"), shared, command="rasa-server")
+        yield first, second
+    finally:
+        if second is not None:
+            second.stop()
+        first.stop()
+        drop_pg_database(clinic_url)
+        drop_pg_database(tracker_url)
+
+
+def test_one_conversation_across_two_instances(two_instances) -> None:
+    first, second = two_instances
+    sender = "shape-" + uuid.uuid4().hex
+    a, b = Conversation(first.rasa_url, sender), Conversation(second.rasa_url, sender)
+    a.say("i need an appointment")
+    b.say("follow up")
+    assert "Who would you like to see" in b.text
+    a.say("dr okafor")
+    b.say("next thursday in the afternoon")
+    assert b.buttons, b.text
+    b.click(0)
+    a.say("Jordan Rivera")
+    b.say("03/14/1990")
+    assert "Shall I book it?" in b.text
+    a.say("yes")
+    assert "You're booked!" in a.text
+    booked = SqlSchedulingService(first.clinic_database_url).upcoming_appointments("P-1001", now=NOW)
+    assert [x.provider_id for x in booked if x.start.date() == dt.date(2026, 12, 10)] == ["okafor"]
+
+
+def test_simultaneous_messages_of_one_conversation_are_serialised(two_instances) -> None:
+    first, second = two_instances
+    sender = "lock-" + uuid.uuid4().hex
+    a, b = Conversation(first.rasa_url, sender), Conversation(second.rasa_url, sender)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(a.say, "what are your hours"), pool.submit(b.say, "where are you located")]
+        replies = [f.result(timeout=60) for f in futures]
+    assert all(replies)
+    events = a.tracker()["events"]
+    users = [e for e in events if e["event"] == "user"]
+    assert len(users) == 2
+    # Each message got its own complete turn: user, action, bot, listen - never interleaved.
+    names = [e.get("name") for e in events if e["event"] == "action"]
+    assert names.count("action_clinic_hours") == 1 and names.count("action_clinic_location") == 1
