@@ -69,11 +69,13 @@ def search_window(pref: Any) -> Dict[str, Any]:
 
 def describe_window(pref: Any) -> str:
     """Words for the searched window, e.g. "on Tuesday, December 8, in the afternoon"."""
+    if getattr(pref, "asap", False) and not pref.start_date:
+        return "we have"
     try:
         text = pref.describe()
     except Exception:  # noqa: BLE001 - wording must never break the conversation
         text = ""
-    return f"for {text}" if text else "in the next few weeks"
+    return f"for {text}" if text and text != "no date or time" else "in the next few weeks"
 
 
 def encode_slots(slots: List[Any]) -> List[str]:
@@ -123,13 +125,33 @@ async def find_slots(tracker: Tracker, pref: Any) -> List[Any]:
     from bot.scheduling import get_scheduling_service
 
     provider = tracker.get_slot("provider")
-    return await call_backend(
-        get_scheduling_service().search_slots,
-        visit_type=tracker.get_slot("visit_type"),
-        provider_id=None if provider in (None, "any") else provider,
-        limit=MAX_OFFERED,
-        **search_window(pref),
-    )
+    window = search_window(pref)
+    arguments = {
+        "visit_type": tracker.get_slot("visit_type"),
+        "provider_id": None if provider in (None, "any") else provider,
+        "limit": MAX_OFFERED,
+    }
+    weekdays = set(getattr(pref, "weekdays", ()) or ())
+    if not weekdays:
+        return await call_backend(get_scheduling_service().search_slots, **arguments, **window)
+    # Only some weekdays ("mondays", "not friday"): search those days one by one.
+    return await call_backend(_search_on_weekdays, arguments, window, weekdays)
+
+
+def _search_on_weekdays(arguments: Dict[str, Any], window: Dict[str, Any], weekdays: set) -> List[Any]:
+    """Collect up to three slots from the allowed weekdays inside the window (blocking)."""
+    from bot.scheduling import get_scheduling_service
+
+    service = get_scheduling_service()
+    found: List[Any] = []
+    day = window["start_date"]
+    while day <= window["end_date"] and len(found) < MAX_OFFERED:
+        if day.weekday() in weekdays:
+            found += service.search_slots(
+                **arguments, **{**window, "start_date": day, "end_date": day},
+            )[: MAX_OFFERED - len(found)]
+        day += dt.timedelta(days=1)
+    return found
 
 async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
     """Say why nothing was found: a closed day, or simply no open slot."""
@@ -168,7 +190,7 @@ class SlotOfferingValidator(abc.ABC):
         cleared = {"time_preference": None, "offered_slots": None, "slot_choice": None, self.confirm_slot: None}
         pref = parse_preference(text)
         problems = set(pref.problems)
-        if "past_date" in problems:
+        if problems & {"past_date", "past_time"}:
             dispatcher.utter_message(response="utter_time_in_past")
             return cleared
         if "too_far" in problems:

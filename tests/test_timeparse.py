@@ -495,6 +495,8 @@ PROBLEMS = [
     ("is dr. jan in?", expect(problems=("not_understood",))),
     ("June 15", expect(day=D(6, 15, 2027), problems=("too_far",))),
     ("in 8 months", expect(day=D(8, 2, 2027), problems=("too_far",))),
+    ("in a year", expect(day=D(12, 2, 2027), problems=("too_far",))),
+    ("12/9/2027", expect(day=D(12, 9, 2027), problems=("too_far",))),
     ("3 in the morning", expect(exact=T(3), problems=("ambiguous_time",))),
     ("today at 9", expect(day=TODAY, exact=T(9), problems=("past_time",))),
     ("friday the 9th", expect(day=D(12, 9), problems=("conflicting_dates",))),
@@ -583,6 +585,20 @@ CHATTY = [
     ("monday, room 3", expect(day=D(12, 7))),
     ("tomorrow I have 2 kids", expect(day=D(12, 3))),
     ("2 to 4 weeks", expect(problems=("not_understood",))),
+    ("around 2 or 3", expect(exact=T(14), earliest=T(13, 30), latest=T(15, 30))),
+    ("no weekends", expect(weekdays=(0, 1, 2, 3, 4))),
+    ("except fridays", expect(weekdays=(0, 1, 2, 3, 5))),
+    ("I'm free all week", expect(**THIS_WEEK)),
+    ("this coming week", expect(**NEXT_WEEK)),
+    ("the 2nd week of january", expect(start=D(1, 8), end=D(1, 14))),
+    ("2nd tuesday of january", expect(day=D(1, 12))),
+    ("tuesday week", expect(day=D(12, 15))),
+    ("2 weeks from friday", expect(day=D(12, 18))),
+    ("two weeks today", expect(day=D(12, 16))),
+    ("next available after the 15th", expect(asap=True, start=D(12, 16))),
+    ("between 10 and 2", expect(earliest=T(10), latest=T(14))),
+    ("whenever after 3", expect(asap=True, earliest=T(15))),
+    ("any time after lunch on friday", expect(asap=True, day=D(12, 4), earliest=T(13))),
 ]
 
 ALL_CASES = (
@@ -675,6 +691,46 @@ def test_weekend_said_on_saturday_starts_today() -> None:
     saturday = datetime(2026, 12, 5, 9, 0, tzinfo=ZoneInfo("America/New_York"))
     result = parse_when("this weekend", saturday)
     assert (result.start_date, result.end_date) == (date(2026, 12, 5), date(2026, 12, 6))
+
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "start", "end"),
+    [
+        # Friday Dec 4, 2026, late afternoon
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), "this week", date(2026, 12, 4), date(2026, 12, 6)),
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), "end of the week", date(2026, 12, 4), date(2026, 12, 5)),
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), "friday", date(2026, 12, 11), date(2026, 12, 11)),
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), "this friday", date(2026, 12, 4), date(2026, 12, 4)),
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), "next monday", date(2026, 12, 7), date(2026, 12, 7)),
+        # New Year's Eve: everything rolls into 2027
+        (datetime(2026, 12, 31, 9, 0, tzinfo=NY), "tomorrow", date(2027, 1, 1), date(2027, 1, 1)),
+        (datetime(2026, 12, 31, 9, 0, tzinfo=NY), "next month", date(2027, 1, 1), date(2027, 1, 31)),
+        (datetime(2026, 12, 31, 9, 0, tzinfo=NY), "the 5th", date(2027, 1, 5), date(2027, 1, 5)),
+        (datetime(2026, 12, 31, 9, 0, tzinfo=NY), "jan 5", date(2027, 1, 5), date(2027, 1, 5)),
+        (datetime(2026, 12, 31, 9, 0, tzinfo=NY), "next week", date(2027, 1, 4), date(2027, 1, 10)),
+        # January 31: short months are skipped for "the 30th", clamped for "in a month"
+        (datetime(2027, 1, 31, 9, 0, tzinfo=NY), "the 30th", date(2027, 3, 30), date(2027, 3, 30)),
+        (datetime(2027, 1, 31, 9, 0, tzinfo=NY), "in a month", date(2027, 2, 28), date(2027, 2, 28)),
+        (datetime(2027, 1, 31, 9, 0, tzinfo=NY), "next month", date(2027, 2, 1), date(2027, 2, 28)),
+        # leap day
+        (datetime(2028, 2, 28, 9, 0, tzinfo=NY), "feb 29", date(2028, 2, 29), date(2028, 2, 29)),
+        (datetime(2028, 2, 28, 9, 0, tzinfo=NY), "tomorrow", date(2028, 2, 29), date(2028, 2, 29)),
+    ],
+)
+def test_relative_to_other_days(now: datetime, text: str, start: date, end: date) -> None:
+    """The same words resolve correctly around weekends, month ends and year ends."""
+    result = parse_when(text, now)
+    assert (result.start_date, result.end_date, result.problems) == (start, end, ())
+
+
+def test_part_of_day_already_over_is_past_time() -> None:
+    """ "this morning" asked at 1 PM can no longer be booked."""
+    afternoon = datetime(2026, 12, 2, 13, 0, tzinfo=NY)
+    assert parse_when("this morning", afternoon).problems == ("past_time",)
+    assert parse_when("this afternoon", afternoon).problems == ()
 
 
 def test_long_garbage_is_not_understood() -> None:

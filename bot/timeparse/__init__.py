@@ -35,6 +35,17 @@ Conventions (what the validator and scheduler can rely on):
   first thing 08-09:30, end of day 15-17, after work/school from 15:00. "around 10"
   = exact 10:00 with a 09:30-10:30 window. Bare hours: 1-7 PM, 8-11 AM, 12 noon;
   explicit am/pm always wins.
+* Negation: "not monday", "can't do mornings", "monday doesn't work", "I work
+  afternoons", "away next week" exclude what they name (weekday filter, the other part
+  of the day, or "from the day after" for excluded ranges); "can't come until 3" = from 3.
+* Past mentions next to future ones are treated as history ("was seen last tuesday,
+  need a follow up in 2 weeks"); ``past_date`` is raised only when nothing upcoming
+  was asked for.
+* ``problems`` codes: ``past_date``, ``past_time`` (today at an hour already gone),
+  ``invalid_date``, ``not_understood``, ``too_far`` (> 183 days ahead),
+  ``ambiguous_time`` (an hour contradicting its part of the day, "3 in the morning"),
+  ``conflicting_dates`` ("friday the 9th" when the 9th is a Wednesday and no month
+  within two has a Friday the 9th).
 * ``matched`` is True only when something was understood and no problem needs
   re-asking; ``understood`` tells whether anything date/time-like was found at all.
 """

@@ -98,7 +98,8 @@ class Resolver:
     def resolve(self) -> m.WhenPreference:
         """Resolve dates, times and flags, then check the result against today."""
         self._promote_loose_numbers()
-        flags = {item.name for item in self.items if isinstance(item, Flag)}
+        flags = {("not_" if item.negated and item.name == "weekend_days" else "") + item.name
+                 for item in self.items if isinstance(item, Flag)}
         if "invalid" in flags:
             self.problem(m.INVALID_DATE)
         start, end, weekdays = self._resolve_dates(flags)
@@ -401,9 +402,11 @@ class Resolver:
         if len(singular) >= 2 and self._joined_by_choice(singular):
             allowed.update(i.weekday for i in singular)
         if "weekdays" in flags:
-            allowed.update(range(5)) if not allowed else allowed.intersection_update(range(5))
+            allowed = allowed & set(range(5)) if allowed else set(range(5))
         if "weekend_days" in flags:
             allowed.update((5, 6))
+        if "not_weekend_days" in flags:  # "no weekends"
+            allowed = (allowed or set(range(5))) - {5, 6}
         excluded = {i.weekday for i in negative if isinstance(i, WeekdayRef)}
         if excluded:
             allowed = (allowed or set(_CLINIC_DAYS)) - excluded
@@ -467,6 +470,7 @@ class Resolver:
         approx = False
         bounds_low: list[tuple[time, int]] = []
         bounds_high: list[tuple[time, int]] = []
+        around: list[time] = []
         for clock in [i for i in self.items if isinstance(i, ClockRef)]:
             value, conflict = _hour_from_clock(clock, self._hint_for(clock))
             if conflict:
@@ -479,12 +483,14 @@ class Resolver:
             elif role == "around":
                 exacts.append(value)
                 approx = True
-                bounds_low.append((_shift(value, -_AROUND), clock.start))
-                bounds_high.append((_shift(value, _AROUND), clock.start))
+                around.append(value)
             elif role == "after":
                 bounds_low.append((value, clock.start))
             elif role == "before":
                 bounds_high.append((value, clock.start))
+        if around:  # "around 2 or 3": one window spanning both
+            bounds_low.append((_shift(min(around), -_AROUND), -1))
+            bounds_high.append((_shift(max(around), _AROUND), -1))
         clock_window = _clock_window(bounds_low, bounds_high)
         combined = _intersect(period, clock_window)
         if combined[0] is not None and combined[1] is not None and combined[0] > combined[1]:

@@ -95,6 +95,8 @@ class DateRules(ScannerBase):
             return "days", 14
         if word in ("month", "months"):
             return "months", 1
+        if self.raw(i) in ("year", "years", "ano", "anos"):
+            return "months", 12
         if word == "hrs" or self.raw(i) in ("minutes", "mins", "min", "minute"):
             return "days", 0
         return None
@@ -257,6 +259,8 @@ class DateRules(ScannerBase):
             j += 1
         target = self.w(j)
         ahead = {"this": 0, "coming": 0, "next": 1, "following": 1, "proximo": 1, "last": -1}[word]
+        if word == "coming" and target == "week":
+            ahead = 1  # "this coming week" is the week ahead, not the rest of this one
         if target in WEEKDAYS:
             mode = {"this": "this", "coming": "bare", "next": "next", "following": "next",
                     "proximo": "bare", "last": "last"}[word]
@@ -265,8 +269,6 @@ class DateRules(ScannerBase):
             self.add(WeekdayRef(i, j + 1, WEEKDAYS[target], mode=mode))
             return j + 1
         if target == "week":
-            if word == "coming":
-                ahead = 1 if self.today.weekday() >= 5 else 0
             end = j + 1
             if self.w(end) == "or" and self.w(end + 1) == "next":
                 self._week_span(i, end + 2, ahead)
@@ -299,7 +301,9 @@ class DateRules(ScannerBase):
             self._day(i, j + 1, self.today)
             self.add(WindowRef(j, j + 1, PERIOD_WORDS[target]))
             return j + 1
-        if word == "next" and target == "year":
+        if target == "year" and ahead == 1:
+            year = self.today.year + 1
+            self.add(DateSpan(i, j + 1, date(year, 1, 1), date(year, 12, 31), kind="range"))
             return j + 1
         return self._elliptic_next(i, word)
 
@@ -331,6 +335,9 @@ class DateRules(ScannerBase):
         if word == "midweek":
             ahead = 0 if self.today.weekday() <= 2 else 1
             self._week_span(i, i + 1, ahead, (1, 3))
+            return i + 1
+        if word == "week" and self.raw(i - 1) in ("all", "whole", "entire", "toda"):
+            self._week_span(i - 1, i + 1, 0)
             return i + 1
         if word == "week":
             nxt = self.w(i + 1)
@@ -480,6 +487,9 @@ class DateRules(ScannerBase):
             return i + 2
         if nxt == "proximo":
             self.add(WeekdayRef(i, i + 2, weekday, mode="bare"))
+            return i + 2
+        if nxt == "week" and self.w(i + 2) not in ("of", "after", "next", "proximo", "last"):
+            self.add(WeekdayRef(i, i + 2, weekday, extra_days=7))  # British "tuesday week"
             return i + 2
         if nxt == "last" and self.raw(i + 1) in ("pasado", "pasada"):
             self.add(WeekdayRef(i, i + 2, weekday, mode="last"))
@@ -760,56 +770,65 @@ class DateRules(ScannerBase):
         self.add(DayOfMonthRef(i, k, value))
         return k
 
-    def _nth_weekday_of_month(self, i: int) -> int:
-        """ "the first monday of january", "last friday of the month"."""
+    def _nth_at(self, i: int) -> tuple[int, int] | None:
+        """ "first"/"2nd"/"last" before a weekday or "week": (n, next index); -1 is last."""
         j = self.skip(i, "the")
-        nth = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}.get(self.raw(j))
-        if nth is None or self.w(j + 1) not in WEEKDAYS or self.w(j + 2) not in ("of", "in"):
-            return i
-        weekday = WEEKDAYS[self.w(j + 1)]
-        k = self.skip(j + 3, "the")
-        if self.w(k) == "month":
-            year, month = self.today.year, self.today.month
-        elif self.w(k) in ("next", "proximo") and self.w(k + 1) == "month":
-            year, month = self._month_offset(1)
-            k += 1
-        else:
-            month_number = self._month_word(k, context=True)
-            if month_number is None:
-                return i
-            first, _ = cal.named_month(self.today, month_number)
-            year, month = first.year, month_number
-        resolved = cal.nth_weekday_of_month(year, month, weekday, nth)
-        if resolved is None:
-            self.add(Flag(i, k + 1, "invalid"))
-        else:
-            self._day(i, k + 1, resolved, explicit=True)
-        return k + 1
+        named = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+        if self.raw(j) in named:
+            return named[self.raw(j)], j + 1
+        day = self._day_at(j)
+        if day is not None and day[2] and 1 <= day[0] <= 5:
+            return day[0], day[1]
+        return None
 
-    def _nth_week_of_month(self, i: int) -> int:
-        """ "the first week of january", "last week of december"."""
-        j = self.skip(i, "the")
-        nth = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}.get(self.raw(j))
-        if nth is None or self.w(j + 1) != "week" or self.w(j + 2) not in ("of", "in"):
-            return i
-        k = self.skip(j + 3, "the")
+    def _month_after(self, k: int) -> tuple[int, int, int] | None:
+        """ "(the) month", "next month" or a month name at ``k``: (year, month, next index)."""
+        k = self.skip(k, "the")
         ahead = 0
         if self.w(k) in ("next", "proximo"):
             ahead, k = 1, k + 1
         if self.w(k) == "month":
             year, month = self._month_offset(ahead)
+            return year, month, k + 1
+        month_number = self._month_word(k, context=True)
+        if month_number is None:
+            return None
+        first, _ = cal.named_month(self.today, month_number)
+        return first.year, month_number, k + 1
+
+    def _nth_weekday_of_month(self, i: int) -> int:
+        """ "the first monday of january", "last friday of the month", "2nd tuesday in march"."""
+        nth = self._nth_at(i)
+        if nth is None or self.w(nth[1]) not in WEEKDAYS or self.w(nth[1] + 1) not in ("of", "in"):
+            return i
+        weekday = WEEKDAYS[self.w(nth[1])]
+        month = self._month_after(nth[1] + 2)
+        if month is None:
+            return i
+        year, month_number, end = month
+        resolved = cal.nth_weekday_of_month(year, month_number, weekday, nth[0])
+        if resolved is None:
+            self.add(Flag(i, end, "invalid"))
         else:
-            month_number = self._month_word(k, context=True)
-            if month_number is None:
-                return i
-            first, _ = cal.named_month(self.today, month_number)
-            year, month = first.year, month_number
-        days = (22, 31) if nth == -1 else (1 + 7 * (nth - 1), 7 * nth)
-        first_day, last_day = cal.month_bounds(year, month)
-        if nth == -1:
+            self._day(i, end, resolved, explicit=True)
+        return end
+
+    def _nth_week_of_month(self, i: int) -> int:
+        """ "the first week of january", "2nd week of next month", "last week of december"."""
+        nth = self._nth_at(i)
+        if nth is None or self.w(nth[1]) != "week" or self.w(nth[1] + 1) not in ("of", "in"):
+            return i
+        month = self._month_after(nth[1] + 2)
+        if month is None:
+            return i
+        year, month_number, end = month
+        _, last_day = cal.month_bounds(year, month_number)
+        if nth[0] == -1:
             days = (last_day.day - 6, last_day.day)
-        self._month_span(i, k + 1, year, month, days)
-        return k + 1
+        else:
+            days = (1 + 7 * (nth[0] - 1), min(7 * nth[0], last_day.day))
+        self._month_span(i, end, year, month_number, days)
+        return end
 
     def _match_month_alone(self, i: int) -> int:
         """ "in december", "january": the whole month (or the rest of this one)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ._items import DateSpan, Item
-from ._lexicon import NUMBER_WORDS, WEEKDAYS
+from ._lexicon import NUMBER_WORDS
 from ._tokens import PUNCT, Token
 
 _UNIT_WORDS = frozenset(
@@ -26,16 +26,17 @@ class ScannerBase:
         self.today = today
         self.items: list[Item] = []
         self._neg_until = -1
+        # Looked up constantly by every matcher, so precomputed once per message.
+        self._words = [t.text if t.is_word else "" for t in tokens]
+        self._raws = [t.raw for t in tokens]
 
     def w(self, i: int) -> str:
         """Canonical word at ``i`` ("" for numbers, punctuation or past the end)."""
-        if 0 <= i < self.n and self.toks[i].is_word:
-            return self.toks[i].text
-        return ""
+        return self._words[i] if 0 <= i < self.n else ""
 
     def raw(self, i: int) -> str:
         """Surface text at ``i`` after normalisation ("" past the end)."""
-        return self.toks[i].raw if 0 <= i < self.n else ""
+        return self._raws[i] if 0 <= i < self.n else ""
 
     def tok(self, i: int) -> Token | None:
         """Token at ``i`` or None past either end."""

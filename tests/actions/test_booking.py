@@ -156,3 +156,17 @@ async def test_database_down_gives_a_clear_message(clinic_db: str, domain: Dict[
                             "patient_id": "P-1001", "booking_confirmed": True})
     await ActionBookAppointment().run(dispatcher, tracker, domain)
     assert texts(dispatcher) == ["utter_backend_down"]
+
+
+async def test_only_the_weekdays_the_patient_can_do(clinic_db: str, domain: Dict[str, Any]) -> None:
+    base = {"visit_type": "follow_up", "provider": "patel"}
+    _, slots = await validate(domain, {**base, "time_preference": "mondays only"}, "mondays only", "time_preference")
+    offered = [SlotKey.decode(s) for s in slots["offered_slots"]]
+    assert offered and all(k.start.weekday() == 0 for k in offered)
+
+
+async def test_as_soon_as_possible_offers_the_earliest(clinic_db: str, domain: Dict[str, Any]) -> None:
+    base = {"visit_type": "sick_visit", "provider": "any"}
+    _, slots = await validate(domain, {**base, "time_preference": "asap pls"}, "asap pls", "time_preference")
+    offered = [SlotKey.decode(s) for s in slots["offered_slots"]]
+    assert offered and offered[0].start.date() <= dt.date(2026, 12, 3)
