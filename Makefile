@@ -55,8 +55,8 @@ $(STAMP): pyproject.toml requirements.lock
 		echo "Creating $(VENV) from $$PY310"; \
 		"$$PY310" -m venv "$(VENV)"; \
 	fi
-	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
+	$(PY) -m pip install -qq --upgrade "pip<25" wheel
+	$(PY) -m pip install -qq -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
 
 clean:

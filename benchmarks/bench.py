@@ -47,6 +47,14 @@ def rasa_bin() -> str:
     return str(candidate) if candidate.exists() else "rasa"
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average (other work skews every figure here)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def progress(message: str) -> None:
     """Tell the person waiting what the benchmark is doing (stderr, timestamped)."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -415,6 +423,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> Options:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the benchmark; 0 when it measured (and, with --strict, the targets hold)."""
     opts = parse_args(argv)
+    load_before = load_average()
+    if load_before > 0.5 * (os.cpu_count() or 1):
+        progress(f"warning: load average is {load_before:.1f} before starting; "
+                 "other work on this machine will skew the figures")
     tmp = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     started = time.perf_counter()
     results: dict[str, AssistantResult] = {}
@@ -442,7 +454,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     total = time.perf_counter() - started
     print()
     print(f"Clinic assistant vs Rasa starter (rasa init) - {dt.date.today().isoformat()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"load average {load_before:.1f} before / {load_average():.1f} after")
     print(f"{opts.messages} messages per level after {opts.warmup} warm-up messages; "
           f"REST channel on loopback; latency percentiles are nearest-rank; ratio = ours / baseline")
     print()
@@ -461,7 +474,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         payload = {
             "date": dt.datetime.now().isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
+                        "platform": platform.platform(), "load_average_before": load_before,
+                        "load_average_after": load_average()},
             "options": {"levels": opts.levels, "messages": opts.messages, "warmup": opts.warmup,
                         "clinic_today": conversations.CLINIC_TODAY},
             "percentile_method": "nearest-rank",

@@ -22,6 +22,8 @@ def _booking(when: str, reason: str = "sick visit, sore throat") -> Script:
         "anyone is fine",
         when,
         FIRST_BUTTON,
+        "Jordan Rivera",
+        "03/14/1990",
         "yes",
         "what are your hours",
         "where are you located",
