@@ -125,7 +125,9 @@ def write_credentials(settings: Settings) -> Path:
 def rasa_server_command(settings: Settings) -> List[str]:
     """The ``rasa run`` command line for these settings (API only when safe)."""
     command = [
-        _rasa_executable(),
+        sys.executable,
+        "-m",
+        "bot.rasa_server",
         "run",
         "--model",
         str(model_path()),
@@ -192,8 +194,27 @@ def _stop(process: Optional[subprocess.Popen]) -> None:
         process.wait(timeout=5)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port``."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1" if host in {"0.0.0.0", "::"} else host, port)) == 0
+
+
 def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) -> int:
     """Start the action server and the Rasa server and keep them running until stopped."""
+    wanted = [("Rasa server", settings.rasa_port)] + ([("action server", settings.action_port)] if with_actions else [])
+    for name, port in wanted:
+        if port_in_use(settings.bind_host, port):
+            print(
+                f"Could not start: port {port} (for the {name}) is already in use. "
+                "Is the assistant already running? Stop it, or set RASA_PORT / ACTION_PORT.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
     env = child_environment(settings)
     log_dir = settings.var_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)

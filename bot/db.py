@@ -18,6 +18,7 @@ import datetime as dt
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from bot.settings import get_settings
@@ -67,11 +68,15 @@ def create_clinic_engine(url: str, timeout_seconds: Optional[float] = None) -> E
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not parsed.database or parsed.database == ":memory:"
         engine = create_engine(
             url,
             future=True,
             hide_parameters=True,
             connect_args={"timeout": timeout, "check_same_thread": False},
+            # SQLAlchemy 1.4 opens a new SQLite connection per session by default
+            # (NullPool); reusing a few saves a connect and the pragmas each time.
+            **({} if in_memory else {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}),
         )
 
         @event.listens_for(engine, "connect")

@@ -144,3 +144,17 @@ def test_action_server_errors_never_echo_the_conversation(production_action_serv
     time.sleep(0.5)
     logged = log.read_text(errors="replace")
     assert "Jordan" not in logged and "chest" not in logged
+
+
+def test_run_refuses_ports_already_in_use(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    from bot.cli import serve
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        settings = load_settings({"CLINIC_VAR_DIR": str(tmp_path), "RASA_PORT": str(port)})
+        assert serve(settings) == 1
+    assert f"port {port}" in capsys.readouterr().err
