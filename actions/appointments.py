@@ -6,6 +6,7 @@ nothing is changed before the patient confirms.
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -22,6 +23,7 @@ from actions.common import (
     format_short_when,
     format_when,
     safe_clinic_values,
+    stop_form_backend_down,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -29,7 +31,6 @@ from actions.slot_offering import (
     parse_preference,
     provider_names,
     slot_summary,
-    visit_type_names,
 )
 
 logger = logging.getLogger(__name__)
@@ -209,9 +210,7 @@ class ActionAskAppointmentChoice(Action):
         try:
             appointments = await upcoming_for(tracker.get_slot("patient_id"))
         except Exception as exc:  # noqa: BLE001
-            logger.error("listing appointments failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+            return await stop_form_backend_down(dispatcher, exc)
         if not appointments:
             dispatcher.utter_message(response="utter_no_upcoming_appointments")
             return [SlotSet("form_outcome", "no_appointments"), SlotSet("requested_slot", None)]
@@ -228,61 +227,60 @@ async def _appointment_by_id(patient_id: str, appointment_id: str) -> Optional[A
     return next((a for a in await upcoming_for(patient_id) if a.appointment_id == appointment_id), None)
 
 
-class ActionAskCancelConfirmed(Action):
+class ConfirmChosenAppointment(Action, abc.ABC):
+    """Reads back the chosen appointment before changing it (abstract base)."""
+
+    @abc.abstractmethod
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
+        """Ask the yes/no question about ``appointment``."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Find the patient's chosen appointment again; stop the form if it is gone."""
+        try:
+            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
+            if appointment is not None:
+                await self.ask(dispatcher, tracker, appointment)
+                return []
+        except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
+            return await stop_form_backend_down(dispatcher, exc)
+        dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
+        return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
+
+
+class ActionAskCancelConfirmed(ConfirmChosenAppointment):
     """Reads back the appointment before cancelling it."""
 
     def name(self) -> Text:
         """Asked by the cancel form."""
         return "action_ask_cancel_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
         """"Cancel your follow-up with Dr. Kim on ...?" with yes/no buttons."""
-        try:
-            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
-        except Exception:  # noqa: BLE001
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
-        if appointment is None:
-            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
-            return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
         dispatcher.utter_message(
             response="utter_ask_cancel_confirmed",
             visit_type_name=appointment.visit_type_name.lower(),
             provider_name=appointment.provider_name,
             when_text=format_when(appointment.start),
         )
-        return []
 
 
-class ActionAskRescheduleConfirmed(Action):
+class ActionAskRescheduleConfirmed(ConfirmChosenAppointment):
     """Reads back the old and the new time before moving anything."""
 
     def name(self) -> Text:
         """Asked by the reschedule form."""
         return "action_ask_reschedule_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
         """"Move your follow-up from ... to ... with ...?" with yes/no buttons."""
-        try:
-            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
-            names = await provider_names()
-        except Exception:  # noqa: BLE001
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
-        if appointment is None:
-            dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
-            return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
         dispatcher.utter_message(
             response="utter_ask_reschedule_confirmed",
             visit_type_name=appointment.visit_type_name.lower(),
             old_when_text=format_when(appointment.start),
-            **slot_summary(tracker.get_slot("slot_choice"), names),
+            **slot_summary(tracker.get_slot("slot_choice"), await provider_names()),
         )
-        return []
 
 
 class ActionCancelAppointment(Action):

@@ -25,6 +25,7 @@ from actions.common import (
     format_when,
     latest_text,
     safe_clinic_values,
+    stop_form_backend_down,
 )
 from actions.identity import IDENTITY_SLOTS, PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -34,7 +35,6 @@ from actions.slot_offering import (
     slot_summary,
     visit_type_names,
 )
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -305,9 +305,8 @@ class ActionAskBookingConfirmed(Action):
         try:
             names = await provider_names()
             types = await visit_type_names()
-        except Exception:  # noqa: BLE001
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-            return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+        except Exception as exc:  # noqa: BLE001
+            return await stop_form_backend_down(dispatcher, exc)
         summary = slot_summary(tracker.get_slot("slot_choice"), names)
         dispatcher.utter_message(
             response="utter_ask_booking_confirmed",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.settings import get_settings
 
@@ -149,3 +151,11 @@ async def safe_clinic_values() -> Dict[Text, Any]:
     except Exception:  # noqa: BLE001 - any backend failure must still let us answer
         logger.warning("clinic facts unavailable; using neutral wording")
         return dict(FALLBACK_CLINIC_VALUES)
+
+
+async def stop_form_backend_down(dispatcher: CollectingDispatcher, reason: Exception | None = None) -> List[EventType]:
+    """Tell the patient plainly that we cannot do it now, and end the open form unchanged."""
+    if reason is not None:
+        logger.error("backend failed: %s", type(reason).__name__)
+    dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+    return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]

@@ -27,8 +27,8 @@ from actions.common import (
     format_time,
     format_when,
     hours_text,
-    latest_text,
     safe_clinic_values,
+    stop_form_backend_down,
 )
 from bot.settings import get_settings
 
@@ -260,9 +260,7 @@ class ActionAskSlotChoice(Action):
             try:
                 slots = await find_slots(tracker, pref)
             except Exception as exc:  # noqa: BLE001
-                logger.error("slot search failed: %s", type(exc).__name__)
-                dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-                return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]
+                return await stop_form_backend_down(dispatcher, exc)
             if not slots:
                 await explain_empty(dispatcher, pref)
                 return [SlotSet("time_preference", None), SlotSet("requested_slot", "time_preference")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import uuid
-from pathlib import Path
 from typing import Iterator, Tuple
 
 import pytest

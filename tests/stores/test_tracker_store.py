@@ -76,3 +76,19 @@ async def test_saving_twice_stores_each_event_once(url: str) -> None:
     await store.save(fresh)
     assert list((await store.retrieve("patient-2")).events) == EVENTS[1:] + [SlotSet("provider", "kim")]
     store.engine.dispose()
+
+
+async def test_rows_have_the_columns_rasa_queries_by(url: str) -> None:
+    import sqlalchemy as sa
+
+    domain = Domain.load("domain.yml")
+    store = ClinicSQLTrackerStore(domain=domain, host=url)
+    await store.save(DialogueStateTracker.from_events("patient-3", EVENTS, domain.slots))
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT type_name, intent_name, action_name FROM events WHERE sender_id = 'patient-3' ORDER BY id")
+        ).all()
+    assert rows[4] == ("user", "book_appointment", None)
+    assert rows[5] == ("action", None, "booking_form")
+    assert [r[0] for r in rows].count("slot") == 2
+    store.engine.dispose()
