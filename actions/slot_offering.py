@@ -27,6 +27,8 @@ from actions.common import (
     format_time,
     format_when,
     hours_text,
+    latest_intent,
+    latest_text,
     safe_clinic_values,
     stop_form_backend_down,
 )
@@ -35,6 +37,9 @@ from bot.settings import get_settings
 logger = logging.getLogger(__name__)
 
 SEARCH_DAYS_DEFAULT = 21
+# Intents whose message may carry a "when" before it is asked; a question about
+# the hours ("open on saturday?") is an interruption, not a booking time.
+WHEN_CARRYING_INTENTS = {"book_appointment", "reschedule_appointment", "inform"}
 MAX_OFFERED = 3
 ORDINALS = {
     "1": 0, "one": 0, "first": 0, "1st": 0, "top": 0, "earliest": 0,
@@ -176,6 +181,24 @@ class SlotOfferingValidator(abc.ABC):
     """Validation of ``time_preference`` and ``slot_choice`` for a form with a visit."""
 
     confirm_slot: Text = "booking_confirmed"
+
+    async def extract_time_preference(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Take a "when" said before it was asked ("book me with Dr. Kim Friday morning")."""
+        text = latest_text(tracker)
+        if (
+            not text
+            or text.startswith("/")
+            or latest_intent(tracker) not in WHEN_CARRYING_INTENTS
+            or tracker.get_slot("time_preference")
+            or tracker.get_slot("requested_slot") not in (None, "visit_type", "provider", "appointment_choice")
+        ):
+            return {}
+        pref = parse_preference(text)
+        if pref.matched and (pref.start_date or pref.asap):
+            return {"time_preference": text}
+        return {}
 
     async def validate_time_preference(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -807,3 +807,17 @@ def test_parse_date_of_birth(text: str, expected: date | None) -> None:
 def test_parse_time_of_day(text: str, expected: time | None) -> None:
     """A single clock time from a short reply."""
     assert parse_time_of_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected_start, matched",
+    [
+        ("sore throat since monday", date(2026, 11, 30), False),  # symptom history, not a booking date
+        ("sick since monday, can i come in tomorrow", date(2026, 12, 3), True),
+        ("from monday", date(2026, 12, 7), True),
+    ],
+)
+def test_since_a_weekday_is_history(text: str, expected_start: date, matched: bool) -> None:
+    pref = parse_when(text, NOW)
+    assert pref.start_date == expected_start
+    assert pref.matched is matched

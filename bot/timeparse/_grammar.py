@@ -249,6 +249,12 @@ class Scanner(DateRules, TimeRules):
         nxt = self.w(end) or self.raw(end)
         if word in ("from", "between") and nxt in ("to", "until", "through", "-", "~", "and"):
             bound = None
+        if (self.raw(i) or "").lower() in ("since", "sinse", "sence"):
+            # "sick since monday": a weekday after "since" is the one just past (history).
+            for item in self.items[before:]:
+                if isinstance(item, WeekdayRef) and item.mode in ("bare", "this") and not item.plural:
+                    item.mode, item.bound = "last", None
+                    bound = None
         for item in self.items[before:]:
             if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)) and bound:
                 item.bound = bound

@@ -170,3 +170,27 @@ async def test_as_soon_as_possible_offers_the_earliest(clinic_db: str, domain: D
     _, slots = await validate(domain, {**base, "time_preference": "asap pls"}, "asap pls", "time_preference")
     offered = [SlotKey.decode(s) for s in slots["offered_slots"]]
     assert offered and offered[0].start.date() <= dt.date(2026, 12, 3)
+
+
+async def test_a_when_said_up_front_is_kept(clinic_db: str, domain: Dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {"provider": "patel", "requested_slot": None}, text="can i see dr patel friday morning",
+        intent="book_appointment", active_loop=FORM, just_set=["provider"],
+    )
+    slots = slot_events(await ValidateBookingForm().run(dispatcher, tracker, domain))
+    assert slots["time_preference"] == "can i see dr patel friday morning"
+    assert slots["requested_slot"] == "visit_type"
+
+
+async def test_a_date_of_birth_is_not_taken_for_a_when(clinic_db: str, domain: Dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {"visit_type": "follow_up", "provider": "any", "time_preference": "friday",
+         "slot_choice": "2026-12-04T09:00|patel", "requested_slot": "patient_dob", "patient_full_name": "Ana Souza",
+         "patient_dob": "11/02/1978"},
+        text="11/02/1978", active_loop=FORM, just_set=["patient_dob"],
+    )
+    slots = slot_events(await ValidateBookingForm().run(dispatcher, tracker, domain))
+    assert "time_preference" not in slots
+    assert slots["patient_id"] == "P-1002"

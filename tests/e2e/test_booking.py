@@ -58,9 +58,12 @@ def service_tz():
     return ZoneInfo("America/New_York")
 
 
-def test_visit_type_and_provider_in_one_message(chat: Conversation) -> None:
+def test_visit_type_provider_and_time_in_one_message(chat: Conversation) -> None:
     chat.say("can i book a skin check with dr kim next week")
-    assert "When would you like to come in" in chat.text
+    offered = slot_buttons(chat)
+    assert offered, chat.text
+    assert all("Kim" in b["title"] for b in offered)
+    assert all(any(day in b["title"] for day in ("Dec 7", "Dec 8", "Dec 9", "Dec 10", "Dec 11")) for b in offered)
 
 
 def test_correction_mid_form_changes_provider(chat: Conversation) -> None:
