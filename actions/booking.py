@@ -327,7 +327,7 @@ class ActionBookAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Book, or explain why not; never leaves half a booking behind."""
-        from bot.scheduling import SlotUnavailable, get_scheduling_service
+        from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
 
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return reset_form_slots(BOOKING_SLOTS)
@@ -348,8 +348,12 @@ class ActionBookAppointment(Action):
                 reason=tracker.get_slot("visit_reason"),
                 channel=channel_of(tracker),
             )
-        except SlotUnavailable:
-            logger.info("slot taken meanwhile; offering new times")
+        except BackendUnavailable as exc:
+            logger.error("booking failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return reset_form_slots(BOOKING_SLOTS)
+        except SchedulingError as exc:
+            logger.info("slot no longer bookable (%s); offering new times", type(exc).__name__)
             dispatcher.utter_message(response="utter_slot_taken")
             return [
                 SlotSet("slot_choice", None),

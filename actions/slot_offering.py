@@ -248,7 +248,8 @@ class SlotOfferingValidator(abc.ABC):
         text = str(value or "")
         key = SlotKey.decode(text)
         if key is not None:
-            if key.start <= get_settings().now():
+            # Only a slot we offered (a tap on a button); anything else is re-asked.
+            if key.encode() not in offered or key.start <= get_settings().now():
                 dispatcher.utter_message(response="utter_slot_choice_not_understood")
                 return {"slot_choice": None}
             return {"slot_choice": key.encode()}

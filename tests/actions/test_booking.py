@@ -194,3 +194,14 @@ async def test_a_date_of_birth_is_not_taken_for_a_when(clinic_db: str, domain: D
     slots = slot_events(await ValidateBookingForm().run(dispatcher, tracker, domain))
     assert "time_preference" not in slots
     assert slots["patient_id"] == "P-1002"
+
+
+async def test_a_slot_that_was_not_offered_is_refused(clinic_db: str, domain: Dict[str, Any]) -> None:
+    offered = ["2026-12-03T09:00|patel"]
+    base = {"visit_type": "sick_visit", "provider": "any", "time_preference": "tomorrow", "offered_slots": offered}
+    dispatcher, slots = await validate(domain, {**base, "slot_choice": "2026-12-03T09:00|kim"},
+                                       "/inform", "slot_choice")
+    assert slots["slot_choice"] is None
+    assert texts(dispatcher) == ["utter_slot_choice_not_understood"]
+    _, slots = await validate(domain, {**base, "slot_choice": offered[0]}, "/inform", "slot_choice")
+    assert slots["slot_choice"] == offered[0]
