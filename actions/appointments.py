@@ -16,7 +16,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import BOOKING_SLOTS, yes_or_no
 from actions.common import (
     SlotKey,
     call_backend,
@@ -24,11 +23,11 @@ from actions.common import (
     format_when,
     safe_clinic_values,
     stop_form_backend_down,
+    yes_or_no,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
-    parse_preference,
     provider_names,
     slot_summary,
 )
@@ -185,15 +184,8 @@ class ValidateRescheduleForm(SlotOfferingValidator, AppointmentChoiceValidator):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Yes moves it; no keeps it; a new "when" searches again."""
-        answer = yes_or_no(value)
-        if answer is not None:
-            return {"reschedule_confirmed": answer}
-        text = str(value or "")
-        pref = parse_preference(text)
-        if pref.matched or "past_date" in pref.problems:
-            return await self.apply_time_preference(text, dispatcher, tracker)
-        dispatcher.utter_message(response="utter_yes_or_no")
-        return {"reschedule_confirmed": None}
+        answer = await self.confirmation_or_new_time(value, dispatcher, tracker)
+        return {"reschedule_confirmed": answer} if isinstance(answer, bool) else answer
 
 
 class ActionAskAppointmentChoice(Action):
@@ -294,7 +286,7 @@ class ActionCancelAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Cancel, or keep it when the patient said no."""
-        from bot.scheduling import SchedulingError, get_scheduling_service
+        from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
 
         done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
@@ -308,6 +300,10 @@ class ActionCancelAppointment(Action):
                 appointment_id=tracker.get_slot("appointment_choice"),
                 patient_id=tracker.get_slot("patient_id"),
             )
+        except BackendUnavailable as exc:
+            logger.error("scheduling backend unavailable: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return done
         except SchedulingError as exc:
             logger.info("cancel refused: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
@@ -337,7 +333,7 @@ class ActionRescheduleAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Move it (new slot taken before the old one is freed, in one transaction)."""
-        from bot.scheduling import SchedulingError, SlotUnavailable, get_scheduling_service
+        from bot.scheduling import BackendUnavailable, SchedulingError, SlotUnavailable, get_scheduling_service
 
         done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
@@ -364,6 +360,10 @@ class ActionRescheduleAppointment(Action):
                 new_start=key.start,
                 new_provider_id=key.provider_id,
             )
+        except BackendUnavailable as exc:
+            logger.error("scheduling backend unavailable: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return done
         except SlotUnavailable:
             from rasa_sdk.events import FollowupAction
 
@@ -423,4 +423,3 @@ class ActionListAppointments(Action):
         return done
 
 
-__all__ = ["BOOKING_SLOTS"]

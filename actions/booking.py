@@ -26,11 +26,11 @@ from actions.common import (
     latest_text,
     safe_clinic_values,
     stop_form_backend_down,
+    yes_or_no,
 )
 from actions.identity import IDENTITY_SLOTS, PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
-    parse_preference,
     provider_names,
     slot_summary,
     visit_type_names,
@@ -38,6 +38,7 @@ from actions.slot_offering import (
 
 logger = logging.getLogger(__name__)
 
+PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 BOOKING_SLOTS = [
     "visit_type",
     "visit_reason",
@@ -51,27 +52,6 @@ BOOKING_SLOTS = [
     "patient_mobile",
     "booking_confirmed",
 ]
-YES_WORDS = re.compile(
-    r"^\s*(y|ya|yas|yes+|yeah|yep|yup|sure|ok(ay)?|k|correct|right|confirm(ed)?|book it|"
-    r"please do|go ahead|sounds good|perfect|s[ií]|claro|that works|works for me)\b",
-    re.I,
-)
-PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
-NO_WORDS = re.compile(r"^\s*(n|no+|nope|nah|not really|don'?t|do not|wrong|incorrect)\b", re.I)
-
-
-def yes_or_no(value: Any) -> Optional[bool]:
-    """Read a yes/no answer given as a bool or in words."""
-    if isinstance(value, bool):
-        return value
-    text = str(value or "")
-    if YES_WORDS.match(text):
-        return True
-    if NO_WORDS.match(text):
-        return False
-    return None
-
-
 def entity_values(tracker: Tracker, entity: str) -> List[str]:
     """Values of an entity in the latest message, skipping negated mentions."""
     entities = (tracker.latest_message or {}).get("entities") or []
@@ -277,18 +257,13 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         others = set(tracker.slots_to_validate()) - {"booking_confirmed"}
         if others & {"provider", "visit_type"}:
             return {"booking_confirmed": None}
-        answer = yes_or_no(value)
+        answer = await self.confirmation_or_new_time(value, dispatcher, tracker)
         if answer is True:
             return {"booking_confirmed": True}
         if answer is False:
             dispatcher.utter_message(response="utter_booking_declined")
             return {"booking_confirmed": None, "time_preference": None, "offered_slots": None, "slot_choice": None}
-        text = str(value or "")
-        pref = parse_preference(text)
-        if pref.matched or "past_date" in pref.problems:
-            return await self.apply_time_preference(text, dispatcher, tracker)
-        dispatcher.utter_message(response="utter_yes_or_no")
-        return {"booking_confirmed": None}
+        return answer
 
 
 class ActionAskBookingConfirmed(Action):

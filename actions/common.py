@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
 
@@ -24,6 +25,25 @@ from bot.settings import get_settings
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+YES_WORDS = re.compile(
+    r"^\s*(y|ya|yas|yes+|yeah|yep|yup|sure|ok(ay)?|k|correct|right|confirm(ed)?|book it|"
+    r"please do|go ahead|sounds good|perfect|s[ií]|claro|that works|works for me)\b",
+    re.I,
+)
+NO_WORDS = re.compile(r"^\s*(n|no+|nope|nah|not really|don'?t|do not|wrong|incorrect)\b", re.I)
+
+
+def yes_or_no(value: Any) -> Optional[bool]:
+    """Read a yes/no answer given as a bool or in words."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "")
+    if YES_WORDS.match(text):
+        return True
+    if NO_WORDS.match(text):
+        return False
+    return None
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 

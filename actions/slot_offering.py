@@ -31,6 +31,7 @@ from actions.common import (
     latest_text,
     safe_clinic_values,
     stop_form_backend_down,
+    yes_or_no,
 )
 from bot.settings import get_settings
 
@@ -233,6 +234,20 @@ class SlotOfferingValidator(abc.ABC):
             await explain_empty(dispatcher, pref)
             return cleared
         return {**cleared, "time_preference": text, "offered_slots": encode_slots(slots)}
+
+    async def confirmation_or_new_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any] | bool:
+        """Read a yes/no answer; a new "when" instead starts a new search; else re-ask."""
+        answer = yes_or_no(value)
+        if answer is not None:
+            return answer
+        text = str(value or "")
+        pref = parse_preference(text)
+        if pref.matched or "past_date" in pref.problems:
+            return await self.apply_time_preference(text, dispatcher, tracker)
+        dispatcher.utter_message(response="utter_yes_or_no")
+        return {self.confirm_slot: None}
 
     async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         """Tell the patient plainly and stop the form without changing anything."""

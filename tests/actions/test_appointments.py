@@ -79,3 +79,17 @@ async def test_reschedule_moves_to_the_chosen_slot(clinic_db: str, domain: Dict[
     assert texts(dispatcher) == ["utter_reschedule_done"]
     upcoming = service.upcoming_appointments("P-1002")
     assert [a.start for a in upcoming] == [new.start]
+
+
+async def test_cancel_with_the_database_down_says_so_and_changes_nothing(clinic_db: str, domain: Dict[str, Any]) -> None:
+    from bot.scheduling import SqlSchedulingService, set_scheduling_service
+
+    appointment = get_scheduling_service().upcoming_appointments("P-1002")[0]
+    set_scheduling_service(SqlSchedulingService("postgresql://postgres@127.0.0.1:1/nothing"))
+    dispatcher = CollectingDispatcher()
+    slots = {"patient_id": "P-1002", "appointment_choice": appointment.appointment_id, "cancel_confirmed": True}
+    events = await ActionCancelAppointment().run(dispatcher, make_tracker(slots), domain)
+    assert texts(dispatcher) == ["utter_backend_down"]
+    assert slot_events(events)["form_outcome"] is None  # the next form starts clean
+    set_scheduling_service(None)
+    assert get_scheduling_service().get_appointment(appointment.appointment_id, "P-1002").status == "booked"
