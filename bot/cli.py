@@ -105,6 +105,8 @@ def child_environment(settings: Settings) -> Dict[str, str]:
     )
     if settings.clinic_today:
         env["CLINIC_TODAY"] = settings.clinic_today.isoformat()
+    # Rasa reads SANIC_WORKERS itself; only our checked setting may set it.
+    env["SANIC_WORKERS"] = str(settings.rasa_workers)
     return env
 
 

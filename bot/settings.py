@@ -67,6 +67,7 @@ class Settings:
     action_server_token: Optional[str]
     rasa_api_jwt_secret: Optional[str]
     backend_timeout_seconds: float
+    rasa_workers: int = 1
     var_dir: Path = field(default=VAR_DIR)
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -151,6 +152,14 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         raise SettingsError(f"BACKEND_TIMEOUT_SECONDS is not a number: {exc}") from exc
     if not 0 < timeout <= 30:
         raise SettingsError("BACKEND_TIMEOUT_SECONDS must be between 0 and 30 (Rasa's lock lasts 60 s)")
+    workers_raw = get("RASA_WORKERS", "1") or "1"
+    if not workers_raw.isdigit() or not 1 <= int(workers_raw) <= 16:
+        raise SettingsError(f"RASA_WORKERS={workers_raw!r} must be a number from 1 to 16")
+    if int(workers_raw) > 1 and not get("REDIS_URL"):
+        raise SettingsError(
+            "RASA_WORKERS above 1 needs REDIS_URL: each worker would otherwise keep its own "
+            "conversation locks and two messages of one conversation could run at once"
+        )
 
     return Settings(
         clinic_database_url=get("CLINIC_DATABASE_URL") or f"sqlite:///{var_dir / 'clinic.db'}",
@@ -167,6 +176,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         action_server_token=action_token,
         rasa_api_jwt_secret=get("RASA_API_JWT_SECRET"),
         backend_timeout_seconds=timeout,
+        rasa_workers=int(workers_raw),
         var_dir=var_dir,
         extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},
     )

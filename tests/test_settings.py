@@ -34,8 +34,18 @@ def test_clinic_today_fixes_today_and_now() -> None:
         ({"RASA_PORT": "http"}, "RASA_PORT"),
         ({"CLINIC_DEMO": "false"}, "ACTION_SERVER_TOKEN"),
         ({"BACKEND_TIMEOUT_SECONDS": "90"}, "BACKEND_TIMEOUT_SECONDS"),
+        ({"RASA_WORKERS": "2"}, "REDIS_URL"),
+        ({"RASA_WORKERS": "many", "REDIS_URL": "redis://127.0.0.1:6379/0"}, "RASA_WORKERS"),
     ],
 )
 def test_bad_settings_are_refused_with_the_setting_named(environ: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(environ)
+
+
+def test_several_rasa_workers_only_with_redis_locks() -> None:
+    from bot.cli import child_environment
+
+    settings = load_settings({"RASA_WORKERS": "2", "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert child_environment(settings)["SANIC_WORKERS"] == "2"
+    assert child_environment(load_settings({}))["SANIC_WORKERS"] == "1"
