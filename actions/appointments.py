@@ -417,7 +417,7 @@ class ActionListAppointments(Action):
             dispatcher.utter_message(response="utter_no_upcoming_appointments")
             return done
         lines = "\n".join(
-            f"- {format_when(a.start)}: {a.visit_type_name.lower()} with {a.provider_name}" for a in appointments
+            f"- {format_when(a.start)}. A {a.visit_type_name.lower()} with {a.provider_name}." for a in appointments
         )
         dispatcher.utter_message(response="utter_list_appointments", appointments_text=lines)
         return done

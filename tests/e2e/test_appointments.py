@@ -56,7 +56,7 @@ def test_cancel_after_confirmation(chat: Conversation, assistant: RunningAssista
     assert any("Okafor" in label for label in labels), labels
     index = next(i for i, b in enumerate(chat.buttons) if appointment.appointment_id in b["payload"])
     chat.click(index)
-    assert "Cancel your follow-up" in chat.text
+    assert "Do you want to cancel it? It is your follow-up" in chat.text
     chat.say("no")
     assert "kept your appointment" in chat.text
     service = SqlSchedulingService(assistant.clinic_database_url)
@@ -82,7 +82,7 @@ def test_reschedule_moves_the_appointment(chat: Conversation, assistant: Running
     slots = [b for b in chat.buttons if "slot_choice" in b["payload"]]
     assert slots and all("Dec 10" in b["title"] for b in slots), chat.text
     chat.click(0)
-    assert "Move your follow-up" in chat.text
+    assert "Should I move it?" in chat.text
     chat.say("yes")
     assert "Done!" in chat.text
     service = SqlSchedulingService(assistant.clinic_database_url)

@@ -1,0 +1,63 @@
+"""Every response the assistant can say reads at US grade 6 or below (Flesch-Kincaid).
+
+Placeholders are filled with realistic values first, so the grade is that of
+the sentence a patient really sees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Tuple
+
+import pytest
+import textstat
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+MAX_GRADE = 6.0
+SAMPLE_VALUES: Dict[str, str] = {
+    "clinic_name": "Maple Grove Family Clinic",
+    "clinic_address": "120 Maple Grove Ave, Springfield",
+    "clinic_phone": "(555) 010-2000",
+    "when_text": "Friday, December 4 at 9:00 AM",
+    "old_when_text": "Tuesday, December 1 at 2:40 PM",
+    "provider_name": "Dr. Amina Patel",
+    "visit_type_name": "follow-up visit",
+    "appointment_id": "A-7K3Q9",
+    "first_name": "Jordan",
+    "hours_text": "Monday to Friday 8:00 AM to 5:00 PM; Saturday 9:00 AM to 12:00 PM; closed Sunday",
+    "today_text": "We're open now, until 5:00 PM today.",
+    "appointments_text": "- Friday, December 4 at 9:00 AM. A follow-up visit with Dr. Amina Patel.",
+    "providers_text": "Dr. Amina Patel, Dr. Luis Romero, Dr. Grace Kim, Sam Okafor, NP",
+    "alternatives_text": "For a skin check you can see Dr. Grace Kim, or anyone available.",
+    "bring_text": "your insurance card, a photo ID and a list of the medicines you take",
+    "limit_text": "Monday, June 1",
+}
+
+
+def domain_texts() -> List[Tuple[str, str]]:
+    """(response name, text with sample values) for every response variant."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    texts = []
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            text = variant.get("text")
+            if text:
+                filled = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_VALUES.get(m.group(1), "Friday"), text)
+                texts.append((name, filled))
+    return texts
+
+
+@pytest.mark.parametrize("name, text", domain_texts(), ids=lambda value: value if isinstance(value, str) and value.startswith("utter_") else "")
+def test_response_reads_at_grade_six_or_below(name: str, text: str) -> None:
+    grade = textstat.flesch_kincaid_grade(text)
+    assert grade <= MAX_GRADE, f"{name} reads at grade {grade}: {text!r}"
+
+
+def test_the_grade_check_can_fail() -> None:
+    legalese = (
+        "Notwithstanding the aforementioned considerations, reimbursement eligibility "
+        "determinations necessitate comprehensive documentation substantiating medical necessity."
+    )
+    assert textstat.flesch_kincaid_grade(legalese) > MAX_GRADE
