@@ -56,22 +56,31 @@ def train_if_needed(force: bool = False, root: Path = PROJECT_ROOT) -> bool:
         if stamp.read_text().strip() == fingerprint:
             print("Model is up to date; skipping training.", flush=True)
             return False
-    print("Training the assistant (data or config changed)...", flush=True)
+    settings = get_settings()
+    log = settings.var_dir / "log" / "train.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Training the assistant (data or config changed; about a minute; log: {log})...", flush=True)
     started = time.monotonic()
-    subprocess.run(
-        [
-            _rasa_executable(),
-            "train",
-            "--fixed-model-name",
-            MODEL_NAME,
-            "--out",
-            str(root / "models"),
-            "--force",
-        ],
-        cwd=root,
-        env=child_environment(get_settings()),
-        check=True,
-    )
+    with log.open("wb") as output:
+        result = subprocess.run(
+            [
+                _rasa_executable(),
+                "train",
+                "--fixed-model-name",
+                MODEL_NAME,
+                "--out",
+                str(root / "models"),
+                "--force",
+            ],
+            cwd=root,
+            env=child_environment(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-30:]
+        print("\n".join(tail), file=sys.stderr)
+        raise SystemExit(f"Training failed (exit {result.returncode}); the full log is {log}")
     stamp.write_text(fingerprint)
     print(f"Trained in {time.monotonic() - started:.0f} s.", flush=True)
     return True
@@ -163,6 +172,7 @@ def prepare_database(settings: Settings, seed: bool = True) -> None:
     upgrade(settings.clinic_database_url)
     if seed:
         seed_demo_clinic(settings.clinic_database_url)
+    print("Clinic database ready" + (" (demo clinic seeded)." if seed else "."), flush=True)
 
 
 def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
@@ -297,6 +307,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("rasa-server", help="start only the Rasa server (e.g. a second instance)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     try:
         settings = get_settings()
