@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    actor_of,
     SlotKey,
     call_backend,
     channel_of,
@@ -230,6 +231,8 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
                 tracker.get_slot("patient_full_name"),
                 dt.date.fromisoformat(tracker.get_slot("patient_dob")),
                 mobile,
+                actor=actor_of(tracker),
+                channel=channel_of(tracker),
             )
         except (InvalidPatientData, PatientAlreadyExists) as exc:
             logger.info("registration refused: %s", type(exc).__name__)

@@ -125,6 +125,13 @@ def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "unknown"
 
 
+def actor_of(tracker: Tracker) -> str:
+    """Who reads or writes patient data, for the audit log: the conversation, hashed."""
+    from bot.records import assistant_actor
+
+    return assistant_actor(tracker.sender_id or "unknown")
+
+
 def hours_text(opening_hours: Dict[int, List[tuple]]) -> str:
     """Describe opening hours compactly: Monday to Friday 8:00 AM to 5:00 PM, ..."""
     groups: List[tuple] = []

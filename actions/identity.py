@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import BackendCallFailed, call_backend, latest_text, safe_clinic_values
+from actions.common import BackendCallFailed, actor_of, call_backend, channel_of, latest_text, safe_clinic_values
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,11 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
 
         try:
             patient = await call_backend(
-                get_records_service().verify_identity, name, dt.date.fromisoformat(dob_iso)
+                get_records_service().verify_identity,
+                name,
+                dt.date.fromisoformat(dob_iso),
+                actor=actor_of(tracker),
+                channel=channel_of(tracker),
             )
         except (BackendCallFailed, Exception) as exc:  # noqa: BLE001 - any backend failure
             logger.error("identity check failed: %s", type(exc).__name__)

@@ -41,7 +41,8 @@ FORM_WORKING_SLOTS = [
     "visit_type", "visit_reason", "provider", "time_preference", "slot_choice", "offered_slots",
     "booking_confirmed", "patient_full_name", "patient_dob", "is_new_patient", "patient_mobile",
     "appointment_choice", "offered_appointments", "cancel_confirmed", "reschedule_confirmed",
-    "form_outcome", "requested_slot",
+    "callback_name", "callback_phone", "callback_best_time", "callback_reason",
+    "refill_medication", "refill_pharmacy", "form_outcome", "requested_slot",
 ]
 
 

@@ -3,10 +3,12 @@
 The database is made to match the file: clinic facts, hours, providers, visit
 types and schedules are upserted (providers and visit types dropped from the
 file are deactivated, not deleted, because appointments refer to them);
-demo patients are upserted by record id; demo appointments are upserted by id
-at their dates relative to today. Running it twice on the same day changes
-nothing; on a later day only the demo appointments move. Nothing personal is
-logged.
+insurance carriers and their aliases are upserted the same way; demo
+patients are upserted by record id, with their coverage (left alone once the
+patient has submitted an intake form, whose answers win); demo appointments
+and visits are upserted by id at their dates relative to today. Running it
+twice on the same day changes nothing; on a later day only the demo
+appointments and visits move. Nothing personal is logged.
 
 ``python -m bot.seed`` migrates the database first, then seeds it.
 """
@@ -25,9 +27,20 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.records.models import Patient
-from bot.records.normalize import normalize_us_mobile, parse_name
+from bot.records.models import (
+    RELATIONSHIPS,
+    Coverage,
+    InsuranceCarrier,
+    InsuranceCarrierAlias,
+    IntakeSubmission,
+    Patient,
+    Visit,
+)
+from bot.records.normalize import fold, normalize_us_mobile, parse_name
 from bot.records.sql import allocate_counter_floor, patient_number
+from bot.records.sql_coverage import best_alias_match
+from bot.records.sql_visits import business_day_range
+from bot.records.sqlbase import dumps
 from bot.scheduling.models import (
     APPOINTMENT_STATUSES,
     STATUS_BOOKED,
@@ -81,6 +94,30 @@ class VisitTypeSeed:
 
 
 @dataclass(frozen=True)
+class CarrierSeed:
+    """An insurance carrier entry of the data file; ``aliases`` are folded and include name and code."""
+
+    code: str
+    name: str
+    accepted: bool
+    note: Optional[str]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CoverageSeed:
+    """A demo patient's insurance; ``subscriber`` None means the patient."""
+
+    carrier_code: str
+    plan: Optional[str]
+    member_id: Optional[str]
+    subscriber: Optional[str]
+    relationship: str
+    primary_care_copay_cents: Optional[int]
+    specialist_copay_cents: Optional[int]
+
+
+@dataclass(frozen=True)
 class PatientSeed:
     """A demo patient entry of the data file."""
 
@@ -88,6 +125,24 @@ class PatientSeed:
     full_name: str
     date_of_birth: dt.date
     mobile: str
+    coverage: Optional[CoverageSeed] = None
+
+
+@dataclass(frozen=True)
+class VisitSeed:
+    """A demo visit with its after-visit summary, dated relative to today."""
+
+    visit_id: str
+    patient_id: str
+    appointment_id: Optional[str]
+    provider_id: str
+    days_from_today: int
+    diagnosis: str
+    instructions: tuple[str, ...]
+    medications: tuple[tuple[str, str], ...]
+    follow_up_text: Optional[str]
+    follow_up_days: Optional[int]
+    pending_results: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -119,6 +174,8 @@ class ClinicData:
     providers: tuple[ProviderSeed, ...]
     patients: tuple[PatientSeed, ...]
     appointments: tuple[AppointmentSeed, ...]
+    carriers: tuple[CarrierSeed, ...] = ()
+    visits: tuple[VisitSeed, ...] = ()
 
 
 def _need(mapping: Any, key: str, where: str) -> Any:
@@ -171,6 +228,150 @@ def _date(value: Any, where: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
         raise SeedDataError(f"{where}: {value!r} is not a YYYY-MM-DD date") from exc
+
+
+def _usd_cents(value: Any, where: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise SeedDataError(f"{where}: amounts must be non-negative numbers of dollars")
+    return int(round(value * 100))
+
+
+def _carriers(insurance: Any) -> tuple[CarrierSeed, ...]:
+    """Parse ``insurance.accepted`` / ``not_accepted``: names, or mappings with code, name, aliases, note."""
+    if not isinstance(insurance, dict):
+        raise SeedDataError("insurance: expected 'accepted' and 'not_accepted' lists")
+    carriers: list[CarrierSeed] = []
+    owner: dict[str, str] = {}
+    for group, accepted in (("accepted", True), ("not_accepted", False)):
+        for index, item in enumerate(insurance.get(group) or []):
+            where = f"insurance.{group}[{index}]"
+            if isinstance(item, str):
+                item = {"name": item}
+            name = str(_need(item, "name", where))
+            code = str(item.get("code") or fold(name).replace(" ", "_")).strip().lower()
+            if not code or not all(ch.isalnum() or ch == "_" for ch in code):
+                raise SeedDataError(f"{where}: code must be lower_snake_case")
+            raw_aliases = item.get("aliases") or []
+            if not isinstance(raw_aliases, list):
+                raise SeedDataError(f"{where}: aliases must be a list")
+            aliases = []
+            for alias in [name, code.replace("_", " "), *map(str, raw_aliases)]:
+                key = fold(alias)
+                if not key or key in aliases:
+                    continue
+                if owner.get(key, code) != code:
+                    raise SeedDataError(f"{where}: alias {alias!r} also belongs to {owner[key]}")
+                owner[key] = code
+                aliases.append(key)
+            note = item.get("note")
+            carriers.append(
+                CarrierSeed(
+                    code=code,
+                    name=name,
+                    accepted=accepted,
+                    note=" ".join(str(note).split()) if note else None,
+                    aliases=tuple(aliases),
+                )
+            )
+    codes = [c.code for c in carriers]
+    if len(set(codes)) != len(codes):
+        raise SeedDataError("insurance: carrier codes must be unique")
+    return tuple(carriers)
+
+
+def _coverage(item: Any, where: str, carriers: tuple[CarrierSeed, ...]) -> Optional[CoverageSeed]:
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise SeedDataError(f"{where}: expected a mapping")
+    carrier_text = str(_need(item, "carrier", where))
+    codes = {c.code for c in carriers}
+    code = carrier_text.strip().lower()
+    if code not in codes:
+        code = best_alias_match(carrier_text, {a: c.code for c in carriers for a in c.aliases}) or ""
+    if code not in codes:
+        raise SeedDataError(f"{where}: carrier is not in the insurance lists")
+    relationship = str(item.get("relationship") or "self").strip().lower()
+    if relationship not in RELATIONSHIPS:
+        raise SeedDataError(f"{where}: relationship must be one of {', '.join(RELATIONSHIPS)}")
+    subscriber = item.get("subscriber")
+    if subscriber is None and relationship != "self":
+        raise SeedDataError(f"{where}: a subscriber is required unless the relationship is self")
+    member_id = item.get("member_id")
+    return CoverageSeed(
+        carrier_code=code,
+        plan=str(item["plan"]) if item.get("plan") else None,
+        member_id=str(member_id).strip().upper() if member_id else None,
+        subscriber=parse_name(str(subscriber)).full_name if subscriber else None,
+        relationship=relationship,
+        primary_care_copay_cents=_usd_cents(item.get("copay_primary_care_usd"), f"{where}.copay_primary_care_usd"),
+        specialist_copay_cents=_usd_cents(item.get("copay_specialist_usd"), f"{where}.copay_specialist_usd"),
+    )
+
+
+def _text_list(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SeedDataError(f"{where}: expected a list of sentences")
+    return tuple(" ".join(v.split()) for v in value)
+
+
+def _visit(item: Any, where: str, patient_ids: set[str], provider_ids: set[str], appointment_ids: set[str]) -> VisitSeed:
+    patient_id = str(_need(item, "patient", where))
+    provider_id = str(_need(item, "provider", where))
+    appointment_id = item.get("appointment")
+    if patient_id not in patient_ids:
+        raise SeedDataError(f"{where}: unknown patient")
+    if provider_id not in provider_ids:
+        raise SeedDataError(f"{where}: unknown provider")
+    if appointment_id is not None and str(appointment_id) not in appointment_ids:
+        raise SeedDataError(f"{where}: unknown appointment")
+    medications = []
+    for index, med in enumerate(item.get("medications") or []):
+        medications.append(
+            (str(_need(med, "name", f"{where}.medications[{index}]")),
+             str(_need(med, "how_to_take", f"{where}.medications[{index}]")))
+        )
+    follow_up = item.get("follow_up")
+    follow_up_text: Optional[str] = None
+    follow_up_days: Optional[int] = None
+    if follow_up is not None:
+        follow_up_text = str(_need(follow_up, "text", f"{where}.follow_up"))
+        follow_up_days = follow_up.get("due_in_days")
+        if follow_up_days is not None and (not isinstance(follow_up_days, int) or follow_up_days < 0):
+            raise SeedDataError(f"{where}.follow_up: due_in_days must be a whole number of days")
+    pending = []
+    for index, result in enumerate(item.get("pending_results") or []):
+        at = f"{where}.pending_results[{index}]"
+        entry: dict[str, Any] = {"test": str(_need(result, "test", at))}
+        if result.get("expected_by_date") is not None:
+            entry["expected_by_date"] = _date(result["expected_by_date"], at).isoformat()
+        else:
+            try:
+                low, high = business_day_range(_need(result, "expected_business_days", at))
+            except ValueError as exc:
+                raise SeedDataError(f"{at}: {exc}") from exc
+            entry["expected_business_days"] = [low, high]
+        pending.append(entry)
+    days = item.get("days_from_today", 0)
+    if not isinstance(days, int):
+        raise SeedDataError(f"{where}: days_from_today must be a whole number")
+    return VisitSeed(
+        visit_id=str(_need(item, "id", where)),
+        patient_id=patient_id,
+        appointment_id=str(appointment_id) if appointment_id is not None else None,
+        provider_id=provider_id,
+        days_from_today=days,
+        diagnosis=" ".join(str(_need(item, "diagnosis", where)).split()),
+        instructions=_text_list(item.get("instructions"), f"{where}.instructions"),
+        medications=tuple(medications),
+        follow_up_text=follow_up_text,
+        follow_up_days=follow_up_days,
+        pending_results=tuple(pending),
+    )
 
 
 def load_clinic_data(path: Optional[Path] = None) -> ClinicData:
@@ -232,6 +433,9 @@ def load_clinic_data(path: Optional[Path] = None) -> ClinicData:
     if len(provider_ids) != len(providers):
         raise SeedDataError("providers: ids must be unique")
 
+    insurance = raw.get("insurance") or {}
+    carriers = _carriers(insurance)
+
     patients = []
     for index, item in enumerate(raw.get("patients") or []):
         where = f"patients[{index}]"
@@ -244,6 +448,7 @@ def load_clinic_data(path: Optional[Path] = None) -> ClinicData:
                 full_name=str(_need(item, "full_name", where)),
                 date_of_birth=_date(_need(item, "date_of_birth", where), where),
                 mobile=normalize_us_mobile(str(_need(item, "mobile", where))),
+                coverage=_coverage(item.get("coverage"), f"{where}.coverage", carriers),
             )
         )
     patient_ids = {p.patient_id for p in patients}
@@ -269,19 +474,28 @@ def load_clinic_data(path: Optional[Path] = None) -> ClinicData:
             raise SeedDataError(f"{where}: status must be one of {', '.join(APPOINTMENT_STATUSES)}")
         appointments.append(seed)
 
-    insurance = raw.get("insurance") or {}
+    appointment_ids = {a.appointment_id for a in appointments}
+    visits = [
+        _visit(item, f"visits[{index}]", patient_ids, provider_ids, appointment_ids)
+        for index, item in enumerate(raw.get("visits") or [])
+    ]
+    if len({v.visit_id for v in visits}) != len(visits):
+        raise SeedDataError("visits: ids must be unique")
+
     return ClinicData(
         name=str(_need(clinic, "name", "clinic")),
         address=str(_need(clinic, "address", "clinic")),
         phone=str(_need(clinic, "phone", "clinic")),
         hours=_week(clinic.get("hours"), "clinic.hours"),
         closures=closures,
-        insurance_accepted=tuple(str(name) for name in insurance.get("accepted") or []),
-        insurance_not_accepted=tuple(str(name) for name in insurance.get("not_accepted") or []),
+        insurance_accepted=tuple(c.name for c in carriers if c.accepted),
+        insurance_not_accepted=tuple(c.name for c in carriers if not c.accepted),
         visit_types=tuple(visit_types),
         providers=tuple(providers),
         patients=tuple(patients),
         appointments=tuple(appointments),
+        carriers=carriers,
+        visits=tuple(visits),
     )
 
 
@@ -493,6 +707,116 @@ def _sync_appointments(session: Session, data: ClinicData, today: dt.date, stamp
     return changes
 
 
+def _sync_carriers(session: Session, data: ClinicData) -> int:
+    changes = 0
+    rows = {row.code: row for row in session.execute(select(InsuranceCarrier)).scalars()}
+    for order, seed in enumerate(data.carriers):
+        values = dict(display_name=seed.name, accepted=seed.accepted, note=seed.note, active=True, sort_order=order)
+        row = rows.pop(seed.code, None)
+        if row is None:
+            session.add(InsuranceCarrier(code=seed.code, **values))
+            changes += 1
+        else:
+            changes += _assign(row, **values)
+    for row in rows.values():
+        changes += _assign(row, active=False)
+    session.flush()
+    wanted = {alias: seed.code for seed in data.carriers for alias in seed.aliases}
+    for row in session.execute(select(InsuranceCarrierAlias)).scalars():
+        if wanted.get(row.alias) == row.carrier_code:
+            del wanted[row.alias]
+        else:
+            session.delete(row)
+            changes += 1
+    session.flush()
+    for alias, code in sorted(wanted.items()):
+        session.add(InsuranceCarrierAlias(alias=alias, carrier_code=code))
+        changes += 1
+    return changes
+
+
+def _sync_coverage(session: Session, data: ClinicData, stamp: dt.datetime) -> int:
+    """Demo coverage as in the file, unless the patient's own intake answers have replaced it."""
+    changes = 0
+    session.flush()
+    for seed in data.patients:
+        patient = session.get(Patient, seed.patient_id)
+        if patient is None:
+            continue
+        submitted = session.execute(
+            select(IntakeSubmission.id).where(IntakeSubmission.patient_id == seed.patient_id).limit(1)
+        ).first()
+        if submitted is not None:
+            continue
+        active = session.execute(
+            select(Coverage).where(Coverage.patient_id == seed.patient_id, Coverage.active.is_(True))
+        ).scalar_one_or_none()
+        if active is not None and active.source != "seed":
+            continue
+        cover = seed.coverage
+        if cover is None:
+            if active is not None:
+                changes += _assign(active, active=False)
+            continue
+        carrier = session.get(InsuranceCarrier, cover.carrier_code)
+        values = dict(
+            carrier_code=cover.carrier_code,
+            carrier_name=carrier.display_name if carrier is not None else cover.carrier_code,
+            plan_name=cover.plan,
+            member_id=cover.member_id,
+            subscriber_name=cover.subscriber or patient.full_name,
+            relationship=cover.relationship,
+            primary_care_copay_cents=cover.primary_care_copay_cents,
+            specialist_copay_cents=cover.specialist_copay_cents,
+        )
+        if active is not None:
+            changes += _assign(active, **values)
+            continue
+        latest = session.execute(
+            select(Coverage.version).where(Coverage.patient_id == seed.patient_id).order_by(Coverage.version.desc())
+        ).first()
+        session.add(
+            Coverage(
+                patient_id=seed.patient_id,
+                version=(latest[0] if latest else 0) + 1,
+                active=True,
+                source="seed",
+                created_at=stamp,
+                **values,
+            )
+        )
+        changes += 1
+    return changes
+
+
+def _sync_visits(session: Session, data: ClinicData, today: dt.date, stamp: dt.datetime) -> int:
+    providers = {p.provider_id: p.name for p in data.providers}
+    changes = 0
+    for seed in data.visits:
+        if session.get(Patient, seed.patient_id) is None:
+            continue
+        values = dict(
+            patient_id=seed.patient_id,
+            appointment_id=seed.appointment_id,
+            provider_id=seed.provider_id,
+            provider_name=providers[seed.provider_id],
+            visit_date=today + dt.timedelta(days=seed.days_from_today),
+            diagnosis_plain=seed.diagnosis,
+            instructions_json=dumps(list(seed.instructions)),
+            medications_json=dumps([{"name": name, "how_to_take": how} for name, how in seed.medications]),
+            follow_up_text=seed.follow_up_text,
+            follow_up_due_in_days=seed.follow_up_days,
+            pending_results_json=dumps(list(seed.pending_results)),
+        )
+        row = session.get(Visit, seed.visit_id)
+        if row is None:
+            session.add(Visit(id=seed.visit_id, created_at=stamp, **values))
+            changes += 1
+        else:
+            changes += _assign(row, **values)
+    return changes
+
+
 def seed_demo_clinic(
     url: Optional[str] = None, today: Optional[dt.date] = None, data_path: Optional[Path] = None
 ) -> None:
@@ -505,8 +829,11 @@ def seed_demo_clinic(
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
         changes = _sync_clinic(session, data)
         changes += _sync_catalog(session, data)
+        changes += _sync_carriers(session, data)
         changes += _sync_patients(session, data, stamp)
+        changes += _sync_coverage(session, data, stamp)
         changes += _sync_appointments(session, data, day, stamp)
+        changes += _sync_visits(session, data, day, stamp)
     logger.info("seed: demo clinic loaded for %s (%d changes)", day.isoformat(), changes)
 
 

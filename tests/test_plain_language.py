@@ -33,6 +33,19 @@ SAMPLE_VALUES: Dict[str, str] = {
     "alternatives_text": "For a skin check you can see Dr. Grace Kim, or anyone available.",
     "bring_text": "your insurance card, a photo ID and a list of the medicines you take",
     "limit_text": "Monday, June 1",
+    "carrier_name": "Blue Cross Blue Shield",
+    "carrier_text": "Medi-Cal",
+    "note_text": "",
+    "accepted_text": "- Aetna.\n- Blue Cross Blue Shield.\n- Cigna.\n- UnitedHealthcare.\n- Humana.\n- Medicare.\n- Medicaid.",
+    "copay_text": "$25",
+    "prices_text": "- New patient visit: $180.\n- Follow-up visit: $110.\n- Sick visit: $120.\n- Annual physical: $200.",
+    "visit_date_text": "Wednesday, November 25",
+    "diagnosis_text": "a chest cold (acute bronchitis)",
+    "instruction_text": "Use the prescribed inhaler twice a day.",
+    "test_name": "chest X-ray",
+    "expected_text": "between Monday, November 30 and Wednesday, December 2",
+    "follow_up_text": "A follow-up visit in two weeks if the cough continues.",
+    "medication_text": "albuterol",
 }
 
 

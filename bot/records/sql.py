@@ -1,5 +1,8 @@
 """The SQL (SQLite or PostgreSQL) implementation of :class:`RecordsService`.
 
+Identity lives here; insurance, intake, visits, work items and the audit
+trail come from the ``sql_*`` mixins, all on :class:`bot.records.sqlbase.SqlBase`.
+
 New record ids come from a counter row that each registration updates first:
 the update's row lock (PostgreSQL) or ``BEGIN IMMEDIATE`` (SQLite) makes
 concurrent registrations take turns, so ids never collide and the duplicate
@@ -9,48 +12,28 @@ folded name and date of birth is the second guard.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-from typing import Iterator, Optional
+from typing import Optional
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from bot.db import session_scope
-from bot.records.errors import (
-    BackendUnavailable,
-    InvalidPatientData,
-    PatientAlreadyExists,
-    RecordsError,
-)
+from bot.records.errors import InvalidPatientData, PatientAlreadyExists
+from bot.records.intake import MAX_AGE_YEARS, validate_date_of_birth
 from bot.records.models import FIRST_PATIENT_NUMBER, PATIENT_COUNTER, Patient, RecordCounter
 from bot.records.normalize import name_key, normalize_us_mobile, parse_name
 from bot.records.service import PatientRef, RecordsService
+from bot.records.sql_audit import SqlAudit
+from bot.records.sql_intake import SqlIntake
+from bot.records.sql_visits import SqlVisits
+from bot.records.sql_work_items import SqlWorkItems
+from bot.records.sqlbase import OUTCOME_NO_MATCH, OUTCOME_NOT_FOUND, OUTCOME_OK, patient_key
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-MAX_AGE_YEARS = 120
-
-
-def validate_date_of_birth(value: object, today: dt.date) -> dt.date:
-    """A plausible date of birth: a real date, in the past, at most 120 years ago."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        raise InvalidPatientData("date_of_birth", "a date is required")
-    if value >= today:
-        raise InvalidPatientData("date_of_birth", "must be in the past")
-    try:
-        oldest = today.replace(year=today.year - MAX_AGE_YEARS)
-    except ValueError:  # today is February 29
-        oldest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
-    if value < oldest:
-        raise InvalidPatientData("date_of_birth", f"more than {MAX_AGE_YEARS} years ago")
-    return value
+__all__ = ["MAX_AGE_YEARS", "SqlRecordsService", "allocate_counter_floor", "patient_number", "validate_date_of_birth"]
 
 
 def _as_date(value: object) -> Optional[dt.date]:
@@ -78,40 +61,22 @@ def allocate_counter_floor(session: Session, minimum: int) -> None:
         counter.last_value = minimum
 
 
-class SqlRecordsService(RecordsService):
+class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsService):
     """Patient records on the clinic database at ``url`` (default: ``CLINIC_DATABASE_URL`` at call time)."""
-
-    def __init__(self, url: Optional[str] = None) -> None:
-        """Remember where the database is; the engine is created on first use."""
-        self._url_override = url
-
-    @property
-    def url(self) -> str:
-        """The database URL this service uses right now."""
-        return self._url_override or get_settings().clinic_database_url
-
-    @contextlib.contextmanager
-    def _session(self, operation: str) -> Iterator[Session]:
-        """A transaction whose database failures surface as records errors."""
-        try:
-            with session_scope(self.url) as session:
-                yield session
-        except RecordsError:
-            raise
-        except IntegrityError as exc:
-            logger.info("%s: identity already registered (unique guard)", operation)
-            raise PatientAlreadyExists("a patient with that name and date of birth exists") from exc
-        except (DBAPIError, PoolTimeoutError) as exc:
-            reason = type(getattr(exc, "orig", None) or exc).__name__
-            logger.error("%s: records database unavailable (%s)", operation, reason)
-            raise BackendUnavailable("the records database is unavailable") from exc
 
     def _unique(self, session: Session, *conditions: object) -> Optional[PatientRef]:
         """The single patient matching ``conditions``; None for none or several (never guess)."""
         rows = session.execute(select(Patient).where(*conditions).limit(2)).scalars().all()
         return _ref(rows[0]) if len(rows) == 1 else None
 
-    def verify_identity(self, full_name: str, date_of_birth: dt.date) -> Optional[PatientRef]:
+    def verify_identity(
+        self,
+        full_name: str,
+        date_of_birth: dt.date,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+    ) -> Optional[PatientRef]:
         """Match folded first and last name plus date of birth to exactly one patient."""
         key = name_key(full_name)
         dob = _as_date(date_of_birth)
@@ -120,10 +85,21 @@ class SqlRecordsService(RecordsService):
             return None
         with self._session("verify_identity") as session:
             ref = self._unique(session, Patient.name_key == key, Patient.date_of_birth == dob)
+            self._audit(
+                session, "read:verify_identity", ref.patient_id if ref else None, actor, channel,
+                OUTCOME_OK if ref else OUTCOME_NO_MATCH,
+            )
         logger.info("identity check by name: %s", ref.patient_id if ref else "no match")
         return ref
 
-    def verify_by_mobile_and_dob(self, mobile: str, date_of_birth: dt.date) -> Optional[PatientRef]:
+    def verify_by_mobile_and_dob(
+        self,
+        mobile: str,
+        date_of_birth: dt.date,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+    ) -> Optional[PatientRef]:
         """Match the E.164 mobile plus date of birth to exactly one patient."""
         dob = _as_date(date_of_birth)
         try:
@@ -135,16 +111,26 @@ class SqlRecordsService(RecordsService):
             return None
         with self._session("verify_by_mobile_and_dob") as session:
             ref = self._unique(session, Patient.mobile == number, Patient.date_of_birth == dob)
+            self._audit(
+                session, "read:verify_by_mobile_and_dob", ref.patient_id if ref else None, actor, channel,
+                OUTCOME_OK if ref else OUTCOME_NO_MATCH,
+            )
         logger.info("identity check by mobile: %s", ref.patient_id if ref else "no match")
         return ref
 
-    def get_patient(self, patient_id: str) -> Optional[PatientRef]:
+    def get_patient(
+        self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
+    ) -> Optional[PatientRef]:
         """The patient with this record id, or None."""
         key = (patient_id or "").strip().upper()
         if not key:
             return None
         with self._session("get_patient") as session:
             patient = session.get(Patient, key)
+            self._audit(
+                session, "read:get_patient", patient_key(key), actor, channel,
+                OUTCOME_OK if patient is not None else OUTCOME_NOT_FOUND,
+            )
             return _ref(patient) if patient is not None else None
 
     def _next_patient_number(self, session: Session) -> int:
@@ -178,13 +164,21 @@ class SqlRecordsService(RecordsService):
         date_of_birth: dt.date,
         mobile: str,
         today: Optional[dt.date] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
     ) -> PatientRef:
         """Validate and store a new patient with the next ``P-`` record id."""
         name = parse_name(full_name)
+        if not isinstance(date_of_birth, (dt.date, dt.datetime)):
+            raise InvalidPatientData("date_of_birth", "a date is required")
         dob = validate_date_of_birth(date_of_birth, today or get_settings().today())
         number_e164 = normalize_us_mobile(mobile)
         now = get_settings().now()
-        with self._session("register_patient") as session:
+        with self._session(
+            "register_patient",
+            conflict=lambda: PatientAlreadyExists("a patient with that name and date of birth exists"),
+        ) as session:
             number = self._next_patient_number(session)
             duplicate = session.execute(
                 select(func.count())
@@ -205,6 +199,7 @@ class SqlRecordsService(RecordsService):
                 created_at=now,
             )
             session.add(patient)
+            self._audit(session, "write:register_patient", patient.id, actor, channel)
             session.flush()
             ref = _ref(patient)
         logger.info("registered patient %s", ref.patient_id)

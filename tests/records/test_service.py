@@ -20,6 +20,7 @@ from bot.records import (
     set_records_service,
 )
 from tests.fixtures_db import CLOSED_PORT_URL, TODAY
+from tests.records.helpers import jordan_answers, submit_time
 
 JORDAN_DOB = dt.date(1990, 3, 14)
 JORDAN = PatientRef(patient_id="P-1001", full_name="Jordan Rivera", first_name="Jordan")
@@ -177,3 +178,52 @@ def test_factory_returns_one_lazily_made_service() -> None:
         assert isinstance(first, RecordsService) and get_records_service() is first
     finally:
         set_records_service(None)
+
+
+DOWN_CALLS: dict[str, Callable[[SqlRecordsService], object]] = {
+    "get_patient": lambda s: s.get_patient("P-1001"),
+    "verify_by_mobile_and_dob": lambda s: s.verify_by_mobile_and_dob("+15555550123", JORDAN_DOB),
+    "list_carriers": lambda s: s.list_carriers(),
+    "carrier": lambda s: s.carrier("aetna"),
+    "match_carrier": lambda s: s.match_carrier("blue cross"),
+    "self_pay_prices": lambda s: s.self_pay_prices(),
+    "coverage_for": lambda s: s.coverage_for("P-1001"),
+    "submit_intake": lambda s: s.submit_intake("P-1001", jordan_answers(), "webchat", now=submit_time()),
+    "latest_intake": lambda s: s.latest_intake("P-1001"),
+    "intake_history": lambda s: s.intake_history("P-1001"),
+    "save_intake_draft": lambda s: s.save_intake_draft("P-1001", {}, "start"),
+    "load_intake_draft": lambda s: s.load_intake_draft("P-1001"),
+    "discard_intake_draft": lambda s: s.discard_intake_draft("P-1001"),
+    "latest_visit": lambda s: s.latest_visit("P-1001"),
+    "pending_results": lambda s: s.pending_results("P-1001"),
+    "create_refill_request": lambda s: s.create_refill_request("P-1001", "inhaler"),
+    "create_callback_request": lambda s: s.create_callback_request("Pat Caller", "5555550199", "billing"),
+    "open_work_items": lambda s: s.open_work_items(),
+    "mark_work_item_done": lambda s: s.mark_work_item_done("R-22222"),
+    "audit_trail": lambda s: s.audit_trail("P-1001"),
+}
+
+
+def test_every_public_method_is_covered_by_the_outage_test() -> None:
+    public = {
+        name
+        for cls in RecordsService.__mro__
+        for name, value in vars(cls).items()
+        if getattr(value, "__isabstractmethod__", False)
+    }
+    assert public - {"verify_identity", "register_patient"} == set(DOWN_CALLS)
+
+
+@pytest.mark.parametrize("method", sorted(DOWN_CALLS))
+def test_every_method_reports_a_database_outage(method: str) -> None:
+    with pytest.raises(BackendUnavailable):
+        DOWN_CALLS[method](SqlRecordsService(CLOSED_PORT_URL))
+
+
+def test_identity_calls_take_actor_and_channel(records: SqlRecordsService, scalar: Callable) -> None:
+    assert records.verify_identity("Jordan Rivera", JORDAN_DOB, actor="assistant:abc", channel="sms") == JORDAN
+    ref = records.register_patient("Sam Lee", dt.date(1990, 1, 1), "5555550100", today=TODAY, actor="assistant:abc", channel="sms")
+    assert scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE actor = 'assistant:abc' AND channel = 'sms' AND patient_id IN ('P-1001', :p)",
+        p=ref.patient_id,
+    ) == 2

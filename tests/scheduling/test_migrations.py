@@ -27,7 +27,16 @@ OUR_TABLES = {
     "appointments",
     "patients",
     "record_counters",
+    "insurance_carriers",
+    "insurance_carrier_aliases",
+    "coverages",
+    "intake_submissions",
+    "intake_drafts",
+    "visits",
+    "work_items",
+    "audit_log",
 }
+HEAD = "0002"
 
 
 def table_names(url: str) -> set[str]:
@@ -45,7 +54,7 @@ def schema_diff(url: str) -> list:
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0001"
+    assert current_revision(empty_db_url) == head_revision() == HEAD
     assert OUR_TABLES <= table_names(empty_db_url)
     assert schema_diff(empty_db_url) == []
     with get_engine(empty_db_url).connect() as conn:
@@ -56,7 +65,7 @@ def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
 def test_upgrade_is_repeatable_and_downgrade_empties(empty_db_url: str) -> None:
     upgrade(empty_db_url)
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0001"
+    assert current_revision(empty_db_url) == HEAD
     downgrade(empty_db_url, "base")
     assert current_revision(empty_db_url) is None
     assert not (OUR_TABLES & table_names(empty_db_url))
@@ -74,7 +83,8 @@ def test_concurrent_upgrades_migrate_once(empty_db_url: str) -> None:
     outputs = [p.communicate(timeout=60)[0].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0], outputs
     assert sum("Running upgrade  -> 0001" in out for out in outputs) == 1, outputs
-    assert current_revision(empty_db_url) == "0001"
+    assert sum("Running upgrade 0001 -> 0002" in out for out in outputs) == 1, outputs
+    assert current_revision(empty_db_url) == HEAD
 
 
 def test_upgrades_in_threads_take_turns(empty_db_url: str) -> None:
@@ -93,4 +103,4 @@ def test_upgrades_in_threads_take_turns(empty_db_url: str) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert current_revision(empty_db_url) == "0001"
+    assert current_revision(empty_db_url) == HEAD

@@ -1,0 +1,127 @@
+"""Call-back requests: a person from the clinic calls the patient back.
+
+Used when billing staff should call (and later for handoff outside opening
+hours). The request becomes a staff work item; the patient is told when to
+expect the call. A verified patient is not asked for their name again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import actor_of, call_backend, channel_of, safe_clinic_values, stop_form_backend_down
+from actions.identity import clean_full_name, is_stop_request
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_SLOTS = ["callback_name", "callback_phone", "callback_best_time", "callback_reason", "form_outcome"]
+PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """Name (unless verified), phone and best time for a call back."""
+
+    def name(self) -> Text:
+        """The call-back form's validation action."""
+        return "validate_callback_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        """A verified patient's name is known already."""
+        if tracker.get_slot("form_outcome"):
+            return []
+        if tracker.get_slot("patient_id"):
+            return ["callback_phone", "callback_best_time"]
+        return ["callback_name", "callback_phone", "callback_best_time"]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Let the patient stop at any question."""
+        if is_stop_request(tracker) and tracker.get_slot("requested_slot"):
+            dispatcher.utter_message(response="utter_callback_stopped")
+            return [SlotSet("form_outcome", "stopped"), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def validate_callback_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A first and last name."""
+        name = clean_full_name(value)
+        if name is None:
+            dispatcher.utter_message(response="utter_name_not_understood")
+        return {"callback_name": name}
+
+    async def validate_callback_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A US phone number, stored in E.164."""
+        from bot.records import InvalidPatientData, normalize_us_mobile
+
+        found = PHONE_IN_TEXT.search(str(value or ""))
+        try:
+            return {"callback_phone": normalize_us_mobile(found.group(0).strip() if found else "")}
+        except InvalidPatientData:
+            dispatcher.utter_message(response="utter_mobile_not_understood")
+            return {"callback_phone": None}
+
+    async def validate_callback_best_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Any short free text ("mornings", "after 3", "anytime")."""
+        text = re.sub(r"\s+", " ", str(value or "")).strip()
+        if not text or len(text) > 200:
+            dispatcher.utter_message(response="utter_ask_callback_best_time")
+            return {"callback_best_time": None}
+        return {"callback_best_time": text}
+
+
+class ActionSubmitCallback(Action):
+    """Creates the staff work item and tells the patient when to expect the call."""
+
+    def name(self) -> Text:
+        """Runs when the call-back form is complete."""
+        return "action_submit_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Queue the call back; nothing is stored when the patient stopped."""
+        from bot.records import get_records_service
+
+        done = [SlotSet(name, None) for name in CALLBACK_SLOTS]
+        if tracker.get_slot("form_outcome"):
+            return done
+        service = get_records_service()
+        patient_id = tracker.get_slot("patient_id")
+        try:
+            name = tracker.get_slot("callback_name")
+            if patient_id and not name:
+                patient = await call_backend(
+                    service.get_patient, patient_id, actor=actor_of(tracker), channel=channel_of(tracker)
+                )
+                name = patient.full_name if patient else None
+            request = await call_backend(
+                service.create_callback_request,
+                name=name or "unknown",
+                phone=tracker.get_slot("callback_phone"),
+                reason=tracker.get_slot("callback_reason") or "other",
+                best_time=tracker.get_slot("callback_best_time"),
+                patient_id=patient_id,
+                actor=actor_of(tracker),
+                channel=channel_of(tracker),
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure: tell the patient plainly
+            await stop_form_backend_down(dispatcher, exc)
+            return done
+        logger.info("callback request %s queued", request.work_item_id)
+        dispatcher.utter_message(response="utter_callback_queued", **(await safe_clinic_values()))
+        return done

@@ -1,0 +1,227 @@
+"""SQL part of the records service for staff work items: refill and callback requests.
+
+Both kinds share one table and one id space (``R-7K3Q9`` refills,
+``C-4MX2P`` callbacks: short, unguessable, easy to read aloud). Staff close
+an item with :meth:`SqlWorkItems.mark_work_item_done`; closing twice is
+harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.records.errors import InvalidPatientData, WorkItemNotFound
+from bot.records.intake import clean_text
+from bot.records.models import CALLBACK_REASONS, WORK_ITEM_KINDS
+from bot.records.models import WorkItem as WorkItemRow
+from bot.records.normalize import normalize_us_mobile
+from bot.records.sqlbase import CHANNEL_MAX, SqlBase, clip
+from bot.records.values import CallbackRequest, RefillRequest, WorkItem
+
+logger = logging.getLogger("bot.records.sql")
+
+# No 0/O, 1/I/L: ids are read aloud and typed from SMS.
+ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ID_LENGTH = 5
+NOTE_MAX = 500
+STATUS_OPEN = "open"
+STATUS_DONE = "done"
+
+
+def new_work_item_id(kind: str) -> str:
+    """A fresh id such as ``R-7K3Q9`` (refill) or ``C-4MX2P`` (callback)."""
+    return kind[0].upper() + "-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def _field(value: object, field: str, limit: int, required: bool = True) -> Optional[str]:
+    """Free text from a request, as a patient-data error naming ``field``."""
+    try:
+        return clean_text(value, field, limit, required)
+    except InvalidPatientData as exc:
+        raise InvalidPatientData(field, exc.reason) from exc
+
+
+def _phone(value: object) -> str:
+    """A callback number in E.164, as a patient-data error about ``phone``."""
+    try:
+        return normalize_us_mobile(value if isinstance(value, str) else "")
+    except InvalidPatientData as exc:
+        raise InvalidPatientData("phone", exc.reason) from exc
+
+
+class SqlWorkItems(SqlBase):
+    """Refill and callback requests on the clinic database."""
+
+    def _item(self, row: WorkItemRow) -> WorkItem:
+        done_at = self._local(row.done_at) if row.done_at is not None else None
+        if row.kind == "refill":
+            return RefillRequest(
+                work_item_id=row.id,
+                patient_id=row.patient_id,
+                medication=row.medication,
+                pharmacy=row.pharmacy,
+                note=row.note,
+                status=row.status,
+                channel=row.channel,
+                created_at=self._local(row.created_at),
+                done_at=done_at,
+            )
+        return CallbackRequest(
+            work_item_id=row.id,
+            patient_id=row.patient_id,
+            name=row.caller_name,
+            phone=row.phone,
+            best_time=row.best_time,
+            reason=row.reason,
+            note=row.note,
+            status=row.status,
+            channel=row.channel,
+            created_at=self._local(row.created_at),
+            done_at=done_at,
+        )
+
+    @staticmethod
+    def _unused_id(session: Session, kind: str) -> str:
+        for _ in range(20):
+            candidate = new_work_item_id(kind)
+            if session.get(WorkItemRow, candidate) is None:
+                return candidate
+        raise RuntimeError("could not allocate a work item id")  # pragma: no cover
+
+    def create_refill_request(
+        self,
+        patient_id: str,
+        medication: str,
+        pharmacy: Optional[str] = None,
+        note: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+        now: Optional[dt.datetime] = None,
+    ) -> RefillRequest:
+        """Queue a refill request for a known patient."""
+        values = dict(
+            medication=_field(medication, "medication", 200),
+            pharmacy=_field(pharmacy, "pharmacy", 200, required=False),
+            note=_field(note, "note", NOTE_MAX, required=False),
+        )
+        current = self._now(now)
+        with self._session("create_refill_request") as session:
+            key = self._lock_patient(session, patient_id)
+            row = WorkItemRow(
+                id=self._unused_id(session, "refill"),
+                kind="refill",
+                patient_id=key,
+                status=STATUS_OPEN,
+                channel=clip(channel, CHANNEL_MAX, "unknown"),
+                created_at=current,
+                **values,
+            )
+            session.add(row)
+            self._audit(session, "write:create_refill_request", key, actor, channel)
+            session.flush()
+            item = self._item(row)
+        logger.info("refill request %s queued for %s via %s", item.work_item_id, key, item.channel)
+        assert isinstance(item, RefillRequest)
+        return item
+
+    def create_callback_request(
+        self,
+        name: str,
+        phone: str,
+        reason: str,
+        best_time: Optional[str] = None,
+        note: Optional[str] = None,
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+        now: Optional[dt.datetime] = None,
+    ) -> CallbackRequest:
+        """Queue a call back for a patient or any caller (``patient_id`` only once verified)."""
+        category = (reason or "").strip().lower()
+        if category not in CALLBACK_REASONS:
+            raise InvalidPatientData("reason", f"one of {', '.join(CALLBACK_REASONS)}")
+        values = dict(
+            caller_name=_field(name, "name", 200),
+            phone=_phone(phone),
+            best_time=_field(best_time, "best_time", 100, required=False),
+            note=_field(note, "note", NOTE_MAX, required=False),
+            reason=category,
+        )
+        current = self._now(now)
+        with self._session("create_callback_request") as session:
+            key = self._lock_patient(session, patient_id) if patient_id else None
+            row = WorkItemRow(
+                id=self._unused_id(session, "callback"),
+                kind="callback",
+                patient_id=key,
+                status=STATUS_OPEN,
+                channel=clip(channel, CHANNEL_MAX, "unknown"),
+                created_at=current,
+                **values,
+            )
+            session.add(row)
+            self._audit(session, "write:create_callback_request", key, actor, channel)
+            session.flush()
+            item = self._item(row)
+        logger.info(
+            "callback request %s (%s) queued for %s via %s",
+            item.work_item_id, category, key or "an unverified caller", item.channel,
+        )
+        assert isinstance(item, CallbackRequest)
+        return item
+
+    def open_work_items(
+        self,
+        kind: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+    ) -> list[WorkItem]:
+        """Open requests, oldest first; one audit row per patient whose request is shown."""
+        if kind is not None and kind not in WORK_ITEM_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(WORK_ITEM_KINDS)}")
+        with self._session("open_work_items") as session:
+            query = select(WorkItemRow).where(WorkItemRow.status == STATUS_OPEN)
+            if kind is not None:
+                query = query.where(WorkItemRow.kind == kind)
+            rows = list(session.execute(query.order_by(WorkItemRow.created_at, WorkItemRow.id)).scalars())
+            for patient in dict.fromkeys(row.patient_id for row in rows):
+                self._audit(session, "read:open_work_items", patient, actor, channel)
+            return [self._item(row) for row in rows]
+
+    def mark_work_item_done(
+        self,
+        work_item_id: str,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+        now: Optional[dt.datetime] = None,
+    ) -> WorkItem:
+        """Close a request; an already closed one is returned unchanged."""
+        key = (work_item_id or "").strip().upper()
+        current = self._now(now)
+        with self._session("mark_work_item_done") as session:
+            row = (
+                session.execute(select(WorkItemRow).where(WorkItemRow.id == key).with_for_update()).scalar_one_or_none()
+                if key
+                else None
+            )
+            if row is None:
+                raise WorkItemNotFound(key)
+            changed = row.status != STATUS_DONE
+            if changed:
+                row.status = STATUS_DONE
+                row.done_at = current
+            self._audit(session, "write:mark_work_item_done", row.patient_id, actor, channel)
+            session.flush()
+            item = self._item(row)
+        logger.info("work item %s %s", key, "done" if changed else "was already done")
+        return item

@@ -1,0 +1,68 @@
+"""Migration 0002 (records tables) on SQLite and PostgreSQL: up from 0001 with data, down, and up again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import bot.records.models  # noqa: F401
+import bot.scheduling.models  # noqa: F401
+from bot.db import Base, get_engine
+from bot.migrate import current_revision, downgrade, head_revision, upgrade
+from bot.records import SqlRecordsService
+from bot.seed import seed_demo_clinic
+from tests.fixtures_db import TODAY
+
+RECORDS_TABLES = {
+    "insurance_carriers",
+    "insurance_carrier_aliases",
+    "coverages",
+    "intake_submissions",
+    "intake_drafts",
+    "visits",
+    "work_items",
+    "audit_log",
+}
+
+
+def tables(url: str) -> set[str]:
+    return set(sa.inspect(get_engine(url)).get_table_names())
+
+
+def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0001")
+    assert not RECORDS_TABLES & tables(empty_db_url)
+    with get_engine(empty_db_url).begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO patients (id, full_name, first_name, last_name, name_key, date_of_birth, created_at)"
+                " VALUES ('P-1001', 'Jordan Rivera', 'Jordan', 'Rivera', 'jordan rivera', :dob, :now)"
+            ),
+            {"dob": dt.date(1990, 3, 14), "now": dt.datetime(2026, 12, 1, 12, 0)},
+        )
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == head_revision() == "0002"
+    assert RECORDS_TABLES <= tables(empty_db_url)
+    with get_engine(empty_db_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        diffs = [d for d in compare_metadata(context, Base.metadata) if RECORDS_TABLES & set(repr(d).replace("'", " ").split())]
+    assert diffs == []
+
+    seed_demo_clinic(empty_db_url, today=TODAY)
+    records = SqlRecordsService(empty_db_url)
+    assert records.latest_visit("P-1001") is not None
+    records.create_refill_request("P-1001", "inhaler")
+
+    downgrade(empty_db_url, "0001")
+    assert current_revision(empty_db_url) == "0001"
+    assert not RECORDS_TABLES & tables(empty_db_url)
+    with get_engine(empty_db_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM patients")).scalar() == 2  # 0001 data untouched
+
+    upgrade(empty_db_url)
+    assert RECORDS_TABLES <= tables(empty_db_url)
+    seed_demo_clinic(empty_db_url, today=TODAY)
+    assert records.coverage_for("P-1001") is not None

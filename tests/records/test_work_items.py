@@ -1,0 +1,100 @@
+"""Staff work items: refill and callback requests from creation to done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable
+
+import pytest
+
+from bot.records import (
+    CallbackRequest,
+    InvalidPatientData,
+    RefillRequest,
+    SqlRecordsService,
+    UnknownPatient,
+    WorkItemNotFound,
+)
+from tests.fixtures_db import NOW
+from tests.records.helpers import ACTOR
+
+READABLE_ID = re.compile(r"^[RC]-[2-9A-HJKMNP-Z]{5}$")
+
+
+def at(minutes: int) -> dt.datetime:
+    return NOW + dt.timedelta(minutes=minutes)
+
+
+def test_refill_request_lifecycle(records: SqlRecordsService) -> None:
+    refill = records.create_refill_request(
+        "p-1001", "  albuterol   inhaler ", "CVS on Main St", "running out friday", actor=ACTOR, channel="sms", now=at(0)
+    )
+    assert isinstance(refill, RefillRequest) and READABLE_ID.match(refill.work_item_id)
+    assert refill.work_item_id.startswith("R-")
+    assert (refill.patient_id, refill.medication, refill.pharmacy, refill.note) == (
+        "P-1001", "albuterol inhaler", "CVS on Main St", "running out friday"
+    )
+    assert (refill.status, refill.channel, refill.created_at, refill.done_at) == ("open", "sms", NOW, None)
+    assert records.open_work_items() == [refill]
+
+    done = records.mark_work_item_done(refill.work_item_id.lower(), actor="staff:frontdesk", now=at(30))
+    assert isinstance(done, RefillRequest)
+    assert (done.status, done.done_at) == ("done", at(30))
+    assert records.open_work_items() == []
+    again = records.mark_work_item_done(refill.work_item_id, now=at(60))
+    assert again == done  # closing twice changes nothing
+
+
+def test_callback_requests_with_and_without_a_patient(records: SqlRecordsService) -> None:
+    caller = records.create_callback_request(
+        "Pat Caller", "(555) 555-0199", "billing", best_time="after 5pm", note="question about a charge", channel="webchat", now=at(0)
+    )
+    assert isinstance(caller, CallbackRequest) and caller.work_item_id.startswith("C-")
+    assert (caller.patient_id, caller.name, caller.phone, caller.reason) == (None, "Pat Caller", "+15555550199", "billing")
+    assert (caller.best_time, caller.note, caller.status) == ("after 5pm", "question about a charge", "open")
+    ana = records.create_callback_request("Ana Souza", "+15555550188", "HANDOFF", patient_id="P-1002", channel="portal", now=at(1))
+    assert ana.patient_id == "P-1002" and ana.reason == "handoff" and ana.best_time is None
+    assert records.open_work_items(kind="callback") == [caller, ana]
+
+
+def test_open_items_oldest_first_and_by_kind(records: SqlRecordsService) -> None:
+    late = records.create_refill_request("P-1002", "eye drops", now=at(20))
+    early = records.create_callback_request("Pat Caller", "5555550199", "records", now=at(5))
+    middle = records.create_refill_request("P-1001", "inhaler", now=at(10))
+    assert [i.work_item_id for i in records.open_work_items()] == [early.work_item_id, middle.work_item_id, late.work_item_id]
+    assert records.open_work_items("refill") == [middle, late]
+    assert records.open_work_items(kind="callback") == [early]
+    with pytest.raises(ValueError):
+        records.open_work_items("chores")
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda r: r.create_refill_request("P-1001", "  "), "medication"),
+        (lambda r: r.create_refill_request("P-1001", "inhaler", note="x" * 501), "note"),
+        (lambda r: r.create_callback_request("Pat Caller", "5555550199", "gossip"), "reason"),
+        (lambda r: r.create_callback_request("Pat Caller", "555-0199", "billing"), "phone"),
+        (lambda r: r.create_callback_request("", "5555550199", "billing"), "name"),
+    ],
+)
+def test_invalid_requests_are_refused(
+    records: SqlRecordsService, scalar: Callable, call: Callable[[SqlRecordsService], Any], field: str
+) -> None:
+    with pytest.raises(InvalidPatientData) as caught:
+        call(records)
+    assert caught.value.field == field
+    assert scalar("SELECT COUNT(*) FROM work_items") == 0
+
+
+def test_unknown_patient_or_item(records: SqlRecordsService, scalar: Callable) -> None:
+    with pytest.raises(UnknownPatient):
+        records.create_refill_request("P-9999", "inhaler")
+    with pytest.raises(UnknownPatient):
+        records.create_callback_request("Pat Caller", "5555550199", "billing", patient_id="P-9999")
+    with pytest.raises(WorkItemNotFound):
+        records.mark_work_item_done("R-22222")
+    with pytest.raises(WorkItemNotFound):
+        records.mark_work_item_done("")
+    assert scalar("SELECT COUNT(*) FROM work_items") == 0
