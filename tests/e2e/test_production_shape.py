@@ -77,3 +77,18 @@ def test_simultaneous_messages_of_one_conversation_are_serialised(two_instances)
     # Each message got its own complete turn: user, action, bot, listen - never interleaved.
     names = [e.get("name") for e in events if e["event"] == "action"]
     assert names.count("action_clinic_hours") == 1 and names.count("action_clinic_location") == 1
+
+
+def test_insurance_and_next_steps_on_postgresql(two_instances) -> None:
+    first, second = two_instances
+    chat = Conversation(second.rasa_url)
+    chat.say("do you take cigna")
+    assert "Yes, we take Cigna" in chat.text
+    chat.say("what do i need to do after my visit")
+    chat.say("Jordan Rivera")
+    chat.say("03/14/1990")
+    assert "acute bronchitis" in chat.text and "chest X-ray" in chat.text
+    chat.say("i need a refill on my inhaler")
+    chat.say("albuterol")
+    chat.say("cvs on main")
+    assert "refill request for albuterol" in chat.text
