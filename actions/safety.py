@@ -1,0 +1,49 @@
+"""Emergencies: the right help at once, in any state.
+
+A message is an emergency when the rule-based red-flag check (bot/safety/)
+matched it, or when the intent classifier says ``report_emergency``. Thoughts
+of suicide or self-harm get the 988 Suicide and Crisis Lifeline and 911; a
+medical emergency gets 911. The rules stop any open form first, and nothing is
+booked afterwards unless the patient asks again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+logger = logging.getLogger(__name__)
+
+
+def red_flag_category(tracker: Tracker) -> Optional[str]:
+    """``crisis`` or ``medical`` when the rule check matched the latest message."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "red_flag" and entity.get("value") in ("crisis", "medical"):
+            return str(entity["value"])
+    return None
+
+
+class ActionEmergency(Action):
+    """Says "call 988" for a crisis and "call 911" for a medical emergency."""
+
+    def name(self) -> Text:
+        """Triggered by ``report_emergency`` in every state."""
+        return "action_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Answer at once; log the category and conversation, never the words."""
+        category = red_flag_category(tracker)
+        logger.warning("emergency answered (category: %s, by %s)", category or "medical",
+                       "rules" if category else "classifier")
+        if category == "crisis":
+            dispatcher.utter_message(response="utter_emergency_crisis")
+        else:
+            dispatcher.utter_message(response="utter_emergency")
+        return []
