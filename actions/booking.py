@@ -355,4 +355,6 @@ class ActionBookAppointment(Action):
             bring_text=bring,
             **clinic,
         )
+        if appointment.visit_type == "new_patient":
+            dispatcher.utter_message(response="utter_offer_intake")
         return reset_form_slots(BOOKING_SLOTS)

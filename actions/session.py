@@ -46,6 +46,13 @@ FORM_WORKING_SLOTS = [
 ]
 
 
+def _all_working_slots() -> list:
+    """Every form's working slots, including the intake form's."""
+    from actions.intake import INTAKE_SLOTS
+
+    return FORM_WORKING_SLOTS + [slot for slot in INTAKE_SLOTS if slot not in FORM_WORKING_SLOTS]
+
+
 class ActionStopForm(Action):
     """Stops the open form at the patient's request and forgets its half-given answers."""
 
@@ -58,7 +65,7 @@ class ActionStopForm(Action):
     ) -> List[EventType]:
         """Say nothing was booked or changed; clear the working slots (identity stays)."""
         dispatcher.utter_message(response="utter_form_stopped")
-        return [SlotSet(name, None) for name in FORM_WORKING_SLOTS]
+        return [SlotSet(name, None) for name in _all_working_slots()]
 
 
 class ActionClearFormSlots(Action):
@@ -72,4 +79,4 @@ class ActionClearFormSlots(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Clear the working slots so nothing half-given is reused later."""
-        return [SlotSet(name, None) for name in FORM_WORKING_SLOTS]
+        return [SlotSet(name, None) for name in _all_working_slots()]
