@@ -80,3 +80,18 @@ async def test_billing_explains_the_words_used_and_offers_a_call(clinic_db: str)
     dispatcher, events = await run(ActionBillingHelp(), text="what is a deductible", intent="ask_billing")
     assert texts(dispatcher) == ["utter_explain_deductible", "utter_offer_billing_callback"]
     assert slot_events(events)["callback_reason"] == "billing"
+
+
+async def test_cost_with_a_copay_on_file_says_it_is_an_estimate(clinic_db: str, domain: Dict[str, Any]) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(clinic_db)
+    with engine.begin() as connection:  # a plan whose copay the clinic knows (test data only)
+        connection.execute(sa.text(
+            "UPDATE coverages SET primary_care_copay_cents = 2500 WHERE patient_id = 'P-1001' AND active"
+        ))
+    engine.dispose()
+    dispatcher, _ = await run(ActionVisitCost(), {"patient_id": "P-1001"}, text="whats my copay", intent="ask_visit_cost")
+    assert texts(dispatcher) == ["utter_cost_copay_on_file"]
+    assert dispatcher.messages[0]["copay_text"] == "$25"
+    assert "estimate" in domain["responses"]["utter_cost_copay_on_file"][0]["text"]

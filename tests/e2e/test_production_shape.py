@@ -92,3 +92,21 @@ def test_insurance_and_next_steps_on_postgresql(two_instances) -> None:
     chat.say("albuterol")
     chat.say("cvs on main")
     assert "refill request for albuterol" in chat.text
+
+
+def test_intake_pause_and_resume_on_postgresql(two_instances) -> None:
+    from tests.e2e.test_intake import ANSWERS, answer_until
+
+    first, second = two_instances
+    chat = Conversation(first.rasa_url)
+    chat.say("i want to fill out my intake form")
+    chat.say("Ana Souza")
+    chat.say("11/02/1978")
+    answer_until(chat, {**ANSWERS, "date of birth": "11/02/1978"}, stop_at="home address")
+    chat.say("pause")
+    later = Conversation(second.rasa_url)  # another conversation, on the other instance
+    later.say("i want to finish my intake")
+    later.say("Ana Souza")
+    later.say("11/02/1978")
+    assert "welcome back" in later.text.lower()
+    assert "home address" in later.text.lower()
