@@ -172,7 +172,8 @@ def prepare_database(settings: Settings, seed: bool = True) -> None:
     upgrade(settings.clinic_database_url)
     if seed:
         seed_demo_clinic(settings.clinic_database_url)
-    print("Clinic database ready" + (" (demo clinic seeded)." if seed else "."), flush=True)
+    if seed:
+        print("Clinic database ready (demo clinic seeded).", flush=True)
 
 
 def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
@@ -305,6 +306,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("migrate", help="create or upgrade the clinic database")
     sub.add_parser("seed", help="seed the demo clinic (idempotent)")
     sub.add_parser("rasa-server", help="start only the Rasa server (e.g. a second instance)")
+    staff = sub.add_parser("staff", help="staff read-outs: stored intakes, open work items (see --help)")
+    staff.add_argument("staff_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -327,6 +330,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "rasa-server":
         return serve(settings, with_actions=False)
+    if args.command == "staff":
+        from bot.records import RecordsError
+        from bot.staff import main as staff_main
+
+        try:
+            prepare_database(settings, seed=False)
+            return staff_main(args.staff_args, sys.stdout)
+        except RecordsError as exc:
+            print(f"Could not read the records: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
     # run
     prepare_database(settings, seed=True)
     train_if_needed()

@@ -1,0 +1,86 @@
+"""Staff read-outs on the command line: stored intakes and open work items.
+
+Until the staff page exists (issue "safety and handoff"), front-desk staff on
+the clinic's machine read what the assistant collected with:
+
+    python -m bot staff work-items [--kind refill|callback]
+    python -m bot staff intake P-1001 [--all-versions]
+    python -m bot staff done R-7K3Q9
+
+Every read goes through the records service, so it is audited like an action's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import List, Optional, Sequence, TextIO
+
+from bot.records import get_records_service
+
+STAFF_ACTOR = "staff:cli"
+
+
+def show_work_items(out: TextIO, kind: Optional[str] = None) -> int:
+    """Print open refill and call-back requests, oldest first."""
+    items = get_records_service().open_work_items(kind, actor=STAFF_ACTOR, channel="staff-cli")
+    if not items:
+        print("No open work items.", file=out)
+    for item in items:
+        created = item.created_at.strftime("%Y-%m-%d %H:%M")
+        if item.kind == "refill":
+            print(f"{item.work_item_id}  refill    {created}  patient {item.patient_id}: "
+                  f"{item.medication} -> {item.pharmacy or 'pharmacy not given'}", file=out)
+        else:
+            print(f"{item.work_item_id}  callback  {created}  {item.reason}: {item.name}, {item.phone}, "
+                  f"best time {item.best_time or 'any'}"
+                  + (f", patient {item.patient_id}" if item.patient_id else ""), file=out)
+    return 0
+
+
+def show_intake(out: TextIO, patient_id: str, all_versions: bool = False) -> int:
+    """Print a patient's stored intake (the newest, or every version)."""
+    service = get_records_service()
+    submissions = (
+        service.intake_history(patient_id, actor=STAFF_ACTOR, channel="staff-cli")
+        if all_versions
+        else [s for s in [service.latest_intake(patient_id, actor=STAFF_ACTOR, channel="staff-cli")] if s]
+    )
+    if not submissions:
+        print(f"No intake stored for {patient_id}.", file=out)
+        return 1
+    for submission in submissions:
+        print(f"# {patient_id} intake version {submission.version}, "
+              f"submitted {submission.submitted_at:%Y-%m-%d %H:%M} via {submission.channel}", file=out)
+        print(json.dumps(submission.answers.to_dict(), indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def mark_done(out: TextIO, work_item_id: str) -> int:
+    """Close a work item."""
+    item = get_records_service().mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
+    print(f"{item.work_item_id} is {item.status}.", file=out)
+    return 0
+
+
+def main(argv: Sequence[str], out: TextIO) -> int:
+    """Entry point of ``python -m bot staff ...``."""
+    parser = argparse.ArgumentParser(prog="python -m bot staff", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    items = sub.add_parser("work-items", help="open refill and call-back requests")
+    items.add_argument("--kind", choices=["refill", "callback"])
+    intake = sub.add_parser("intake", help="a patient's stored intake")
+    intake.add_argument("patient_id")
+    intake.add_argument("--all-versions", action="store_true")
+    done = sub.add_parser("done", help="mark a work item done")
+    done.add_argument("work_item_id")
+    args = parser.parse_args(list(argv))
+    if args.what == "work-items":
+        return show_work_items(out, args.kind)
+    if args.what == "intake":
+        return show_intake(out, args.patient_id, args.all_versions)
+    return mark_done(out, args.work_item_id)
+
+
+__all__: List[str] = ["main", "show_intake", "show_work_items", "mark_done"]
