@@ -43,6 +43,12 @@ def test_intake_pause_resume_change_and_submit(chat: Conversation, assistant: Ru
     chat.say("i want to fill out my new patient paperwork")
     chat.say("Jordan Rivera")
     chat.say("03/14/1990")
+    answer_until(chat, ANSWERS, stop_at="mobile phone")
+    chat.say("12345")  # invalid answers get a clear re-ask
+    assert "does not look like a US phone number" in chat.text
+    chat.say("(212) 555-0175")
+    chat.say("jordan at example")
+    assert "does not look like an email" in chat.text
     answer_until(chat, ANSWERS, stop_at="main reason for your visit")
     chat.say("pause")
     assert "saved" in chat.text.lower()
