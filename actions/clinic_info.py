@@ -72,18 +72,3 @@ class ActionClinicLocation(Action):
             return []
         dispatcher.utter_message(response="utter_clinic_location", **values)
         return []
-
-
-class ActionNotYetAvailable(Action):
-    """Says honestly that a topic is handled by the front desk for now."""
-
-    def name(self) -> Text:
-        """For intents whose flows are not built yet (intake, insurance, results...)."""
-        return "action_not_yet_available"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """Point the patient to the clinic's phone number."""
-        dispatcher.utter_message(response="utter_not_yet_available", **(await safe_clinic_values()))
-        return []
