@@ -159,6 +159,7 @@ def _search_on_weekdays(arguments: Dict[str, Any], window: Dict[str, Any], weekd
         day += dt.timedelta(days=1)
     return found
 
+
 async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
     """Say why nothing was found: a closed day, or simply no open slot."""
     from bot.scheduling import get_scheduling_service
