@@ -66,6 +66,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.fuzzy import one_edit_apart
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.matcher import Matcher, PhraseMatcher
@@ -120,23 +122,6 @@ def fold_text(text: str) -> str:
     return _DR_DOT.sub("dr ", folded)
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    """Tells whether two words differ by exactly one insertion, deletion, substitution or swap."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
-    return short[i:] == long_[i + 1 :]
 
 
 @dataclass(frozen=True)
@@ -412,7 +397,7 @@ class ClinicVocabulary:
             owners = {
                 owner
                 for typo, owner in self.terms.typos.items()
-                if _one_edit_apart(word, typo)
+                if one_edit_apart(word, typo)
             }
             if len(owners) != 1:
                 continue

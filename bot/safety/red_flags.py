@@ -70,6 +70,8 @@ from typing import (
     Tuple,
 )
 
+from bot.nlu.fuzzy import one_edit_apart
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
     from spacy.vocab import Vocab
@@ -172,23 +174,6 @@ def fold_text(text: str) -> str:
     return "".join(map(_fold_char, text))
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    """Tells whether two words differ by exactly one insertion, deletion, substitution or swap."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
-    return short[i:] == long_[i + 1 :]
 
 
 def _deletions(word: str) -> Set[str]:
@@ -292,7 +277,7 @@ class _Normalizer:
             target
             for key in _deletions(word)
             for target in self.typo_index.get(key, ())
-            if _one_edit_apart(word, target)
+            if one_edit_apart(word, target)
         }
         fixed = owners.pop() if len(owners) == 1 else word
         with self._typo_lock:
