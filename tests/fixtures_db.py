@@ -11,9 +11,10 @@ independent. Time is pinned: today is Wednesday 2026-12-02 and "now" is
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,3 +140,23 @@ def scalar(db_url: str) -> Callable[..., object]:
             return conn.execute(sa.text(sql), params).scalar()
 
     return run
+
+
+def race(calls: Sequence[Callable[[], object]]) -> list[object]:
+    """Run every call in its own thread, all released together; results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from bot.records import EmergencyContact, InsuranceAnswer, IntakeAnswers
 from tests.fixtures_db import NOW
@@ -58,22 +57,3 @@ def submit_time(minutes: int = 0) -> dt.datetime:
     """The pinned test "now", a few minutes on."""
     return NOW + dt.timedelta(minutes=minutes)
 
-
-def race(calls: Sequence[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, all released together; results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results

@@ -19,8 +19,8 @@ from bot.records import (
 )
 from bot.records.sql_coverage import SqlInsurance
 from bot.records.sql_intake import DRAFT_MAX_AGE
-from tests.fixtures_db import NOW, TODAY
-from tests.records.helpers import ACTOR, jordan_answers, race, submit_time
+from tests.fixtures_db import NOW, TODAY, race
+from tests.records.helpers import ACTOR, jordan_answers, submit_time
 
 # -- the answers themselves (no database) -------------------------------------
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Callable
 
 import pytest
@@ -19,7 +18,7 @@ from bot.records import (
     get_records_service,
     set_records_service,
 )
-from tests.fixtures_db import CLOSED_PORT_URL, TODAY
+from tests.fixtures_db import CLOSED_PORT_URL, TODAY, race
 from tests.records.helpers import jordan_answers, submit_time
 
 JORDAN_DOB = dt.date(1990, 3, 14)
@@ -122,24 +121,6 @@ def test_register_validates_input(
 def test_register_accepts_the_oldest_plausible_patient(records: SqlRecordsService) -> None:
     assert records.register_patient("Old Timer", dt.date(1906, 12, 2), "5555550100", today=TODAY).patient_id == "P-1003"
 
-
-def race(calls: list[Callable[[], object]]) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_concurrent_registrations_get_distinct_ids(db_url: str) -> None:

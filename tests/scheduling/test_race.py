@@ -6,37 +6,16 @@ barrier releases them at the same moment.
 
 from __future__ import annotations
 
-import threading
-from typing import Callable, Sequence
 
 import pytest
 import sqlalchemy as sa
 
 from bot.db import get_engine
 from bot.scheduling import AppointmentInfo, SlotUnavailable, SqlSchedulingService
-from tests.fixtures_db import NOW, local
+from tests.fixtures_db import NOW, local, race
 
 THREADS = 8
 
-
-def race(calls: Sequence[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, all released together; results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def count_booked(url: str, provider: str) -> int:
