@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     actor_of,
+    mobile_from_text,
     SlotKey,
     call_backend,
     channel_of,
@@ -39,7 +40,6 @@ from actions.slot_offering import (
 
 logger = logging.getLogger(__name__)
 
-PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 BOOKING_SLOTS = [
     "visit_type",
     "visit_reason",
@@ -212,17 +212,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Register the new patient once a valid US mobile number is given."""
-        from bot.records import (
-            InvalidPatientData,
-            PatientAlreadyExists,
-            get_records_service,
-            normalize_us_mobile,
-        )
+        from bot.records import InvalidPatientData, PatientAlreadyExists, get_records_service
 
-        found = PHONE_IN_TEXT.search(str(value or ""))
-        try:
-            mobile = normalize_us_mobile(found.group(0).strip() if found else "")
-        except InvalidPatientData:
+        mobile = mobile_from_text(value)
+        if mobile is None:
             dispatcher.utter_message(response="utter_mobile_not_understood")
             return {"patient_mobile": None}
         try:

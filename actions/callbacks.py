@@ -16,13 +16,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import actor_of, call_backend, channel_of, safe_clinic_values, stop_form_backend_down
+from actions.common import (
+    actor_of,
+    call_backend,
+    channel_of,
+    mobile_from_text,
+    safe_clinic_values,
+    stop_form_backend_down,
+)
 from actions.identity import clean_full_name, is_stop_request
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_SLOTS = ["callback_name", "callback_phone", "callback_best_time", "callback_reason", "form_outcome"]
-PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 
 
 class ValidateCallbackForm(FormValidationAction):
@@ -64,14 +70,10 @@ class ValidateCallbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A US phone number, stored in E.164."""
-        from bot.records import InvalidPatientData, normalize_us_mobile
-
-        found = PHONE_IN_TEXT.search(str(value or ""))
-        try:
-            return {"callback_phone": normalize_us_mobile(found.group(0).strip() if found else "")}
-        except InvalidPatientData:
+        phone = mobile_from_text(value)
+        if phone is None:
             dispatcher.utter_message(response="utter_mobile_not_understood")
-            return {"callback_phone": None}
+        return {"callback_phone": phone}
 
     async def validate_callback_best_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -125,6 +125,20 @@ def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "unknown"
 
 
+PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+
+
+def mobile_from_text(text: Any) -> Optional[str]:
+    """The US phone number in an answer like "my cell is (555) 201-9999", in E.164, or None."""
+    from bot.records import InvalidPatientData, normalize_us_mobile
+
+    found = PHONE_IN_TEXT.search(str(text or ""))
+    try:
+        return normalize_us_mobile(found.group(0).strip() if found else "")
+    except InvalidPatientData:
+        return None
+
+
 def actor_of(tracker: Tracker) -> str:
     """Who reads or writes patient data, for the audit log: the conversation, hashed."""
     from bot.records import assistant_actor
