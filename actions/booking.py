@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     actor_of,
+    entity_values,
     mobile_from_text,
     SlotKey,
     call_backend,
@@ -53,16 +54,6 @@ BOOKING_SLOTS = [
     "patient_mobile",
     "booking_confirmed",
 ]
-def entity_values(tracker: Tracker, entity: str) -> List[str]:
-    """Values of an entity in the latest message, skipping negated mentions."""
-    entities = (tracker.latest_message or {}).get("entities") or []
-    return [
-        e.get("value")
-        for e in entities
-        if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
-    ]
-
-
 class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
     """Validates the booking form's answers and decides what to ask next."""
 

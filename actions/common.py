@@ -115,6 +115,16 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
+def entity_values(tracker: Tracker, entity: str) -> List[str]:
+    """Values of an entity in the latest message, skipping negated mentions ("not Dr. Patel")."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return [
+        str(e["value"])
+        for e in entities
+        if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
+    ]
+
+
 def latest_intent(tracker: Tracker) -> str:
     """The intent name of the latest user message."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""

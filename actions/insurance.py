@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     actor_of,
+    entity_values,
     call_backend,
     channel_of,
     latest_text,
@@ -43,10 +44,7 @@ def dollars(cents: int) -> str:
 
 def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
     """The first value of an entity in the latest message."""
-    for item in (tracker.latest_message or {}).get("entities") or []:
-        if item.get("entity") == entity and item.get("value"):
-            return str(item["value"])
-    return None
+    return next(iter(entity_values(tracker, entity)), None)
 
 
 def entity_text(tracker: Tracker, entity: str) -> Optional[str]:
@@ -83,7 +81,6 @@ class ActionInsuranceAccepted(Action):
 
         service = get_records_service()
         try:
-            accepted_text = await accepted_names()
             carrier = None
             code = entity_value(tracker, "insurance")
             if code:
@@ -97,6 +94,8 @@ class ActionInsuranceAccepted(Action):
                 )
                 if coverage and coverage.carrier_code:
                     carrier = await call_backend(service.carrier, coverage.carrier_code)
+            # The list of accepted plans is only read when the answer names it.
+            accepted_text = await accepted_names() if carrier is None else ""
         except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
             logger.error("insurance lookup failed: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))

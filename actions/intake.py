@@ -26,8 +26,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    actor_of,
     call_backend,
     channel_of,
+    entity_values,
     latest_intent,
     latest_text,
     safe_clinic_values,
@@ -723,17 +725,9 @@ def is_activation(tracker: Tracker) -> bool:
     return False
 
 
-def entity_values(tracker: Tracker, entity: str) -> List[str]:
-    """Values of an entity in the latest message, skipping negated mentions."""
-    entities = (tracker.latest_message or {}).get("entities") or []
-    return [e.get("value") for e in entities if e.get("entity") == entity and e.get("role") != "not" and e.get("value")]
-
-
 def audit_kwargs(tracker: Tracker) -> Dict[str, str]:
     """Who is asking, for the records audit: a hash of the conversation, and the channel."""
-    from bot.records import assistant_actor
-
-    return {"actor": assistant_actor(tracker.sender_id), "channel": channel_of(tracker)}
+    return {"actor": actor_of(tracker), "channel": channel_of(tracker)}
 
 
 async def backend_down(dispatcher: CollectingDispatcher, exc: Exception) -> Dict[Text, Any]:
