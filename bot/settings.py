@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,14 @@ class Settings:
     backend_timeout_seconds: float
     rasa_workers: int = 1
     var_dir: Path = field(default=VAR_DIR)
+    channel_id_secret: Optional[str] = None
+    webchat_allowed_origins: Tuple[str, ...] = ()
+    twilio_auth_token: Optional[str] = None
+    twilio_account_sid: Optional[str] = None
+    twilio_from_number: Optional[str] = None
+    portal_jwt_secret: Optional[str] = None
+    portal_jwt_public_key: Optional[str] = None
+    portal_jwt_audience: str = "patient-assistant"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -161,13 +171,39 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
             "conversation locks and two messages of one conversation could run at once"
         )
 
+    public_url = (get("CLINIC_PUBLIC_URL") or f"http://localhost:{rasa_port}").rstrip("/")
+    origins_raw = get("WEBCHAT_ALLOWED_ORIGINS")
+    if origins_raw:
+        origins = tuple(o.strip().rstrip("/") for o in origins_raw.split(",") if o.strip())
+    else:
+        origins = tuple(
+            dict.fromkeys(
+                [_origin_of(public_url), f"http://localhost:{rasa_port}", f"http://127.0.0.1:{rasa_port}"]
+            )
+        )
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise SettingsError(
+                f"WEBCHAT_ALLOWED_ORIGINS holds {origin!r}: each entry is a scheme and host, "
+                "like https://www.example-clinic.org"
+            )
+    if "*" in origins and not demo_mode:
+        raise SettingsError("WEBCHAT_ALLOWED_ORIGINS may not be '*' outside the demo")
+    portal_secret = get("PORTAL_JWT_SECRET")
+    portal_public_key = get("PORTAL_JWT_PUBLIC_KEY")
+    if portal_secret and portal_public_key:
+        raise SettingsError(
+            "Set PORTAL_JWT_SECRET (HS256) or PORTAL_JWT_PUBLIC_KEY (RS256), not both: "
+            "the portal's tokens use one algorithm"
+        )
+
     return Settings(
         clinic_database_url=get("CLINIC_DATABASE_URL") or f"sqlite:///{var_dir / 'clinic.db'}",
         tracker_store_url=get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
         redis_url=get("REDIS_URL"),
         clinic_timezone=timezone,
         clinic_today=clinic_today,
-        public_url=(get("CLINIC_PUBLIC_URL") or f"http://localhost:{rasa_port}").rstrip("/"),
+        public_url=public_url,
         demo_mode=demo_mode,
         bind_host=bind_host,
         rasa_port=rasa_port,
@@ -178,8 +214,22 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         backend_timeout_seconds=timeout,
         rasa_workers=int(workers_raw),
         var_dir=var_dir,
+        channel_id_secret=get("CHANNEL_ID_SECRET"),
+        webchat_allowed_origins=origins,
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_from_number=get("TWILIO_FROM_NUMBER"),
+        portal_jwt_secret=portal_secret,
+        portal_jwt_public_key=portal_public_key.replace("\\n", "\n") if portal_public_key else None,
+        portal_jwt_audience=get("PORTAL_JWT_AUDIENCE", "patient-assistant") or "patient-assistant",
         extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},
     )
+
+
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, the form browsers send in ``Origin``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @functools.lru_cache(maxsize=1)
