@@ -31,7 +31,7 @@ from actions.common import (
     stop_form_backend_down,
     yes_or_no,
 )
-from actions.identity import IDENTITY_SLOTS, PatientFormValidator, locked_out, reset_form_slots
+from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
     provider_names,
@@ -67,9 +67,9 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         """Visit, provider, time and slot; identity is inserted after the slot."""
         return ["visit_type", "provider", "time_preference", "slot_choice", "booking_confirmed"]
 
-    def identity_position(self, slots: List[Text]) -> List[Text]:
+    def identity_position(self, slots: List[Text], identity: List[Text]) -> List[Text]:
         """Ask who the patient is after they picked a slot, before confirming."""
-        return slots[:4] + IDENTITY_SLOTS + ["is_new_patient", "patient_mobile"] + slots[4:]
+        return slots[:4] + identity + ["is_new_patient", "patient_mobile"] + slots[4:]
 
     async def required_slots(
         self,

@@ -1,7 +1,11 @@
 """Identity verification shared by every form that touches a patient's record.
 
 A patient is verified by full name and date of birth (three failed tries lock
-verification for the conversation). The verified record id lives in the
+verification for the conversation), or by what the channel itself proves: a
+patient-portal token names the record (no questions asked), and on SMS the
+sender's number is tried with the date of birth first (only the date of birth
+is asked when that number is the one on record). Channel claims are signed by
+our connectors (``bot/channel_identity.py``) and accepted only on their channel. The verified record id lives in the
 ``patient_id`` slot, which the session config never carries over, so a verified
 identity does not outlive the conversation session.
 """
@@ -49,6 +53,49 @@ def clean_full_name(text: Any) -> Optional[str]:
     return name
 
 
+def channel_claim(tracker: Tracker, kind: Text) -> Optional[Dict[Text, Any]]:
+    """What the latest message's channel proves (signed by our connector), or None."""
+    from bot.channel_identity import proven_identity
+
+    latest = tracker.latest_message or {}
+    return proven_identity(latest.get("metadata"), tracker.get_latest_input_channel(), kind)
+
+
+def portal_record_id(tracker: Tracker) -> Optional[str]:
+    """The record id a valid patient-portal token named, on the portal channel only."""
+    claim = channel_claim(tracker, "portal")
+    record_id = (claim or {}).get("record_id")
+    return str(record_id) if record_id else None
+
+
+def sms_sender(tracker: Tracker) -> Optional[str]:
+    """The sender's number Twilio's signed webhook gave, on the SMS channel only."""
+    claim = channel_claim(tracker, "sms")
+    phone = (claim or {}).get("phone")
+    return str(phone) if phone else None
+
+
+async def portal_patient_slots(tracker: Tracker) -> Dict[Text, Any]:
+    """Slots that verify a portal patient (empty when not on the portal or no such record)."""
+    from bot.records import get_records_service
+
+    if tracker.get_slot("patient_id"):
+        return {}
+    record_id = portal_record_id(tracker)
+    if not record_id:
+        return {}
+    try:
+        patient = await call_backend(get_records_service().get_patient, record_id)
+    except Exception as exc:  # noqa: BLE001 - any backend failure: fall back to asking
+        logger.error("portal identity lookup failed: %s", type(exc).__name__)
+        return {}
+    if patient is None:
+        logger.warning("portal token names no known record")
+        return {}
+    logger.info("patient verified by portal token: %s", patient.patient_id)
+    return {"patient_id": patient.patient_id, "patient_first_name": patient.first_name}
+
+
 def is_stop_request(tracker: Tracker) -> bool:
     """Whether the patient asked to stop the form ("stop", "never mind", ...)."""
     return bool(STOP_PATTERN.match(latest_text(tracker)))
@@ -78,21 +125,33 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
             return []
         slots = self.task_slots(tracker)
         if self.identity_required(tracker):
-            slots = self.identity_position(slots)
+            slots = self.identity_position(slots, self.identity_slots(tracker))
         return slots
 
-    def identity_position(self, slots: List[Text]) -> List[Text]:
+    def identity_slots(self, tracker: Tracker) -> List[Text]:
+        """Name and date of birth; on SMS, first the date of birth alone (tried with the number)."""
+        if sms_sender(tracker) and not tracker.get_slot("mobile_identity_tried"):
+            return ["patient_dob"]
+        return list(IDENTITY_SLOTS)
+
+    def identity_position(self, slots: List[Text], identity: List[Text]) -> List[Text]:
         """Where identity questions go among the form's slots (first by default)."""
-        return IDENTITY_SLOTS + slots
+        return identity + slots
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Let the patient stop the form at any question."""
+        """Let the patient stop the form at any question; a portal patient is verified already."""
         if is_stop_request(tracker) and tracker.get_slot("requested_slot"):
             dispatcher.utter_message(response="utter_form_stopped")
             return [SlotSet("form_outcome", "stopped"), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+        verified = await portal_patient_slots(tracker)
+        if not verified:
+            return await super().run(dispatcher, tracker, domain)
+        tracker = tracker.copy()
+        tracker.slots.update(verified)
+        events = await super().run(dispatcher, tracker, domain)
+        return [SlotSet(name, value) for name, value in verified.items()] + events
 
     async def validate_patient_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -102,6 +161,9 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
         if name is None:
             dispatcher.utter_message(response="utter_name_not_understood")
             return {"patient_full_name": None}
+        dob_iso = tracker.get_slot("patient_dob")
+        if dob_iso and tracker.get_slot("mobile_identity_tried") and not tracker.get_slot("patient_id"):
+            return await self.verify(name, str(dob_iso), dispatcher, tracker)  # SMS: date of birth came first
         return {"patient_full_name": name}
 
     async def validate_patient_dob(
@@ -115,9 +177,45 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
             dispatcher.utter_message(response="utter_dob_not_understood")
             return {"patient_dob": None}
         name = tracker.get_slot("patient_full_name")
+        phone = sms_sender(tracker)
+        if not name and phone and not tracker.get_slot("mobile_identity_tried"):
+            return await self.verify_by_mobile(phone, dob.isoformat(), dispatcher, tracker)
         if not name:
             return {"patient_dob": dob.isoformat()}
         return await self.verify(name, dob.isoformat(), dispatcher, tracker)
+
+    async def verify_by_mobile(
+        self, phone: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """SMS: the sender's number plus date of birth; no match asks the full name next."""
+        import datetime as dt
+
+        from bot.records import get_records_service
+
+        try:
+            patient = await call_backend(
+                get_records_service().verify_by_mobile_and_dob,
+                phone,
+                dt.date.fromisoformat(dob_iso),
+                actor=actor_of(tracker),
+                channel=channel_of(tracker),
+            )
+        except Exception as exc:  # noqa: BLE001 - any backend failure
+            logger.error("identity check by mobile failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            return {"patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
+        if patient is None:
+            dispatcher.utter_message(response="utter_mobile_identity_no_match")
+            return {"patient_dob": dob_iso, "mobile_identity_tried": True}
+        logger.info("patient verified by mobile: %s", patient.patient_id)
+        dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)
+        return {
+            "patient_dob": dob_iso,
+            "patient_id": patient.patient_id,
+            "patient_first_name": patient.first_name,
+            "mobile_identity_tried": True,
+            "verification_attempts": 0.0,
+        }
 
     async def verify(
         self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker

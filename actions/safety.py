@@ -47,3 +47,23 @@ class ActionEmergency(Action):
         else:
             dispatcher.utter_message(response="utter_emergency")
         return []
+
+
+class ActionMedicalAdvice(Action):
+    """Says kindly that the assistant gives no medical advice, and what the patient can do."""
+
+    def name(self) -> Text:
+        """Triggered by ``ask_medical_advice`` (set by the rule check), in any state."""
+        return "action_medical_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Urgent-sounding questions point to the nurse line and 911; others get the options."""
+        urgent = any(
+            entity.get("entity") == "medical_advice" and entity.get("value") == "urgent"
+            for entity in (tracker.latest_message or {}).get("entities") or []
+        )
+        logger.info("medical-advice question answered (%s)", "urgent" if urgent else "not urgent")
+        dispatcher.utter_message(response="utter_medical_advice_urgent" if urgent else "utter_medical_advice")
+        return []

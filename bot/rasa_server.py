@@ -1,21 +1,88 @@
-"""Starts Rasa's own command line (``rasa run ...``) with one performance fix.
+"""Starts Rasa's own command line (``rasa run ...``) with two changes to custom-action calls.
 
-Rasa 3.6 checks every action server response against its response schema with
-``jsonschema.validate``, which re-validates the (large) schema itself and builds
-a new validator on every call. Profiling showed that to be about 60 % of the
-Rasa server's CPU time in a form-heavy conversation. The fix below validates
-against the same schema, with the same errors, using a validator built once.
-Nothing else about Rasa changes.
+1. Speed. Rasa 3.6 checks every action server response against its response
+   schema with ``jsonschema.validate``, which re-validates the (large) schema
+   itself and builds a new validator on every call. Profiling showed that to be
+   about 60 % of the Rasa server's CPU time in a form-heavy conversation. We
+   validate against the same schema, with the same errors, using a validator
+   built once.
+2. Failure. When the action server is down, times out or answers with an error,
+   Rasa logs the exception, drops the action's events and goes on: the patient
+   gets no answer at all. Rasa also waits up to five minutes for the action
+   server, far longer than its 60-second conversation lock, so a second message
+   of the same conversation could be processed meanwhile. We bound each call to
+   ``BACKEND_TIMEOUT_SECONDS`` + 10 s (at most 40 s) and, on failure, answer
+   ``utter_service_unavailable`` ("I can't do that right now ... call us at
+   <phone>") once per message; the failure is logged with the action's name and
+   the error class only. Nothing the action would have changed is applied.
+
+Rasa has no extension point for either (custom actions always go through
+``RemoteAction``), so both wrap ``RemoteAction`` methods here, in this one
+launcher, and nowhere else. Everything else about Rasa is unchanged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from bot.settings import PROJECT_ROOT
 
+logger = logging.getLogger("bot.rasa_server")
+
 _installed = False
+_failure_answer_installed = False
+SERVICE_UNAVAILABLE = "utter_service_unavailable"
+SERVICE_UNAVAILABLE_NO_PHONE = "utter_service_unavailable_no_phone"
+
+
+def action_call_timeout() -> float:
+    """Seconds Rasa waits for one custom action: the backends' timeout plus 10 s, at most 40 s."""
+    from bot.settings import get_settings
+
+    return min(get_settings().backend_timeout_seconds + 10.0, 40.0)
+
+
+def install_action_failure_answer() -> None:
+    """Bound every custom-action call and turn its failure into a plain answer to the patient."""
+    global _failure_answer_installed
+    if _failure_answer_installed:
+        return
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    original_run = RemoteAction.run
+    timeout = action_call_timeout()
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        """Rasa's ``RemoteAction.run``, bounded in time, answering the patient when it fails."""
+        try:
+            return await asyncio.wait_for(original_run(self, output_channel, nlg, tracker, domain), timeout)
+        except ActionExecutionRejection:
+            raise  # a form rejecting an answer is normal dialogue, not a failure
+        except Exception as error:  # noqa: BLE001 - down, timed out, bad answer: all the same to the patient
+            cause = error.__cause__ or error.__context__
+            logger.error(
+                "custom action %s failed (%s%s); the patient was told to try again or call",
+                self.name(),
+                type(error).__name__,
+                f" from {type(cause).__name__}" if cause is not None else "",
+            )
+            for event in reversed(tracker.events):
+                if isinstance(event, UserUttered):
+                    break
+                if isinstance(event, BotUttered) and event.metadata.get("utter_action") in (
+                    SERVICE_UNAVAILABLE,
+                    SERVICE_UNAVAILABLE_NO_PHONE,
+                ):
+                    return []  # told already for this message
+            response = SERVICE_UNAVAILABLE if tracker.get_slot("clinic_phone") else SERVICE_UNAVAILABLE_NO_PHONE
+            return await RemoteAction._utter_responses([{"response": response}], output_channel, nlg, tracker)
+
+    RemoteAction.run = run  # type: ignore[assignment]
+    _failure_answer_installed = True
 
 
 def install_action_response_validator() -> None:
@@ -52,6 +119,7 @@ def install_action_response_validator() -> None:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Run ``rasa`` with the given arguments (e.g. ``run --model ...``)."""
     install_action_response_validator()
+    install_action_failure_answer()
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
     from rasa.__main__ import main as rasa_main

@@ -6,9 +6,10 @@ these so that each channel gets the same safety rules:
 * the conversation id is set by the connector, namespaced by channel and opaque
   (:func:`conversation_id`): never a raw phone number or record id, and no
   caller of one channel can name a conversation of another;
-* a verified identity travels from the channel to the actions in message
-  metadata under :data:`CHANNEL_IDENTITY_KEY` (:func:`identity_metadata`);
-  actions trust it only when the message came in on that channel;
+* a verified identity travels from the channel to the actions in signed
+  message metadata (:func:`identity_metadata`, from ``bot/channel_identity.py``);
+  actions trust it only when the signature holds and the message came in on
+  that channel;
 * oversize and empty input get a clear answer instead of reaching the model
   (:func:`check_text`);
 * text-only channels turn buttons into numbered choices and map a digit answer
@@ -22,21 +23,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
-from bot.settings import Settings, get_settings
+from bot.channel_identity import (  # noqa: F401 - part of the kit's interface
+    CHANNEL_IDENTITY_KEY,
+    ChannelNotConfigured,
+    channel_secret,
+    identity_metadata,
+    proven_identity,
+)
+from bot.settings import Settings
 
 MAX_MESSAGE_CHARS = 2000
 """Longest patient message passed on to the assistant (a long story fits; 10 kB does not)."""
-
-CHANNEL_IDENTITY_KEY = "channel_identity"
-"""Message metadata key under which a connector passes what the channel proves."""
 
 TOO_LONG_REPLY = (
     "That message is too long for me to read. "
@@ -45,38 +47,6 @@ TOO_LONG_REPLY = (
 EMPTY_REPLY = "I didn't get any text. What can I help you with?"
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u2028\u2029]")
-_SECRET_FILE = "channel_id_secret"
-
-
-class ChannelNotConfigured(RuntimeError):
-    """A setting the channel needs is missing; the message names it (never a value)."""
-
-
-def channel_secret(settings: Optional[Settings] = None) -> bytes:
-    """The key for opaque ids: ``CHANNEL_ID_SECRET``, or in the demo one kept under ``var/``.
-
-    The demo key is made once and stored with owner-only permissions, so ids stay
-    the same across restarts and across several Rasa instances on one machine.
-    Outside the demo the setting is required (ids must match on every instance).
-    """
-    settings = settings or get_settings()
-    if settings.channel_id_secret:
-        return settings.channel_id_secret.encode("utf-8")
-    if not settings.demo_mode:
-        raise ChannelNotConfigured(
-            "CHANNEL_ID_SECRET is not set: SMS and portal conversation ids cannot be made"
-        )
-    path = Path(settings.var_dir) / _SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
 def keyed_hash(value: Text, purpose: Text, settings: Optional[Settings] = None) -> Text:
@@ -92,17 +62,6 @@ def keyed_hash(value: Text, purpose: Text, settings: Optional[Settings] = None) 
 def conversation_id(channel: Text, channel_key: Text, settings: Optional[Settings] = None) -> Text:
     """The conversation id for a caller of ``channel``: ``<channel>:<opaque hex>``."""
     return f"{channel}:{keyed_hash(channel_key, f'conversation:{channel}', settings)}"
-
-
-def identity_metadata(kind: Text, **proven: Any) -> Dict[Text, Any]:
-    """Metadata that tells the actions what the channel itself has proven.
-
-    ``kind`` is the channel name; the actions accept it only when the message's
-    input channel is that same channel. Examples:
-    ``identity_metadata("portal", record_id="P-1001")`` (a verified portal patient),
-    ``identity_metadata("sms", phone="+15555550123")`` (the sender's number).
-    """
-    return {CHANNEL_IDENTITY_KEY: {"kind": kind, **proven}}
 
 
 @dataclass(frozen=True)

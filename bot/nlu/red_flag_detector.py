@@ -145,10 +145,15 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             raise RedFlagConfigError(f"{self.__class__.__name__}: 'rules_file' must be a path.")
         try:
             self._matcher = (
-                RedFlagMatcher.load(Path(rules_file)) if rules_file else RedFlagMatcher.default()
+                RedFlagMatcher.load(Path(rules_file)) if rules_file else self.bundled_rules()
             )
         except RedFlagRulesError as error:
             raise RedFlagConfigError(str(error)) from error
+
+    @staticmethod
+    def bundled_rules() -> RedFlagMatcher:
+        """The rules used when ``rules_file`` is not set: bot/safety/red_flags.yml."""
+        return RedFlagMatcher.default()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Passes training data through: the rules need no training."""

@@ -718,11 +718,18 @@ class RedFlagMatcher:
                 "alone_fillers",
                 "spellings",
                 "typos",
+                "categories",
             },
             "the file",
             source,
         )
         self.source = source
+        # Rule files for other checks (bot/safety/medical_advice.yml) name their own
+        # categories, highest priority first; red flags use crisis, then medical.
+        declared = _list(raw.get("categories"), "categories", source)
+        if any(not isinstance(c, str) or not _CODE.match(c) for c in declared):
+            raise RedFlagRulesError(f"{source}: categories must be lower_snake_case names.")
+        self._categories: Tuple[str, ...] = tuple(declared) or CATEGORIES
         self._vocab: Vocab = spacy.blank("en").vocab
         self._normalizer = self._spellings(raw.get("spellings"), source)
         self._literals: Set[str] = set()
@@ -779,7 +786,7 @@ class RedFlagMatcher:
                 self._context.add(label, sequences)
 
         applies_to = self._words(history.get("applies_to"), "history.applies_to", source)
-        unknown = set(applies_to) - set(CATEGORIES)
+        unknown = set(applies_to) - set(self._categories)
         if unknown:
             raise RedFlagRulesError(f"{source}: history.applies_to has unknown {sorted(unknown)}.")
         self._settings = _Settings(
@@ -869,9 +876,9 @@ class RedFlagMatcher:
         keys = {"category", "description", "patterns", "alone"}
         _known_keys(spec, keys, f"flag '{flag_id}'", source)
         category = spec.get("category")
-        if category not in CATEGORIES:
+        if category not in self._categories:
             raise RedFlagRulesError(
-                f"{source}: flag '{flag_id}' needs category 'medical' or 'crisis', "
+                f"{source}: flag '{flag_id}' needs a category of {list(self._categories)}, "
                 f"not {category!r}."
             )
         sequences = self._expand_all(compiler, spec.get("patterns"), f"flags.{flag_id}.patterns")
@@ -988,7 +995,7 @@ class RedFlagMatcher:
         found = [m for m in mentions if m.status == "found"]
         found_ids = tuple(dict.fromkeys(m.flag_id for m in found))
         category: Optional[Category] = next(
-            (c for c in CATEGORIES if any(m.category == c for m in found)), None
+            (c for c in self._categories if any(m.category == c for m in found)), None
         )
         negated = tuple(
             dict.fromkeys(

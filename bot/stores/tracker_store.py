@@ -10,6 +10,16 @@ class is found in a table built once (Rasa scans every ``Event`` subclass per
 event); and a save does not re-count the stored events of a tracker this store
 has just read (the conversation lock guarantees nobody else wrote meanwhile),
 and new events go in with one insert instead of one ORM object each.
+
+When the database cannot be read, Rasa's fail-safe wrapper would hand the
+processor an empty conversation and the patient would silently start over.
+Instead ``retrieve`` returns a stand-in conversation marked unavailable: the
+``ConversationGuardPolicy`` answers "I can't reach your conversation right
+now" with the clinic's phone, and ``save`` never writes the stand-in over the
+real one. Events that could not be written are kept in this process and
+written first on the next turn, so a short outage loses nothing. Errors are
+logged by class only: SQLAlchemy's messages carry the statement's parameters,
+which hold message texts.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from typing import Any, Dict, List, Optional, Text, Type
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
@@ -28,6 +38,13 @@ logger = logging.getLogger(__name__)
 
 _event_classes: Optional[Dict[Text, Type[Event]]] = None
 STORED_EVENTS_ATTRIBUTE = "_clinic_stored_events"
+UNAVAILABLE_ATTRIBUTE = "_clinic_store_unavailable"
+UNAVAILABLE_SLOT = "conversation_unavailable"
+"""Slot set on the stand-in conversation returned when the store cannot be read."""
+
+
+class ConversationStoreError(RuntimeError):
+    """The conversation store failed; the message names the operation and error class only."""
 
 
 def event_classes() -> Dict[Text, Type[Event]]:
@@ -68,6 +85,8 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the store; on SQLite, keep a small pool of connections (WAL mode)."""
         super().__init__(*args, **kwargs)
+        self._pending: Dict[Text, DialogueStateTracker] = {}
+        self._clinic_phone: Optional[str] = None
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             import sqlalchemy as sa
             from sqlalchemy.orm import sessionmaker
@@ -88,6 +107,17 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
                 dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
             self.sessionmaker = sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            import sqlalchemy as sa
+            from rasa.core.tracker_store import create_engine_kwargs
+            from sqlalchemy.orm import sessionmaker
+
+            # Check pooled connections before use, so that after a database
+            # restart the first message does not fail on a dead connection.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _data_query(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Any:
         """Rasa's event query, selecting only the ``data`` column (no ORM objects)."""
@@ -103,6 +133,44 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             )
             query = query.where(sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
         return query.order_by(events.c.id)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The conversation's latest session, or a stand-in marked unavailable when unreadable."""
+        try:
+            await self._write_pending(sender_id)
+            tracker = await super().retrieve(sender_id)
+        except Exception as error:  # noqa: BLE001 - any failure: tell the patient, never start over
+            logger.error("conversation store could not be read: %s", _describe(error))
+            return self._unavailable_tracker(sender_id)
+        if tracker is not None and tracker.get_slot("clinic_phone"):
+            self._clinic_phone = str(tracker.get_slot("clinic_phone"))
+        return tracker
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """Every session of the conversation; a read error is raised without its parameters."""
+        try:
+            return await super().retrieve_full_tracker(sender_id)
+        except Exception as error:  # noqa: BLE001
+            raise ConversationStoreError(f"read failed: {_describe(error)}") from None
+
+    def _unavailable_tracker(self, sender_id: Text) -> DialogueStateTracker:
+        """A conversation that only says the real one cannot be reached (never saved)."""
+        events: List[Event] = [SlotSet(UNAVAILABLE_SLOT, True)]
+        phone = getattr(self, "_clinic_phone", None)
+        if phone:
+            events.append(SlotSet("clinic_phone", phone))
+        slots = self.domain.slots if self.domain else []
+        tracker = DialogueStateTracker.from_events(sender_id, events, slots)
+        setattr(tracker, UNAVAILABLE_ATTRIBUTE, True)
+        return tracker
+
+    async def _write_pending(self, sender_id: Text) -> None:
+        """Write events an earlier turn could not store, before reading the conversation."""
+        pending = self._pending.get(sender_id)
+        if pending is not None:
+            await self._insert(pending)
+            self._pending.pop(sender_id, None)
+            logger.info("conversation events kept during a store outage were written")
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
@@ -129,8 +197,19 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the new events (the same rows as Rasa's store, in one insert)."""
+        """Store the new events; on failure keep them for the next turn and raise a clean error."""
+        if getattr(tracker, UNAVAILABLE_ATTRIBUTE, False):
+            logger.warning("conversation not saved: the store could not be read this turn")
+            return
         await self.stream_events(tracker)
+        try:
+            await self._insert(tracker)
+        except Exception as error:  # noqa: BLE001
+            self._pending[tracker.sender_id] = tracker
+            raise ConversationStoreError(f"write failed: {_describe(error)}") from None
+
+    async def _insert(self, tracker: DialogueStateTracker) -> None:
+        """Insert the tracker's events not stored yet (the same rows as Rasa's store, in one insert)."""
         with self.session_scope() as session:
             rows = []
             for event in self._additional_events(session, tracker):
@@ -149,3 +228,10 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
         setattr(tracker, STORED_EVENTS_ATTRIBUTE, len(tracker.events))
+
+
+def _describe(error: BaseException) -> str:
+    """The error's class and its cause's class, never its message (it may hold message text)."""
+    cause = error.__cause__ or error.__context__
+    name = type(error).__name__
+    return f"{name} ({type(cause).__name__})" if cause is not None else name

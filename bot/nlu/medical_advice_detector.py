@@ -1,0 +1,132 @@
+"""Rasa graph component: questions asking for a diagnosis, a dose or whether to take a drug.
+
+The assistant must never answer those, whatever the classifier thinks they are
+(a dose question reads much like an after-visit question). This component runs
+``bot.safety.medical_advice`` (rules staff edit in ``bot/safety/medical_advice.yml``)
+on every parsed message and, when it matches, sets the intent
+``ask_medical_advice`` with an entity ``medical_advice`` of value ``advice`` or
+``urgent``. The intent has no training examples: only these rules produce it,
+so what counts as a medical question is predictable and editable.
+
+Pipeline entry: after FallbackClassifier and BEFORE the RedFlagDetector, so a
+red flag still wins ("chest pain, should I take aspirin?" is an emergency)::
+
+    - name: FallbackClassifier
+    - name: bot.nlu.medical_advice_detector.MedicalAdviceDetector
+    - name: bot.nlu.red_flag_detector.RedFlagDetector
+
+Two exceptions, by design: a message the classifier already calls
+``report_emergency`` is left alone; and a plain (not urgent) question the
+classifier is confident is about the patient's own visit ("how often should I
+use the inhaler she gave me", ``ask_next_steps``) keeps that intent, because the
+clinician's own instructions answer it (``defer_to``, ``defer_confidence``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.red_flag_detector import RedFlagConfigError, RedFlagDetector
+from bot.safety.medical_advice import RULES_FILE, detect_medical_advice
+from bot.safety.red_flags import RedFlagMatcher
+
+MEDICAL_ADVICE_KEY = "medical_advice"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class MedicalAdviceDetector(RedFlagDetector):
+    """Forces ``ask_medical_advice`` (entity ``medical_advice``: advice or urgent) on a medical question."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The defaults; see the module docstring."""
+        return {
+            "rules_file": None,
+            "intent": "ask_medical_advice",
+            "entity": "medical_advice",
+            "max_text_chars": 100_000,
+            "defer_to": ["ask_next_steps", "ask_test_results", "request_refill"],
+            "defer_confidence": 0.6,
+            "never_override": ["report_emergency"],
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Checks the extra options on top of the red-flag detector's."""
+        super().__init__(config)
+        defer_to = self._config["defer_to"]
+        never = self._config["never_override"]
+        for key, value in (("defer_to", defer_to), ("never_override", never)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise RedFlagConfigError(f"{self.__class__.__name__}: '{key}' must be a list of intents.")
+        confidence = self._config["defer_confidence"]
+        if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+            raise RedFlagConfigError(f"{self.__class__.__name__}: 'defer_confidence' must be from 0 to 1.")
+        self._defer_to = set(defer_to)
+        self._never = set(never)
+        self._defer_confidence = float(confidence)
+
+    @staticmethod
+    def bundled_rules() -> RedFlagMatcher:
+        """The rules used when ``rules_file`` is not set: bot/safety/medical_advice.yml."""
+        return RedFlagMatcher.load(Path(RULES_FILE))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Checks each message and, on a medical question, sets the intent and entity."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip():
+                continue
+            original = message.get(INTENT) or {}
+            name = original.get(INTENT_NAME_KEY)
+            if name in self._never:
+                continue
+            result = detect_medical_advice(text, self._matcher, self._max_chars)
+            if result.kind is None:
+                continue
+            message.set(
+                MEDICAL_ADVICE_KEY,
+                {"kind": result.kind, "flags": list(result.flags), "classifier_intent": dict(original) or None},
+                add_to_output=True,
+            )
+            confident = float(original.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._defer_confidence
+            if result.kind == "advice" and name in self._defer_to and confident:
+                continue
+            self._force(message, result.kind, result.span, text)
+        return messages
+
+    def _force(self, message: Message, kind: str, span: Optional[tuple], text: str) -> None:
+        """Put the medical-advice intent on top of the ranking and add the kind as an entity."""
+        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [
+            dict(entry)
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get(INTENT_NAME_KEY) != self._intent
+        ]
+        message.set(INTENT, forced, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(forced)] + ranking, add_to_output=True)
+        start, end = span if span is not None else (0, len(text))
+        entity = {
+            "entity": self._entity,
+            "value": kind,
+            "start": start,
+            "end": end,
+            "text": text[start:end],
+            EXTRACTOR: self.__class__.__name__,
+        }
+        entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != self._entity]
+        message.set(ENTITIES, entities + [entity], add_to_output=True)
