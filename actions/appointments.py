@@ -21,9 +21,9 @@ from actions.common import (
     call_backend,
     format_short_when,
     format_when,
-    safe_clinic_values,
     stop_form_backend_down,
     yes_or_no,
+    tell_backend_down,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -105,7 +105,7 @@ class AppointmentChoiceValidator(PatientFormValidator):
             appointments = await upcoming_for(patient_id)
         except Exception as exc:  # noqa: BLE001
             logger.error("listing appointments failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return {"form_outcome": "backend_down", "requested_slot": None}
         offered = tracker.get_slot("offered_appointments") or [a.appointment_id for a in appointments]
         chosen = pick_appointment(str(value or ""), offered, appointments)
@@ -302,7 +302,7 @@ class ActionCancelAppointment(Action):
             )
         except BackendUnavailable as exc:
             logger.error("scheduling backend unavailable: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         except SchedulingError as exc:
             logger.info("cancel refused: %s", type(exc).__name__)
@@ -310,7 +310,7 @@ class ActionCancelAppointment(Action):
             return done
         except Exception as exc:  # noqa: BLE001
             logger.error("cancel failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         logger.info("appointment %s cancelled", appointment.appointment_id)
         dispatcher.utter_message(
@@ -362,7 +362,7 @@ class ActionRescheduleAppointment(Action):
             )
         except BackendUnavailable as exc:
             logger.error("scheduling backend unavailable: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         except SlotUnavailable:
             from rasa_sdk.events import FollowupAction
@@ -380,7 +380,7 @@ class ActionRescheduleAppointment(Action):
             return done
         except Exception as exc:  # noqa: BLE001
             logger.error("reschedule failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         logger.info("appointment %s rescheduled", moved.appointment_id)
         dispatcher.utter_message(
@@ -411,7 +411,7 @@ class ActionListAppointments(Action):
             appointments = await upcoming_for(patient_id)
         except Exception as exc:  # noqa: BLE001
             logger.error("listing appointments failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         if not appointments:
             dispatcher.utter_message(response="utter_no_upcoming_appointments")

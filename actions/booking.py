@@ -30,6 +30,7 @@ from actions.common import (
     safe_clinic_values,
     stop_form_backend_down,
     yes_or_no,
+    tell_backend_down,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -312,7 +313,7 @@ class ActionBookAppointment(Action):
             )
         except BackendUnavailable as exc:
             logger.error("booking failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return reset_form_slots(BOOKING_SLOTS)
         except SchedulingError as exc:
             logger.info("slot no longer bookable (%s); offering new times", type(exc).__name__)
@@ -325,7 +326,7 @@ class ActionBookAppointment(Action):
             ]
         except Exception as exc:  # noqa: BLE001
             logger.error("booking failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return reset_form_slots(BOOKING_SLOTS)
         logger.info("appointment %s booked for %s", appointment.appointment_id, patient_id)
         clinic = await safe_clinic_values()

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call_backend, format_time, hours_text, safe_clinic_values
+from actions.common import call_backend, format_time, hours_text, safe_clinic_values, tell_backend_down
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class ActionClinicHours(Action):
             clinic = await call_backend(get_scheduling_service().clinic_info)
         except Exception as exc:  # noqa: BLE001
             logger.error("clinic facts unavailable: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return []
         now = get_settings().now()
         blocks = clinic.opening_hours.get(now.weekday()) or []

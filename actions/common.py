@@ -193,20 +193,40 @@ FALLBACK_CLINIC_VALUES: Dict[Text, Any] = {
     "clinic_address": "our clinic",
     "clinic_phone": "the clinic's front desk",
 }
+_last_clinic_values: Dict[Text, Any] = {}
+
+
+def fallback_clinic_values() -> Dict[Text, Any]:
+    """Clinic facts when the database is down: the last ones read, else the fallback phone setting."""
+    values = dict(FALLBACK_CLINIC_VALUES)
+    phone = get_settings().fallback_phone
+    if phone:
+        values["clinic_phone"] = phone
+    values.update(_last_clinic_values)
+    return values
 
 
 async def safe_clinic_values() -> Dict[Text, Any]:
-    """Clinic facts, or neutral wording when the database cannot be read."""
+    """Clinic facts, or the best we know when the database cannot be read."""
     try:
-        return await call_backend(clinic_values)
+        values = await call_backend(clinic_values)
     except Exception:  # noqa: BLE001 - any backend failure must still let us answer
-        logger.warning("clinic facts unavailable; using neutral wording")
-        return dict(FALLBACK_CLINIC_VALUES)
+        logger.warning("clinic facts unavailable; using the last known or fallback values")
+        return fallback_clinic_values()
+    _last_clinic_values.update(values)
+    return values
+
+
+async def tell_backend_down(dispatcher: CollectingDispatcher) -> None:
+    """Say "I can't do that right now, call us" once per turn, however many lookups failed."""
+    if any(message.get("response") == "utter_backend_down" for message in dispatcher.messages):
+        return
+    dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
 
 
 async def stop_form_backend_down(dispatcher: CollectingDispatcher, reason: Exception | None = None) -> List[EventType]:
     """Tell the patient plainly that we cannot do it now, and end the open form unchanged."""
     if reason is not None:
         logger.error("backend failed: %s", type(reason).__name__)
-    dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+    await tell_backend_down(dispatcher)
     return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]

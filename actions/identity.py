@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import BackendCallFailed, actor_of, call_backend, channel_of, latest_text, safe_clinic_values
+from actions.common import BackendCallFailed, actor_of, call_backend, channel_of, latest_text, safe_clinic_values, tell_backend_down
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
             )
         except Exception as exc:  # noqa: BLE001 - any backend failure
             logger.error("identity check by mobile failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return {"patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
         if patient is None:
             dispatcher.utter_message(response="utter_mobile_identity_no_match")
@@ -235,7 +235,7 @@ class PatientFormValidator(FormValidationAction, abc.ABC):
             )
         except (BackendCallFailed, Exception) as exc:  # noqa: BLE001 - any backend failure
             logger.error("identity check failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return {"patient_full_name": None, "patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
         if patient is not None:
             logger.info("patient verified: %s", patient.patient_id)

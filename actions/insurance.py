@@ -23,7 +23,7 @@ from actions.common import (
     call_backend,
     channel_of,
     latest_text,
-    safe_clinic_values,
+    tell_backend_down,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class ActionInsuranceAccepted(Action):
             accepted_text = await accepted_names() if carrier is None else ""
         except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
             logger.error("insurance lookup failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return []
         if carrier is not None and carrier.accepted:
             dispatcher.utter_message(response="utter_insurance_accepted", carrier_name=carrier.display_name)
@@ -142,7 +142,7 @@ class ActionVisitCost(Action):
                 )
         except Exception as exc:  # noqa: BLE001
             logger.error("cost lookup failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return []
         visit_type = entity_value(tracker, "visit_type")
         wanted = [p for p in prices if p.visit_type == visit_type] or prices

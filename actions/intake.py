@@ -35,6 +35,7 @@ from actions.common import (
     safe_clinic_values,
     stop_form_backend_down,
     yes_or_no,
+    tell_backend_down,
 )
 from actions.identity import IDENTITY_SLOTS, PatientFormValidator, clean_full_name, locked_out
 from bot.settings import get_settings
@@ -1344,7 +1345,7 @@ class ActionSubmitIntake(Action):
             return done
         except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
             logger.error("intake submission failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         logger.info("intake version %d submitted for %s", submission.version, patient_id)
         first_name = tracker.get_slot("patient_first_name") or "and welcome"

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.appointments import ActionListAppointments
-from actions.common import actor_of, call_backend, channel_of, format_date, safe_clinic_values
+from actions.common import actor_of, call_backend, channel_of, format_date, tell_backend_down
 from actions.identity import is_stop_request, locked_out, reset_form_slots
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class ActionAfterIdentity(Action):
                 return done + await tell_test_results(dispatcher, tracker)
         except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
             logger.error("records lookup failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         if task == "request_refill":
             return done + [FollowupAction("refill_form")]
@@ -192,7 +192,7 @@ class ActionSubmitRefill(Action):
             )
         except Exception as exc:  # noqa: BLE001
             logger.error("refill request failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+            await tell_backend_down(dispatcher)
             return done
         logger.info("refill request %s queued", request.work_item_id)
         dispatcher.utter_message(response="utter_refill_queued", medication_text=request.medication)

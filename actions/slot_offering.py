@@ -29,9 +29,9 @@ from actions.common import (
     hours_text,
     latest_intent,
     latest_text,
-    safe_clinic_values,
     stop_form_backend_down,
     yes_or_no,
+    tell_backend_down,
 )
 from bot.settings import get_settings
 
@@ -253,7 +253,7 @@ class SlotOfferingValidator(abc.ABC):
     async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         """Tell the patient plainly and stop the form without changing anything."""
         logger.error("scheduling backend failed: %s", type(exc).__name__)
-        dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
+        await tell_backend_down(dispatcher)
         return {"form_outcome": "backend_down", "requested_slot": None}
 
     async def validate_slot_choice(

@@ -79,6 +79,7 @@ class Settings:
     portal_jwt_secret: Optional[str] = None
     portal_jwt_public_key: Optional[str] = None
     portal_jwt_audience: str = "patient-assistant"
+    fallback_phone: Optional[str] = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -222,8 +223,22 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         portal_jwt_secret=portal_secret,
         portal_jwt_public_key=portal_public_key.replace("\\n", "\n") if portal_public_key else None,
         portal_jwt_audience=get("PORTAL_JWT_AUDIENCE", "patient-assistant") or "patient-assistant",
+        fallback_phone=get("CLINIC_FALLBACK_PHONE") or (_demo_clinic_phone() if demo_mode else None),
         extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},
     )
+
+
+def _demo_clinic_phone() -> Optional[str]:
+    """The demo clinic's phone from its seed file: the number to give when the database is down."""
+    path = PROJECT_ROOT / "bot" / "seed_data" / "demo_clinic.yml"
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^\s{2}phone:\s*(.+?)\s*$", line)
+            if match:
+                return match.group(1).strip("\"'")
+    except OSError:
+        return None
+    return None
 
 
 def _origin_of(url: str) -> str:
