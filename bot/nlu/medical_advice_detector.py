@@ -15,10 +15,12 @@ red flag still wins ("chest pain, should I take aspirin?" is an emergency)::
     - name: bot.nlu.medical_advice_detector.MedicalAdviceDetector
     - name: bot.nlu.red_flag_detector.RedFlagDetector
 
-Two exceptions, by design: a message the classifier already calls
-``report_emergency`` is left alone; and a plain (not urgent) question the
-classifier is confident is about the patient's own visit ("how often should I
-use the inhaler she gave me", ``ask_next_steps``) keeps that intent, because the
+Safety first: a medical question the classifier calls ``report_emergency``
+(and no red-flag rule matched) is answered as an urgent one (nurse line, and
+911 if it feels like an emergency) rather than dropped to a plain answer
+(``urgent_when``). And a plain (not urgent) question the classifier is
+confident is about the patient's own visit ("how often should I use the
+inhaler she gave me", ``ask_next_steps``) keeps that intent, because the
 clinician's own instructions answer it (``defer_to``, ``defer_confidence``).
 """
 
@@ -62,22 +64,22 @@ class MedicalAdviceDetector(RedFlagDetector):
             "max_text_chars": 100_000,
             "defer_to": ["ask_next_steps", "ask_test_results", "request_refill"],
             "defer_confidence": 0.6,
-            "never_override": ["report_emergency"],
+            "urgent_when": ["report_emergency"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Checks the extra options on top of the red-flag detector's."""
         super().__init__(config)
         defer_to = self._config["defer_to"]
-        never = self._config["never_override"]
-        for key, value in (("defer_to", defer_to), ("never_override", never)):
+        urgent_when = self._config["urgent_when"]
+        for key, value in (("defer_to", defer_to), ("urgent_when", urgent_when)):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise RedFlagConfigError(f"{self.__class__.__name__}: '{key}' must be a list of intents.")
         confidence = self._config["defer_confidence"]
         if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
             raise RedFlagConfigError(f"{self.__class__.__name__}: 'defer_confidence' must be from 0 to 1.")
         self._defer_to = set(defer_to)
-        self._never = set(never)
+        self._urgent_when = set(urgent_when)
         self._defer_confidence = float(confidence)
 
     @staticmethod
@@ -93,20 +95,19 @@ class MedicalAdviceDetector(RedFlagDetector):
                 continue
             original = message.get(INTENT) or {}
             name = original.get(INTENT_NAME_KEY)
-            if name in self._never:
-                continue
             result = detect_medical_advice(text, self._matcher, self._max_chars)
             if result.kind is None:
                 continue
+            kind = "urgent" if name in self._urgent_when else result.kind
             message.set(
                 MEDICAL_ADVICE_KEY,
-                {"kind": result.kind, "flags": list(result.flags), "classifier_intent": dict(original) or None},
+                {"kind": kind, "flags": list(result.flags), "classifier_intent": dict(original) or None},
                 add_to_output=True,
             )
             confident = float(original.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._defer_confidence
-            if result.kind == "advice" and name in self._defer_to and confident:
+            if kind == "advice" and name in self._defer_to and confident:
                 continue
-            self._force(message, result.kind, result.span, text)
+            self._force(message, kind, result.span, text)
         return messages
 
     def _force(self, message: Message, kind: str, span: Optional[tuple], text: str) -> None:
