@@ -26,12 +26,13 @@ import asyncio
 import dataclasses
 import logging
 import re
+from urllib.parse import parse_qs
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
 from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
@@ -106,6 +107,17 @@ def signature_is_valid(settings: Settings, path: Text, query: Text, form: Any, s
         return False
     url = settings.public_url + path + (f"?{query}" if query else "")
     return bool(RequestValidator(settings.twilio_auth_token).validate(url, form, signature))
+
+
+def webhook_form(request: Request) -> RequestParameters:
+    """Twilio's form fields, blank ones kept (they are signed too; Sanic's ``form`` drops them)."""
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return RequestParameters()
+    try:
+        return RequestParameters(parse_qs(request.body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return RequestParameters()
 
 
 class NoNumberKnown(LookupError):
@@ -234,7 +246,7 @@ class SmsInput(InputChannel):
             return response.text(
                 "The SMS channel is not configured on this server (TWILIO_AUTH_TOKEN is not set).", status=503
             )
-        form = request.form
+        form = webhook_form(request)
         if not signature_is_valid(
             settings, request.path, request.query_string, form, request.headers.get("X-Twilio-Signature")
         ):
