@@ -225,6 +225,14 @@ class PortalInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        @portal.middleware("response")
+        async def preflight(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+            # Rasa's CORS extension answers every OPTIONS request itself, before
+            # any route, with Rasa's own (empty) origin list; ours replaces it.
+            if request.method == "OPTIONS":
+                return await self._receive(request, on_new_message)
+            return None
+
         return portal
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
