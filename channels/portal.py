@@ -254,6 +254,13 @@ class PortalInput(InputChannel):
             else:
                 logger.warning("portal request refused (%d): %s", refusal.status, refusal.code)
             return refusal.as_response(headers)
+        try:
+            kit.channel_secret(settings)
+        except kit.ChannelNotConfigured as exc:
+            logger.error("portal request refused (503): %s", exc)
+            return PortalRefusal(
+                503, "portal_not_configured", "The portal channel is not configured on this server (CHANNEL_ID_SECRET)."
+            ).as_response(headers)
         check = kit.check_text(message)
         if not check.ok:
             logger.info("portal message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long")

@@ -254,6 +254,11 @@ class SmsInput(InputChannel):
             return response.text(
                 "Forbidden: the X-Twilio-Signature header is missing or does not sign this request.", status=403
             )
+        try:
+            kit.channel_secret(settings)
+        except kit.ChannelNotConfigured as exc:
+            logger.error("sms webhook refused (503): %s", exc)
+            return response.text("The SMS channel is not configured on this server (CHANNEL_ID_SECRET).", status=503)
         sender = (form.get("From") or "").strip()
         message_sid = (form.get("MessageSid") or "").strip()
         if not sender or not message_sid or len(message_sid) > 64:

@@ -221,3 +221,17 @@ def test_cors_preflight_and_answers_for_allowed_origins_only(portal: PortalAdapt
     status, headers, raw = http("POST", url, body, {**auth, "Origin": "https://evil.example"})
     assert status == 403 and json.loads(raw)["error"] == "origin_not_allowed"
     assert [e["text"] for e in portal.user_events(subject)] == ["hi"]
+
+
+async def test_outside_the_demo_a_missing_channel_secret_is_a_503_not_a_guess() -> None:
+    async def never_called(_: Any) -> None:
+        raise AssertionError("the assistant must not be reached")
+
+    settings = load_settings(
+        {"CLINIC_DOTENV": "0", "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "t", "PORTAL_JWT_SECRET": PORTAL_SECRET}
+    )
+    request = SimpleNamespace(
+        method="POST", headers={"Authorization": f"Bearer {portal_token('P-1001')}"}, body=b'{"message": "hi"}'
+    )
+    answer = await PortalInput(settings)._receive(request, never_called)
+    assert answer.status == 503 and "CHANNEL_ID_SECRET" in json.loads(answer.body)["reason"]
