@@ -235,3 +235,15 @@ async def test_outside_the_demo_a_missing_channel_secret_is_a_503_not_a_guess() 
     )
     answer = await PortalInput(settings)._receive(request, never_called)
     assert answer.status == 503 and "CHANNEL_ID_SECRET" in json.loads(answer.body)["reason"]
+
+
+@pytest.mark.e2e
+def test_portal_logs_hold_no_tokens_record_ids_or_texts(portal: PortalAdapter) -> None:
+    subject = portal.new_sender()
+    token = portal.token(subject)
+    portal.post({"message": "my private question quokka"}, token)
+    portal.post({"message": "forged walrus"}, portal_token(subject, key="another-secret-0123456789abcdef0123"))
+    logs = portal.assistant.logs()
+    assert subject not in logs and token not in logs
+    assert "quokka" not in logs and "walrus" not in logs
+    assert PORTAL_SECRET not in logs

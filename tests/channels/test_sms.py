@@ -324,3 +324,12 @@ def test_logs_hold_no_numbers_or_texts(sms: SmsAdapter) -> None:
 def number_key_for(number: str) -> str:
     """The opt-out key the server stores for a number (same channel secret)."""
     return kit.keyed_hash(number, "sms-opt-out", channel_settings())
+
+
+@pytest_e2e
+def test_an_out_of_band_message_for_a_conversation_that_never_texted_is_refused(sms: SmsAdapter, fake_twilio: FakeTwilio) -> None:
+    before = len(fake_twilio.sent)
+    url = f"{sms.assistant.rasa_url}/conversations/sms:never-texted/tracker/events?output_channel=sms&execute_side_effects=true"
+    status, _, body = http("POST", url, json.dumps([{"event": "bot", "text": "hello"}]).encode(), {"Content-Type": "application/json"})
+    assert status >= 400 and b"no SMS number is known" in body
+    assert len(fake_twilio.sent) == before
