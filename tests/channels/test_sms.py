@@ -333,3 +333,23 @@ def test_an_out_of_band_message_for_a_conversation_that_never_texted_is_refused(
     status, _, body = http("POST", url, json.dumps([{"event": "bot", "text": "hello"}]).encode(), {"Content-Type": "application/json"})
     assert status >= 400 and b"no SMS number is known" in body
     assert len(fake_twilio.sent) == before
+
+
+@pytest_e2e
+def test_sms_gets_the_sms_variant_and_the_portal_the_default(sms: SmsAdapter) -> None:
+    from tests.channels.adapters import PortalAdapter
+
+    assert sms.send(new_number(), "hi").text.startswith("Hi! This is the Maple Grove Family Clinic assistant.")
+    portal = PortalAdapter(sms.assistant)
+    assert not portal.send(portal.new_sender(), "hi").text.startswith("Hi! This is the")
+
+
+@pytest_e2e
+def test_a_long_answer_arrives_as_several_texts_split_at_sentence_ends(sms: SmsAdapter) -> None:
+    number = new_number()
+    sms.send(number, "what should I do after my visit")
+    sms.send(number, "Jordan Rivera")
+    reply = sms.send(number, "03/14/1990")
+    assert "Here are the notes from your visit" in reply.text, reply.text
+    assert len(reply.texts) >= 2, reply.texts  # each within SMS_PART_LIMIT (checked by the adapter)
+    assert all(t.rstrip().endswith((".", "!", "?", "number.", "that.")) for t in reply.texts), reply.texts
