@@ -8,7 +8,7 @@ import json
 import urllib.parse
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
-from typing import Any, List
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +21,7 @@ from bot.settings import load_settings
 from channels import kit
 from channels.sms import EMPTY_TWIML, SmsInput, keyword_of, signature_is_valid, sms_texts, twiml
 from channels.sms_outbound import SMS_PART_LIMIT
-from channels.store import number_key
-from tests.channels.adapters import PUBLIC_URL, SMS_PATH, SmsAdapter, new_number, parse_twiml
+from tests.channels.adapters import PUBLIC_URL, SMS_PATH, SmsAdapter, new_number
 from tests.channels.contract import channel_settings, http
 from tests.channels.fake_twilio import AUTH_TOKEN, FakeTwilio, inbound_form, signature
 from tests.e2e.harness import RunningAssistant
