@@ -81,3 +81,12 @@ def test_twilio_errors_and_outages_are_clear_and_leak_nothing(twilio: FakeTwilio
         send_sms(NUMBER, "private words")
     assert NUMBER not in caplog.text and "private words" not in caplog.text
     assert get_settings().twilio_auth_token not in caplog.text
+
+
+def test_the_twilio_api_url_must_be_https_except_on_loopback() -> None:
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings({"CLINIC_DOTENV": "0"}).twilio_api_url == "https://api.twilio.com"
+    assert load_settings({"TWILIO_API_URL": "http://127.0.0.1:8080/"}).twilio_api_url == "http://127.0.0.1:8080"
+    with pytest.raises(SettingsError, match="TWILIO_API_URL"):
+        load_settings({"TWILIO_API_URL": "http://api.twilio.example"})
