@@ -112,6 +112,20 @@ def child_environment(settings: Settings) -> Dict[str, str]:
             "PYTHONWARNINGS": "ignore",
         }
     )
+    # credentials.yml names these as ${VAR}; Rasa expands them in the server
+    # (an unset one would stop it), so they are always defined, empty when unset.
+    env.update(
+        {
+            "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+            "TWILIO_FROM_NUMBER": settings.twilio_from_number or "",
+            "PORTAL_JWT_SECRET": settings.portal_jwt_secret or "",
+            "PORTAL_JWT_PUBLIC_KEY": (settings.portal_jwt_public_key or "").replace("\n", "\\n"),
+            "PORTAL_JWT_AUDIENCE": settings.portal_jwt_audience,
+        }
+    )
+    if settings.channel_id_secret:
+        env["CHANNEL_ID_SECRET"] = settings.channel_id_secret
     if settings.clinic_today:
         env["CLINIC_TODAY"] = settings.clinic_today.isoformat()
     # Rasa reads SANIC_WORKERS itself; only our checked setting may set it.
@@ -120,16 +134,20 @@ def child_environment(settings: Settings) -> Dict[str, str]:
 
 
 def write_credentials(settings: Settings) -> Path:
-    """Write the effective channel credentials: the REST channel only in the demo."""
-    from rasa.shared.utils.io import read_yaml_file, write_yaml
+    """Write the effective channel credentials: the REST channel only in the demo.
 
-    credentials = read_yaml_file(str(PROJECT_ROOT / "credentials.yml")) or {}
+    ``${VAR}`` entries are kept as they are (read without Rasa's expansion), so
+    no secret is written to disk; the Rasa server expands them from its environment.
+    """
+    import yaml
+
+    credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
     if not settings.demo_mode:
         credentials.pop("rest", None)
     run_dir = settings.var_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / f"credentials-{settings.rasa_port}.yml"
-    write_yaml(credentials, target)
+    target.write_text(yaml.safe_dump(credentials, sort_keys=False, default_flow_style=False), encoding="utf-8")
     return target
 
 

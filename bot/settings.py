@@ -76,6 +76,7 @@ class Settings:
     twilio_auth_token: Optional[str] = None
     twilio_account_sid: Optional[str] = None
     twilio_from_number: Optional[str] = None
+    twilio_api_url: str = "https://api.twilio.com"
     portal_jwt_secret: Optional[str] = None
     portal_jwt_public_key: Optional[str] = None
     portal_jwt_audience: str = "patient-assistant"
@@ -190,6 +191,14 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
             )
     if "*" in origins and not demo_mode:
         raise SettingsError("WEBCHAT_ALLOWED_ORIGINS may not be '*' outside the demo")
+    twilio_api_url = (get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/")
+    api_parts = urlsplit(twilio_api_url)
+    if api_parts.scheme != "https" and not (
+        api_parts.scheme == "http" and api_parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    ):
+        raise SettingsError(
+            "TWILIO_API_URL must be an https:// address (plain http only for a stand-in on loopback)"
+        )
     portal_secret = get("PORTAL_JWT_SECRET")
     portal_public_key = get("PORTAL_JWT_PUBLIC_KEY")
     if portal_secret and portal_public_key:
@@ -220,6 +229,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
         twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
         twilio_from_number=get("TWILIO_FROM_NUMBER"),
+        twilio_api_url=twilio_api_url,
         portal_jwt_secret=portal_secret,
         portal_jwt_public_key=portal_public_key.replace("\\n", "\n") if portal_public_key else None,
         portal_jwt_audience=get("PORTAL_JWT_AUDIENCE", "patient-assistant") or "patient-assistant",

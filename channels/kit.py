@@ -148,3 +148,48 @@ def split_message(text: Text, limit: int) -> List[Text]:
         else:
             parts.append(piece)
     return parts
+
+
+FAILED_REPLY = (
+    "Sorry, something went wrong on our side and I could not answer that. "
+    "Please send it again in a few minutes, or call us."
+)
+"""What a patient hears when the assistant failed on a message (nothing was half-done)."""
+
+
+async def last_bot_buttons(tracker_store: Any, conversation: Text) -> List[Dict[Text, Any]]:
+    """Buttons of the assistant's last turn in ``conversation``, read from the shared tracker store.
+
+    A text-only channel shows them as numbers; reading them from the store (not
+    from memory) makes a digit answer work on whichever Rasa instance gets it.
+    """
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    tracker = await tracker_store.retrieve(conversation) if tracker_store is not None else None
+    if tracker is None:
+        return []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
+
+
+async def proven_identity(tracker_store: Any, conversation: Text, kind: Text) -> Dict[Text, Any]:
+    """What the channel ``kind`` last proved in ``conversation`` (e.g. the SMS sender's number), or {}.
+
+    Out-of-band senders (staff replies, reminders) use it to reach the person
+    behind an opaque conversation id without a second copy of their number.
+    """
+    tracker = await tracker_store.retrieve_full_tracker(conversation) if tracker_store is not None else None
+    if tracker is None:
+        return {}
+    from rasa.shared.core.events import UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered) and event.input_channel == kind:
+            proven = (event.metadata or {}).get(CHANNEL_IDENTITY_KEY) or {}
+            if proven.get("kind") == kind:
+                return dict(proven)
+    return {}

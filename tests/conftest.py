@@ -10,7 +10,9 @@ import pytest
 from bot.settings import reset_settings_cache
 
 for _name in list(os.environ):
-    if _name.startswith(("CLINIC_", "TRACKER_STORE_", "REDIS_URL", "ACTION_SERVER_", "RASA_API_")):
+    if _name.startswith(
+        ("CLINIC_", "TRACKER_STORE_", "REDIS_URL", "ACTION_SERVER_", "RASA_API_", "TWILIO_", "PORTAL_", "CHANNEL_ID_SECRET", "WEBCHAT_")
+    ):
         del os.environ[_name]
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ["CLINIC_DOTENV"] = "0"

@@ -46,16 +46,40 @@ def test_demo_api_is_not_opened_on_a_public_interface(tmp_path: Path) -> None:
     assert "--enable-api" not in rasa_server_command(settings)
 
 
-def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
+def read_effective_credentials(path: Path, settings_env: dict) -> dict:
+    """Read the effective credentials the way the Rasa server does, in the server's environment."""
     from rasa.shared.utils.io import read_yaml_file
 
-    demo = read_yaml_file(str(write_credentials(load_settings({"CLINIC_VAR_DIR": str(tmp_path)}))))
+    env = child_environment(load_settings(settings_env))
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return read_yaml_file(str(path))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
+    demo_env = {"CLINIC_VAR_DIR": str(tmp_path)}
+    demo = read_effective_credentials(write_credentials(load_settings(demo_env)), demo_env)
     assert "rest" in demo and "socketio" in demo
-    production = load_settings(
-        {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_PORT": "6006"}
-    )
-    credentials = read_yaml_file(str(write_credentials(production)))
+    production_env = {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_PORT": "6006"}
+    credentials = read_effective_credentials(write_credentials(load_settings(production_env)), production_env)
     assert "rest" not in credentials and "socketio" in credentials
+
+
+def test_channel_secrets_never_reach_the_effective_credentials_file(tmp_path: Path) -> None:
+    env = {"CLINIC_VAR_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": "twilio-tok-123", "PORTAL_JWT_SECRET": "portal-sec-456"}
+    path = write_credentials(load_settings(env))
+    written = path.read_text()
+    assert "twilio-tok-123" not in written and "portal-sec-456" not in written
+    assert "${TWILIO_AUTH_TOKEN}" in written
+    credentials = read_effective_credentials(path, env)
+    assert credentials["channels.sms.SmsInput"]["auth_token"] == "twilio-tok-123"
+    assert credentials["channels.portal.PortalInput"]["jwt_secret"] == "portal-sec-456"
+    unset = read_effective_credentials(path, {"CLINIC_VAR_DIR": str(tmp_path)})
+    assert unset["channels.sms.SmsInput"]["auth_token"] == ""
 
 
 def test_telemetry_is_off_for_every_server(tmp_path: Path) -> None:

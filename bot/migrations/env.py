@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 import bot.records.models  # noqa: F401  (registers the records tables)
 import bot.scheduling.models  # noqa: F401  (registers the scheduling tables)
+import channels.store  # noqa: F401  (registers the channel tables)
 from bot.db import Base, create_clinic_engine
 from bot.settings import get_settings
 

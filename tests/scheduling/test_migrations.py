@@ -36,7 +36,7 @@ OUR_TABLES = {
     "work_items",
     "audit_log",
 }
-HEAD = "0002"
+HEAD = "0003"  # 0003: channel tables (the lead re-chains parallel migrations at merge)
 
 
 def table_names(url: str) -> set[str]:

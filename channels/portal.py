@@ -1,0 +1,336 @@
+"""Patient-portal connector: messages from a signed-in portal patient, answered as JSON.
+
+``POST /webhooks/portal/webhook`` with ``Authorization: Bearer <JWT>`` and a
+body ``{"message": "...", "message_id": "<optional, for safe retries>"}``.
+The token is the patient's proof: its signature (HS256 with
+``PORTAL_JWT_SECRET`` or RS256 with ``PORTAL_JWT_PUBLIC_KEY``; the algorithm is
+pinned, ``none`` and every other one refused), ``exp`` and ``aud``
+(``PORTAL_JWT_AUDIENCE``) are checked, and ``sub`` (the record id) picks the
+conversation: the body can never choose it. Refusals are JSON
+``{"error": code, "reason": sentence}``: 401 ``missing_token``, ``invalid_token``,
+``expired_token``, ``wrong_audience``; 503 ``portal_not_configured``; 400
+``invalid_body``; 403 ``origin_not_allowed``. What the patient typed always
+gets a patient-facing answer: the reply is a list like Rasa's REST channel
+(``[{"text": ..., "buttons": [{"title", "payload"}]}]``), also for empty or
+oversize text (the kit's messages; the assistant is not run). Browsers may call
+it from ``WEBCHAT_ALLOWED_ORIGINS`` (CORS, with the preflight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import Settings, get_settings
+from channels import kit
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "portal"
+TOKEN_LEEWAY_SECONDS = 10
+MAX_MESSAGE_ID_CHARS = 64
+DELIVERY_PURPOSE = "portal-delivery"
+_REPLY_KEYS = ("text", "buttons", "image", "custom", "attachment")
+
+
+@dataclass
+class PortalRefusal(Exception):
+    """Why a request is refused: HTTP status, error code and a plain sentence for the caller."""
+
+    status: int
+    code: Text
+    reason: Text
+
+    def as_response(self, headers: Optional[Dict[Text, Text]] = None) -> HTTPResponse:
+        """The JSON error answer."""
+        return response.json({"error": self.code, "reason": self.reason}, status=self.status, headers=headers)
+
+
+def portal_key(settings: Settings) -> tuple[Text, Text]:
+    """The pinned algorithm and its key; refuses when the portal is not configured."""
+    if settings.portal_jwt_secret:
+        return "HS256", settings.portal_jwt_secret
+    if settings.portal_jwt_public_key:
+        return "RS256", settings.portal_jwt_public_key
+    raise PortalRefusal(
+        503,
+        "portal_not_configured",
+        "The patient-portal channel is not configured on this server (no PORTAL_JWT_SECRET or PORTAL_JWT_PUBLIC_KEY).",
+    )
+
+
+def verify_token(authorization: Optional[Text], settings: Settings) -> Text:
+    """The record id (``sub``) a valid portal token proves; raises :class:`PortalRefusal` otherwise."""
+    import jwt
+
+    algorithm, key = portal_key(settings)
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise PortalRefusal(401, "missing_token", "Send the portal's token as 'Authorization: Bearer <token>'.")
+    token = token.strip()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise PortalRefusal(401, "invalid_token", "The token is not a well-formed JWT.") from None
+    if header.get("alg") != algorithm:
+        raise PortalRefusal(401, "invalid_token", f"The token must be signed with {algorithm}.")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=settings.portal_jwt_audience,
+            options={"require": ["exp", "sub", "aud"]},
+            leeway=TOKEN_LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError:
+        raise PortalRefusal(401, "expired_token", "The token has expired. Get a new one from the portal.") from None
+    except jwt.InvalidAudienceError:
+        raise PortalRefusal(401, "wrong_audience", "The token is not meant for this assistant (aud).") from None
+    except jwt.MissingRequiredClaimError as exc:
+        if exc.claim == "aud":
+            raise PortalRefusal(401, "wrong_audience", "The token names no audience (aud).") from None
+        raise PortalRefusal(401, "invalid_token", f"The token has no '{exc.claim}' claim.") from None
+    except jwt.InvalidKeyError:
+        logger.error("portal token check failed: the configured key cannot be used for %s", algorithm)
+        raise PortalRefusal(503, "portal_not_configured", "The portal's key on this server cannot be used.") from None
+    except jwt.InvalidTokenError as exc:
+        raise PortalRefusal(401, "invalid_token", _invalid_reason(exc)) from None
+    except ValueError:
+        logger.error("portal token check failed: the configured %s key cannot be read", algorithm)
+        raise PortalRefusal(503, "portal_not_configured", "The portal's key on this server cannot be read.") from None
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > 64:
+        raise PortalRefusal(401, "invalid_token", "The token's subject (sub) is not a record id.")
+    return subject.strip()
+
+
+def _invalid_reason(exc: Exception) -> Text:
+    """A plain sentence for a token that failed for another reason (never the token itself)."""
+    import jwt
+
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "The token's signature is not valid."
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "The token is not valid yet (nbf or iat in the future)."
+    return "The token is not valid."
+
+
+def cors_headers(origin: Optional[Text], settings: Settings) -> Dict[Text, Text]:
+    """CORS headers for an allowed browser origin; {} for non-browser callers."""
+    if not origin:
+        return {}
+    allowed = settings.webchat_allowed_origins
+    if origin.rstrip("/") not in allowed and "*" not in allowed:
+        raise PortalRefusal(403, "origin_not_allowed", "This web page's origin may not call the assistant.")
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
+
+
+def read_body(raw: bytes) -> tuple[Any, Optional[Text]]:
+    """The ``message`` (any type, checked later) and optional ``message_id`` of a request body."""
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise PortalRefusal(400, "invalid_body", 'The body must be JSON like {"message": "..."}.') from None
+    if not isinstance(body, dict) or "message" not in body:
+        raise PortalRefusal(400, "invalid_body", 'The body must be a JSON object with a "message" text.')
+    message = body["message"]
+    if message is not None and not isinstance(message, str):
+        raise PortalRefusal(400, "invalid_body", 'The "message" must be a text.')
+    message_id = body.get("message_id")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_MESSAGE_ID_CHARS
+    ):
+        raise PortalRefusal(400, "invalid_body", f'"message_id" must be a text of 1 to {MAX_MESSAGE_ID_CHARS} characters.')
+    return message, (message_id.strip() if message_id else None)
+
+
+def portal_messages(collected: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The bot's messages as the widget reads them (Rasa's REST shape without recipient ids)."""
+    return [{k: m[k] for k in _REPLY_KEYS if m.get(k) is not None} for m in collected]
+
+
+class PortalCollector(CollectingOutputChannel):
+    """Collects a turn's replies; named "portal" so portal response variants apply."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """The channel name Rasa matches ``channel: portal`` response variations against."""
+        return CHANNEL
+
+
+class PortalInput(InputChannel):
+    """The portal's JSON endpoint; see the module docstring."""
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        """``settings`` overrides the process settings (credentials.yml values, tests)."""
+        self._settings = settings
+
+    @classmethod
+    def name(cls) -> Text:
+        """The URL segment: /webhooks/portal/."""
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PortalInput":
+        """Values in credentials.yml (``${VAR}``, expanded by Rasa) override settings; empty ones do not."""
+        import dataclasses
+
+        credentials = credentials or {}
+        overrides = {
+            field: str(credentials[key]).replace("\\n", "\n").strip()
+            for key, field in (
+                ("jwt_secret", "portal_jwt_secret"),
+                ("jwt_public_key", "portal_jwt_public_key"),
+                ("audience", "portal_jwt_audience"),
+            )
+            if credentials.get(key) and str(credentials[key]).strip()
+        }
+        if not overrides:
+            return cls()
+        return cls(dataclasses.replace(get_settings(), **overrides))
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (read when used, never at import)."""
+        return self._settings or get_settings()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """``GET /`` health and ``POST|OPTIONS /webhook``."""
+        portal = Blueprint("portal_webhook", __name__)
+
+        @portal.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            try:
+                portal_key(self.settings)
+            except PortalRefusal as refusal:
+                return response.json({"status": "not_configured", "reason": refusal.reason}, status=503)
+            return response.json({"status": "ok"})
+
+        @portal.route("/webhook", methods=["POST", "OPTIONS"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        @portal.middleware("response")
+        async def preflight(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+            # Rasa's CORS extension answers every OPTIONS request itself, before
+            # any route, with Rasa's own (empty) origin list; ours replaces it.
+            if request.method == "OPTIONS":
+                return await self._receive(request, on_new_message)
+            return None
+
+        return portal
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        """Check origin, token and body, then answer (once per ``message_id``)."""
+        settings = self.settings
+        try:
+            headers = cors_headers(request.headers.get("Origin"), settings)
+        except PortalRefusal as refusal:
+            logger.warning("portal request refused (403): origin not allowed")
+            return refusal.as_response()
+        if request.method == "OPTIONS":
+            return response.empty(status=204, headers=headers)
+        try:
+            subject = verify_token(request.headers.get("Authorization"), settings)
+            message, message_id = read_body(request.body)
+        except PortalRefusal as refusal:
+            if refusal.status == 503:
+                logger.error("portal request refused (503): %s", refusal.reason)
+            else:
+                logger.warning("portal request refused (%d): %s", refusal.status, refusal.code)
+            return refusal.as_response(headers)
+        try:
+            kit.channel_secret(settings)
+        except kit.ChannelNotConfigured as exc:
+            logger.error("portal request refused (503): %s", exc)
+            return PortalRefusal(
+                503, "portal_not_configured", "The portal channel is not configured on this server (CHANNEL_ID_SECRET)."
+            ).as_response(headers)
+        check = kit.check_text(message)
+        if not check.ok:
+            logger.info("portal message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long")
+            return response.json([{"text": check.reply}], headers=headers)
+        conversation = kit.conversation_id(CHANNEL, subject, settings)
+        if message_id is None:
+            return await self._answer(conversation, subject, check.text or "", on_new_message, headers)
+        return await self._answer_once(conversation, subject, check.text or "", message_id, on_new_message, headers)
+
+    async def _answer_once(
+        self,
+        conversation: Text,
+        subject: Text,
+        text: Text,
+        message_id: Text,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        headers: Dict[Text, Text],
+    ) -> HTTPResponse:
+        """Answer a message with an id once; a repeat gets the first answer again."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from channels.store import claim_delivery, finish_delivery, release_delivery
+
+        key = kit.keyed_hash(f"{subject}\x00{message_id}", DELIVERY_PURPOSE, self.settings)
+        try:
+            claim = await asyncio.to_thread(claim_delivery, CHANNEL, key)
+        except SQLAlchemyError as exc:
+            logger.error("portal request (503): clinic database unavailable (%s)", type(exc).__name__)
+            return PortalRefusal(
+                503, "database_unavailable", "The message was not processed; send it again in a moment."
+            ).as_response(headers)
+        if not claim.claimed:
+            logger.info("portal message id seen before: same answer, assistant not run again")
+            return response.json(json.loads(claim.earlier_reply) if claim.earlier_reply else [], headers=headers)
+        reply = await self._answer(conversation, subject, text, on_new_message, headers)
+        try:
+            if reply.status == 200:
+                await asyncio.to_thread(finish_delivery, CHANNEL, key, reply.body.decode("utf-8"))
+            else:
+                await asyncio.to_thread(release_delivery, CHANNEL, key)
+        except SQLAlchemyError as exc:
+            logger.error("portal delivery not recorded (%s)", type(exc).__name__)
+        return reply
+
+    async def _answer(
+        self,
+        conversation: Text,
+        subject: Text,
+        text: Text,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        headers: Dict[Text, Text],
+    ) -> HTTPResponse:
+        """Run the assistant on one message and answer with its replies."""
+        collector = PortalCollector()
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    conversation,
+                    input_channel=CHANNEL,
+                    metadata=kit.identity_metadata(CHANNEL, record_id=subject),
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the caller gets a precise error, the server stays up
+            logger.error("portal message failed: %s", type(exc).__name__)
+            return response.json(
+                {"error": "assistant_failed", "reason": "The assistant could not answer; send the message again.",
+                 "messages": [{"text": kit.FAILED_REPLY}]},
+                status=500,
+                headers=headers,
+            )
+        return response.json(portal_messages(collector.messages), headers=headers)

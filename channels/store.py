@@ -1,0 +1,131 @@
+"""Channel bookkeeping in the clinic database: SMS opt-outs and deliveries already answered.
+
+Both tables hold no message text about the patient's identity: a number is kept
+only as a keyed hash (:func:`channels.kit.keyed_hash`), and a delivery row keeps
+the reply we gave so that a redelivered webhook (Twilio retries, a widget that
+re-sends after a network error) gets the same answer without running the
+assistant twice. A unique constraint makes that race-safe across Rasa instances.
+Delivery rows are pruned after :data:`DELIVERY_RETENTION`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import Base, UtcDateTime, session_scope
+
+DELIVERY_RETENTION = dt.timedelta(days=2)
+"""How long a delivery's reply is kept for redeliveries (Twilio retries within minutes)."""
+
+OPT_OUT_PURPOSE = "sms-opt-out"
+
+
+class SmsOptOut(Base):
+    """A phone number (as a keyed hash) that asked for no more texts."""
+
+    __tablename__ = "sms_opt_outs"
+
+    number_key = Column(String(64), primary_key=True)
+    opted_out_at = Column(UtcDateTime, nullable=False)
+
+
+class ChannelDelivery(Base):
+    """One inbound delivery (an SMS MessageSid, a portal message id) and the reply it got."""
+
+    __tablename__ = "channel_deliveries"
+    __table_args__ = (
+        UniqueConstraint("channel", "delivery_key", name="uq_channel_deliveries_channel_key"),
+        Index("ix_channel_deliveries_received_at", "received_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    delivery_key = Column(String(64), nullable=False)
+    received_at = Column(UtcDateTime, nullable=False)
+    # None while the first delivery is still being answered.
+    reply = Column(Text, nullable=True)
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """Outcome of :func:`claim_delivery`: ours to process, or the earlier reply (None: still in progress)."""
+
+    claimed: bool
+    earlier_reply: Optional[str] = None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def number_key(number: str) -> str:
+    """The stored stand-in for a phone number in the opt-out list."""
+    from channels.kit import keyed_hash
+
+    return keyed_hash(number.strip(), OPT_OUT_PURPOSE)
+
+
+def is_opted_out(number: str, url: Optional[str] = None) -> bool:
+    """Whether this number asked for no more texts."""
+    with session_scope(url) as session:
+        return session.get(SmsOptOut, number_key(number)) is not None
+
+
+def set_opted_out(number: str, opted_out: bool, url: Optional[str] = None) -> None:
+    """Record an opt-out (STOP) or an opt-in (START); both are idempotent."""
+    key = number_key(number)
+    if not opted_out:
+        with session_scope(url) as session:
+            session.execute(delete(SmsOptOut).where(SmsOptOut.number_key == key))
+        return
+    try:
+        with session_scope(url) as session:
+            if session.get(SmsOptOut, key) is None:
+                session.add(SmsOptOut(number_key=key, opted_out_at=_now()))
+    except IntegrityError:
+        pass  # the same number opted out at the same moment elsewhere: done either way
+
+
+def claim_delivery(channel: str, delivery_key: str, url: Optional[str] = None) -> DeliveryClaim:
+    """Take a delivery for processing, or learn that it was taken before (and its reply)."""
+    now = _now()
+    try:
+        with session_scope(url) as session:
+            session.execute(delete(ChannelDelivery).where(ChannelDelivery.received_at < now - DELIVERY_RETENTION))
+            session.add(ChannelDelivery(channel=channel, delivery_key=delivery_key, received_at=now))
+        return DeliveryClaim(True)
+    except IntegrityError:
+        with session_scope(url) as session:
+            reply = session.execute(
+                select(ChannelDelivery.reply).where(
+                    ChannelDelivery.channel == channel, ChannelDelivery.delivery_key == delivery_key
+                )
+            ).scalar()
+        return DeliveryClaim(False, reply)
+
+
+def finish_delivery(channel: str, delivery_key: str, reply: str, url: Optional[str] = None) -> None:
+    """Keep the reply a delivery got, for its redeliveries."""
+    with session_scope(url) as session:
+        row = session.execute(
+            select(ChannelDelivery).where(
+                ChannelDelivery.channel == channel, ChannelDelivery.delivery_key == delivery_key
+            )
+        ).scalar_one_or_none()
+        if row is not None:
+            row.reply = reply
+
+
+def release_delivery(channel: str, delivery_key: str, url: Optional[str] = None) -> None:
+    """Forget a delivery that failed, so a redelivery is processed instead of lost."""
+    with session_scope(url) as session:
+        session.execute(
+            delete(ChannelDelivery).where(
+                ChannelDelivery.channel == channel, ChannelDelivery.delivery_key == delivery_key
+            )
+        )

@@ -1,0 +1,47 @@
+"""Channel variants in domain.yml: each fills from the same values as its default and keeps its choices."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+
+
+def responses() -> Dict[str, List[Dict[str, Any]]]:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+
+
+def test_sms_variants_exist_for_the_long_or_tap_worded_answers() -> None:
+    with_sms = {name for name, variants in responses().items() if any(v.get("channel") == "sms" for v in variants)}
+    assert {"utter_greet", "utter_default", "utter_booking_done", "utter_slot_choice_not_understood"} <= with_sms
+
+
+def test_channel_variants_use_only_values_their_default_gets() -> None:
+    for name, variants in responses().items():
+        defaults = [v for v in variants if not v.get("channel")]
+        allowed = {p for v in defaults for p in PLACEHOLDER.findall(v.get("text", ""))}
+        for variant in variants:
+            if variant.get("channel"):
+                assert defaults, f"{name}: a channel variant needs a default for other channels"
+                used = set(PLACEHOLDER.findall(variant.get("text", "")))
+                assert used <= allowed | {"clinic_name", "clinic_phone"}, (name, used - allowed)
+
+
+def test_channel_variants_keep_the_default_choices() -> None:
+    for name, variants in responses().items():
+        default_buttons = [v.get("buttons") for v in variants if not v.get("channel") and v.get("buttons")]
+        for variant in variants:
+            if variant.get("channel") and default_buttons:
+                assert variant.get("buttons") in default_buttons, name
+
+
+def test_sms_texts_say_reply_with_a_number_not_tap() -> None:
+    for name, variants in responses().items():
+        for variant in variants:
+            if variant.get("channel") == "sms":
+                assert "tap" not in variant.get("text", "").lower(), name
