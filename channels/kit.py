@@ -176,7 +176,7 @@ async def last_bot_buttons(tracker_store: Any, conversation: Text) -> List[Dict[
     return []
 
 
-async def proven_identity(tracker_store: Any, conversation: Text, kind: Text) -> Dict[Text, Any]:
+async def last_proven_identity(tracker_store: Any, conversation: Text, kind: Text) -> Dict[Text, Any]:
     """What the channel ``kind`` last proved in ``conversation`` (e.g. the SMS sender's number), or {}.
 
     Out-of-band senders (staff replies, reminders) use it to reach the person
@@ -189,7 +189,7 @@ async def proven_identity(tracker_store: Any, conversation: Text, kind: Text) ->
 
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered) and event.input_channel == kind:
-            proven = (event.metadata or {}).get(CHANNEL_IDENTITY_KEY) or {}
-            if proven.get("kind") == kind:
-                return dict(proven)
+            proven = proven_identity(event.metadata, event.input_channel, kind)
+            if proven:
+                return proven
     return {}

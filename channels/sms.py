@@ -208,7 +208,7 @@ class SmsInput(InputChannel):
                 agent = Sanic.get_app().ctx.agent
             except Exception:  # noqa: BLE001 - no app yet: nothing can be sent
                 return None
-        proven = await kit.proven_identity(agent.tracker_store, conversation, CHANNEL)
+        proven = await kit.last_proven_identity(agent.tracker_store, conversation, CHANNEL)
         return proven.get("phone")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

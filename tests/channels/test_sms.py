@@ -181,7 +181,9 @@ def test_health_route_and_signed_message_metadata(sms: SmsAdapter) -> None:
     number = new_number()
     assert sms.send(number, "hi").status == 200
     [event] = sms.user_events(number)
-    assert event["metadata"][kit.CHANNEL_IDENTITY_KEY] == {"kind": "sms", "phone": number}
+    claim = dict(event["metadata"][kit.CHANNEL_IDENTITY_KEY])
+    assert len(claim.pop("sig")) == 64  # signed by the connector; the actions check it
+    assert claim == {"kind": "sms", "phone": number}
     assert number not in sms.conversation_id(number)
 
 
@@ -223,7 +225,7 @@ def test_bare_cancel_opts_out_and_says_how_to_cancel_a_visit(sms: SmsAdapter) ->
     assert sms.user_events(number) == []
     sms.send(number, "START")
     reply = sms.send(number, "cancel my appointment")
-    assert "who you are" in reply.text
+    assert "date of birth" in reply.text
     assert [e["text"] for e in sms.user_events(number)] == ["cancel my appointment"]
 
 
@@ -246,9 +248,10 @@ def test_numbered_choices_complete_a_real_booking(sms: SmsAdapter) -> None:
     assert reply.choices and all("Thu Dec 3" in c for c in reply.choices), reply.text
     picked = reply.choices[0]
     reply = sms.send(number, "1")
-    assert "full name" in reply.text
-    sms.send(number, "Jordan Rivera")
+    assert "date of birth" in reply.text  # by text, the date of birth is tried with the number first
     reply = sms.send(number, "03/14/1990")
+    assert "couldn't match" in reply.text and "full name" in reply.text  # not Jordan's number
+    reply = sms.send(number, "Jordan Rivera")
     assert "Shall I book it?" in reply.text and "1) Yes, book it" in reply.text
     reply = sms.send(number, "1")
     assert "You're booked" in reply.text and "Appointment number" in reply.text
@@ -269,6 +272,16 @@ def test_a_digit_answer_works_on_another_rasa_instance(
     reply = second.send(number, "3")
     assert "Who would you like to see" in reply.text
     assert first.slot(number, "visit_type") == "annual_physical"
+
+
+@pytest_e2e
+def test_the_number_on_record_needs_only_the_date_of_birth(sms: SmsAdapter) -> None:
+    jordan = "+15555550123"  # Jordan Rivera's mobile in the demo records
+    reply = sms.send(jordan, "what appointments do i have")
+    assert "date of birth" in reply.text and "full name" not in reply.text
+    reply = sms.send(jordan, "3/14/1990")
+    assert "Jordan" in reply.text
+    assert sms.slot(jordan, "patient_id") == "P-1001"
 
 
 @pytest_e2e
@@ -347,8 +360,8 @@ def test_sms_gets_the_sms_variant_and_the_portal_the_default(sms: SmsAdapter) ->
 def test_a_long_answer_arrives_as_several_texts_split_at_sentence_ends(sms: SmsAdapter) -> None:
     number = new_number()
     sms.send(number, "what should I do after my visit")
-    sms.send(number, "Jordan Rivera")
-    reply = sms.send(number, "03/14/1990")
+    sms.send(number, "03/14/1990")
+    reply = sms.send(number, "Jordan Rivera")
     assert "Here are the notes from your visit" in reply.text, reply.text
     assert len(reply.texts) >= 2, reply.texts  # each within SMS_PART_LIMIT (checked by the adapter)
     assert all(t.rstrip().endswith((".", "!", "?", "number.", "that.")) for t in reply.texts), reply.texts
