@@ -199,7 +199,7 @@ def item_details(item: Any) -> str:
     if kind == "refill":
         return f"patient {item.patient_id}: {item.medication} -> {item.pharmacy or 'pharmacy not given'}"
     if kind == "handoff":
-        return f"{item.summary} (patient {item.patient_id or 'not verified'})"
+        return item.summary
     if kind == "callback":
         return (
             f"{item.reason}: {item.name}, {item.phone}, best time {item.best_time or 'any'}"

@@ -36,7 +36,7 @@ OUR_TABLES = {
     "work_items",
     "audit_log",
 }
-HEAD = "0002"
+HEAD = "0003s"
 
 
 def table_names(url: str) -> set[str]:
