@@ -385,6 +385,11 @@ class StaffPageInput(InputChannel):
                 return name, False
             return name, True
 
+        async def close(item: Any, sid: str) -> None:
+            from bot.records import get_records_service
+
+            await records(get_records_service().mark_work_item_done, item.work_item_id, actor=actor(sid), channel=PAGE_CHANNEL)
+
         def back(notice: str) -> HTTPResponse:
             return response.redirect(
                 "/webhooks/staff/?notice=" + notice, status=303, headers={"Cache-Control": "no-store"}
@@ -551,7 +556,11 @@ class StaffPageInput(InputChannel):
             from bot.records import get_records_service
 
             agent = request.app.ctx.agent
-            tracker = await agent.tracker_store.retrieve_full_tracker(item.conversation_id)
+            try:
+                tracker = await agent.tracker_store.retrieve_full_tracker(item.conversation_id)
+            except Exception as exc:  # noqa: BLE001 - store down: say so
+                logger.error("staff page: conversation store unavailable: %s", type(exc).__name__)
+                return None, refuse(request, 503, "The conversation store cannot be reached right now; try again shortly.")
             if tracker is None:
                 return None, refuse(request, 404, f"The conversation of {item.work_item_id} is no longer stored.")
             try:
@@ -647,10 +656,14 @@ class StaffPageInput(InputChannel):
                 return refuse(request, 400, "Write a reply first; nothing was sent.")
             if len(text) > REPLY_MAX:
                 return refuse(request, 400, f"A reply can be at most {REPLY_MAX} characters; nothing was sent.")
-            tracker = await tracker_of(request, item.conversation_id)
-            if tracker is None or tracker.get_slot("staff_holds") is not True:
-                return refuse(request, 409, "The assistant has this chat again; your reply was not sent.")
-            tracker = await append(request, item.conversation_id, [BotUttered(text, metadata={"staff": True})])
+            try:
+                tracker = await tracker_of(request, item.conversation_id)
+                if tracker is None or tracker.get_slot("staff_holds") is not True:
+                    return refuse(request, 409, "The assistant has this chat again; your reply was not sent.")
+                tracker = await append(request, item.conversation_id, [BotUttered(text, metadata={"staff": True})])
+            except Exception as exc:  # noqa: BLE001 - store down: nothing was sent
+                logger.error("staff page: conversation store unavailable: %s", type(exc).__name__)
+                return refuse(request, 503, "The conversation store cannot be reached right now; your reply was not sent.")
             channel, delivered = await deliver(request, tracker, text)
             logger.info("staff page: reply in %s (%s, %s)", item.work_item_id, channel, "delivered" if delivered else "stored")
             if wants_json(request):
@@ -667,12 +680,14 @@ class StaffPageInput(InputChannel):
                 return missing
             if getattr(item, "kind", None) != "handoff":
                 return refuse(request, 409, f"Work item {item.work_item_id} is not a chat handed to the front desk.")
-            was_held, channel, _ = await hand_back(request, item)
-            if not was_held:
-                return refuse(request, 409, "The assistant already has this chat.")
-            from bot.records import get_records_service
-
-            await records(get_records_service().mark_work_item_done, item.work_item_id, actor=actor(sid), channel=PAGE_CHANNEL)
+            try:
+                was_held, channel, _ = await hand_back(request, item)
+                if not was_held:
+                    return refuse(request, 409, "The assistant already has this chat.")
+                await close(item, sid)
+            except Exception as exc:  # noqa: BLE001 - a store is down: say what did not happen
+                logger.error("staff page: hand back failed: %s", type(exc).__name__)
+                return refuse(request, 503, "A store cannot be reached right now; the chat may still be yours. Try again shortly.")
             logger.info("staff page: %s handed back to the assistant (%s)", item.work_item_id, channel)
             return back("handed-back")
 
@@ -684,11 +699,13 @@ class StaffPageInput(InputChannel):
             item, missing = await find_item(request, item_id, sid)
             if missing:
                 return missing
-            if getattr(item, "kind", None) == "handoff":
-                await hand_back(request, item)  # a closed handoff must not leave the patient unanswered
-            from bot.records import get_records_service
-
-            await records(get_records_service().mark_work_item_done, item.work_item_id, actor=actor(sid), channel=PAGE_CHANNEL)
+            try:
+                if getattr(item, "kind", None) == "handoff":
+                    await hand_back(request, item)  # a closed handoff must not leave the patient unanswered
+                await close(item, sid)
+            except Exception as exc:  # noqa: BLE001 - a store is down: nothing was closed
+                logger.error("staff page: marking done failed: %s", type(exc).__name__)
+                return refuse(request, 503, "A store cannot be reached right now; the item is still open. Try again shortly.")
             return back("done")
 
         return staff

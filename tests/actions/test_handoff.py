@@ -135,3 +135,14 @@ def test_summary_of_a_lock_out_and_of_two_misses() -> None:
     summary = handoff_summary(missed)
     assert summary.startswith("Wanted: not said. Why a person: the assistant did not understand them twice.")
     assert "Jordan" not in summary and len(summary) <= 500
+
+
+async def test_a_staff_hold_outlives_the_session_and_nothing_else_does(clinic_db: str, domain: Dict[str, Any]) -> None:
+    from actions.session import ActionSessionStart
+
+    held = make_tracker({"staff_holds": True, "handoff_id": "H-7K3Q9", "patient_id": "P-1001"})
+    slots = slot_events(await ActionSessionStart().run(CollectingDispatcher(), held, domain))
+    assert (slots["staff_holds"], slots["handoff_id"]) == (True, "H-7K3Q9")
+    assert "patient_id" not in slots
+    free = slot_events(await ActionSessionStart().run(CollectingDispatcher(), make_tracker({"staff_holds": False}), domain))
+    assert "staff_holds" not in free and "handoff_id" not in free
