@@ -202,6 +202,14 @@ def test_a_verification_lock_out_offers_a_person(chat: Conversation, staff: Staf
     assert "identity check locked" in details and "Nobody" not in details and "1980" not in details
 
 
+def test_the_run_command_says_where_the_demo_token_is_and_never_prints_it(assistant: RunningAssistant) -> None:
+    token_file = assistant.var_dir / "staff-token"
+    printed = (assistant.var_dir / f"bot-run-{assistant.env['RASA_PORT']}.out").read_text()
+    assert f"/webhooks/staff/ (token in {token_file})" in printed
+    assert demo_token(assistant) not in printed and demo_token(assistant) not in assistant.logs()
+    assert token_file.stat().st_mode & 0o077 == 0  # readable by the clinic's account only
+
+
 def test_staff_page_refuses_anyone_without_a_valid_session(assistant: RunningAssistant) -> None:
     token = demo_token(assistant)
     visitor = Staff(assistant.rasa_url)
@@ -276,3 +284,52 @@ def test_wrong_tokens_are_limited(closed: RunningAssistant) -> None:
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
     assert int(visitor.last_headers["retry-after"]) > 0
     assert visitor.login("closed-clinic-token-0123") == 429  # even the right token waits
+
+
+async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAssistant, staff: Staff) -> None:
+    """On the web chat the reply and the hand back are pushed to the open page."""
+    import asyncio
+    import uuid
+
+    import socketio
+
+    from tests.e2e.harness import get_json
+
+    session_id = uuid.uuid4().hex
+    client = socketio.AsyncClient()
+    replies: list = []
+    confirmed = asyncio.Event()
+
+    @client.on("session_confirm")
+    async def _confirm(_: Any) -> None:
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def _bot(message: Dict[str, Any]) -> None:
+        replies.append(message.get("text") or "")
+
+    async def arrived(text: str) -> bool:
+        for _ in range(100):
+            if any(text in reply for reply in replies):
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    await client.connect(assistant.rasa_url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 10)
+        await client.emit("user_uttered", {"message": "can i talk to a real person please", "session_id": session_id})
+        assert await arrived(HANDED_OFF), replies
+        slots = await asyncio.to_thread(get_json, f"{assistant.rasa_url}/conversations/{session_id}/tracker")
+        item_id = slots["slots"]["handoff_id"]
+        status, page = await asyncio.to_thread(staff.request, "GET", f"/items/{item_id}")
+        assert status == 200 and "sent to the patient at once" in page
+        csrf = await asyncio.to_thread(staff.csrf)
+        await asyncio.to_thread(staff.request, "POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "Hello from the desk"})
+        assert "notice=sent" in staff.last_headers["location"]
+        assert await arrived("Hello from the desk"), replies
+        await asyncio.to_thread(staff.request, "POST", f"/items/{item_id}/handback", {"csrf": csrf})
+        assert await arrived("virtual assistant again"), replies
+    finally:
+        await client.disconnect()
