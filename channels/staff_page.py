@@ -134,6 +134,8 @@ class LoginThrottle:
     def retry_after(self, client: str, now: float) -> int:
         """Seconds until ``client`` may try again (0: now)."""
         failures = self._recent(client, now)
+        if not failures:
+            self._failures.pop(client, None)  # forget addresses whose window has passed
         if len(failures) < self.allowed:
             return 0
         return max(1, int(failures[0] + self.window - now) + 1)

@@ -53,6 +53,7 @@ def test_wrong_tokens_lock_the_address_out_for_a_while() -> None:
     assert 590 <= throttle.retry_after("10.0.0.1", NOW + 10) <= 601
     assert throttle.retry_after("10.0.0.2", NOW + 10) == 0  # other addresses are not affected
     assert throttle.retry_after("10.0.0.1", NOW + 601) == 0  # the window passes
+    assert throttle.retry_after("10.0.0.1", NOW + 700) == 0 and "10.0.0.1" not in throttle._failures  # forgotten
     throttle.failed("10.0.0.3", NOW)
     throttle.succeeded("10.0.0.3")
     assert throttle.retry_after("10.0.0.3", NOW) == 0

@@ -227,6 +227,8 @@ def test_staff_page_refuses_anyone_without_a_valid_session(assistant: RunningAss
     set_cookie = visitor.last_headers["set-cookie"]
     assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Max-Age=" in set_cookie
     assert visitor.request("GET", "/api/items")[0] == 200
+    status, body = visitor.request("GET", "/api/items/H-ZZZZZ/transcript")
+    assert status == 404 and "no work item H-ZZZZZ" in body
     # A POST without the session's form token (another site's form) is refused.
     assert visitor.request("POST", "/items/H-ZZZZZ/done", {"csrf": "guess"})[0] == 403
     assert visitor.request("POST", "/items/H-ZZZZZ/done", {})[0] == 403
