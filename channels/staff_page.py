@@ -19,18 +19,11 @@ here logs message text or the token.
 from __future__ import annotations
 
 import asyncio
-import base64
-import datetime as dt
 import hashlib
 import hmac
-import html
-import json
 import logging
-import secrets
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Deque, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -38,224 +31,112 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import get_settings
+from channels.staff_auth import (
+    LoginThrottle,
+    csrf_token,
+    make_session_cookie,
+    read_session_cookie,
+    token_matches,
+)
+from channels.staff_views import (
+    SECURITY_HEADERS,
+    STYLE,
+    esc,
+    is_emergency,
+    item_details,
+    item_json,
+    login_form,
+    page,
+    sort_items,
+    transcript_lines,
+    when_text,
+)
 
 logger = logging.getLogger(__name__)
 
 COOKIE = "staff_session"
 PAGE_CHANNEL = "staff-page"
 REPLY_MAX = 1000
-FAILED_LOGINS_ALLOWED = 5
-FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
 WRONG_TOKEN_DELAY_SECONDS = 1.0
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}
-.emergency{background:#fde2e2;font-weight:600}.emergency td:first-child:before{content:"EMERGENCY ";color:#a00}
-.note{color:#555}.error{color:#a00}.notice{color:#064}form.inline{display:inline}
-.msg{margin:.3rem 0;padding:.3rem .5rem;border-radius:4px}.patient{background:#eef}.assistant{background:#f3f3f3}
-.staff{background:#e8f6e8}.time{color:#666;font-size:.85em;margin-right:.5em}textarea{width:100%}
-"""
 
 
-# --- sessions -----------------------------------------------------------------
+async def tracker_of(request: Request, conversation_id: str) -> Any:
+    """The conversation's current session from the tracker store (None: not stored)."""
+    agent = request.app.ctx.agent
+    return await agent.tracker_store.retrieve(conversation_id)
 
 
-def _signing_key(token: str) -> bytes:
-    """Cookies are signed with a key derived from the token: a new token ends every session."""
-    return hashlib.sha256(b"clinic-staff-session\0" + token.encode()).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def make_session_cookie(token: str, now: float, minutes: int) -> str:
-    """A signed ``<payload>.<mac>`` value with a random session id and an expiry."""
-    payload = _b64(json.dumps({"sid": secrets.token_urlsafe(16), "exp": int(now + minutes * 60)}).encode())
-    mac = _b64(hmac.new(_signing_key(token), payload.encode(), hashlib.sha256).digest())
-    return f"{payload}.{mac}"
-
-
-def read_session_cookie(token: str, value: Optional[str], now: float) -> Optional[str]:
-    """The session id of a valid, unexpired cookie; None for anything else."""
-    if not value or value.count(".") != 1 or len(value) > 400:
-        return None
-    payload, mac = value.split(".")
-    expected = _b64(hmac.new(_signing_key(token), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(mac, expected):
+async def held(request: Request, item: Any) -> Optional[bool]:
+    """Whether staff hold an open handoff's chat now (None: not a handoff, or unknown)."""
+    if getattr(item, "kind", None) != "handoff" or item.status != "open":
         return None
     try:
-        data = json.loads(_unb64(payload))
-        sid, expires = str(data["sid"]), float(data["exp"])
-    except (ValueError, KeyError, TypeError):
+        tracker = await tracker_of(request, item.conversation_id)
+    except Exception as exc:  # noqa: BLE001 - the list still shows without the status
+        logger.warning("staff page: tracker unavailable: %s", type(exc).__name__)
         return None
-    return sid if expires > now else None
+    return bool(tracker and tracker.get_slot("staff_holds") is True)
 
 
-def csrf_token(token: str, sid: str) -> str:
-    """The form token bound to one session (a page from another site cannot know it)."""
-    return _b64(hmac.new(_signing_key(token), b"csrf\0" + sid.encode(), hashlib.sha256).digest())
+def output_channel_for(request: Request, tracker: Any) -> Tuple[str, Any]:
+    """The patient's channel and its out-of-band sender (None: the channel has none)."""
+    name = tracker.get_latest_input_channel() or "unknown"
+    for channel in getattr(request.app.ctx, "input_channels", None) or []:
+        if channel.name() == name:
+            return name, channel.get_output_channel()
+    return name, None
 
 
-def token_matches(given: str, expected: str) -> bool:
-    """Compare the typed token in constant time."""
-    return hmac.compare_digest(given.encode(), expected.encode())
+async def append(request: Request, conversation_id: str, events: List[Any]) -> Any:
+    """Add events to the conversation under its lock (as Rasa's own API does)."""
+    agent = request.app.ctx.agent
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return None
+        for event in events:
+            tracker.update(event)
+        await agent.tracker_store.save(tracker)
+        return tracker
 
 
-class LoginThrottle:
-    """Counts wrong tokens per client address; too many in the window locks that address out."""
-
-    def __init__(self, allowed: int = FAILED_LOGINS_ALLOWED, window: float = FAILED_LOGIN_WINDOW_SECONDS) -> None:
-        """Per-process memory is enough: each wrong try also costs a delay."""
-        self.allowed = allowed
-        self.window = window
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
-
-    def _recent(self, client: str, now: float) -> Deque[float]:
-        failures = self._failures[client]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, client: str, now: float) -> int:
-        """Seconds until ``client`` may try again (0: now)."""
-        failures = self._recent(client, now)
-        if not failures:
-            self._failures.pop(client, None)  # forget addresses whose window has passed
-        if len(failures) < self.allowed:
-            return 0
-        return max(1, int(failures[0] + self.window - now) + 1)
-
-    def failed(self, client: str, now: float) -> None:
-        """Remember a wrong token."""
-        self._recent(client, now).append(now)
-
-    def succeeded(self, client: str) -> None:
-        """A right token clears the address's record."""
-        self._failures.pop(client, None)
+async def deliver(request: Request, tracker: Any, text: str) -> Tuple[str, bool]:
+    """Push a message on the patient's channel when it can; (channel name, delivered)."""
+    name, output = output_channel_for(request, tracker)
+    if output is None:
+        return name, False
+    try:
+        await output.send_text_message(tracker.sender_id, text)
+    except Exception as exc:  # noqa: BLE001 - stored anyway; the page says it was not delivered
+        logger.error("staff page: delivery on %s failed: %s", name, type(exc).__name__)
+        return name, False
+    return name, True
 
 
-# --- rendering ------------------------------------------------------------------
+async def hand_back(request: Request, item: Any) -> Tuple[bool, str, bool]:
+    """Give the chat back to the assistant; (was held, channel, delivered)."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
 
-
-def esc(value: Any) -> str:
-    """Every value on the page goes through here."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def page(title: str, body: str, status: int = 200, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
-    """A complete HTML page with the strict security headers."""
-    document = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{esc(title)}</title><link rel=\"stylesheet\" href=\"/webhooks/staff/style.css\"></head>"
-        f"<body><h1>{esc(title)}</h1>{body}</body></html>"
+    agent = request.app.ctx.agent
+    tracker = await tracker_of(request, item.conversation_id)
+    if tracker is None or tracker.get_slot("staff_holds") is not True:
+        return False, "", False
+    name, _ = output_channel_for(request, tracker)
+    generated = await agent.processor.nlg.generate("utter_handed_back", tracker, name)
+    text = (generated or {}).get("text") or "You're chatting with the clinic's virtual assistant again."
+    tracker = await append(
+        request,
+        item.conversation_id,
+        [
+            SlotSet("staff_holds", False),
+            SlotSet("handoff_id", None),
+            ActionExecuted("utter_handed_back"),
+            BotUttered(text, metadata={"utter_action": "utter_handed_back"}),
+            ActionExecuted("action_listen"),
+        ],
     )
-    return response.html(document, status=status, headers={**SECURITY_HEADERS, **(headers or {})})
-
-
-def login_form(message: str = "") -> str:
-    """The login form (no CSRF token yet: there is no session to bind it to)."""
-    note = f"<p class=\"error\">{esc(message)}</p>" if message else ""
-    return (
-        f"{note}<form method=\"post\" action=\"/webhooks/staff/login\">"
-        "<label>Staff token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" required>"
-        "</label> <button type=\"submit\">Log in</button></form>"
-    )
-
-
-def _when(moment: Optional[dt.datetime]) -> str:
-    return moment.strftime("%a %b %d %H:%M") if moment else ""
-
-
-def is_emergency(item: Any) -> bool:
-    """Emergency flags are listed first and highlighted."""
-    return getattr(item, "reason", None) == "emergency" or getattr(item, "kind", None) == "emergency"
-
-
-def sort_items(items: Iterable[Any]) -> List[Any]:
-    """Emergencies first, then handed-off chats, call backs, refills; oldest first within each."""
-    order = {"handoff": 1, "callback": 2, "refill": 3}
-    return sorted(
-        items,
-        key=lambda i: (0 if is_emergency(i) else order.get(getattr(i, "kind", ""), 4), getattr(i, "created_at", None) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)),
-    )
-
-
-def item_details(item: Any) -> str:
-    """The item's facts for staff, as plain text (escaped by the caller)."""
-    kind = getattr(item, "kind", "")
-    if kind == "refill":
-        return f"patient {item.patient_id}: {item.medication} -> {item.pharmacy or 'pharmacy not given'}"
-    if kind == "handoff":
-        return item.summary
-    if kind == "callback":
-        return (
-            f"{item.reason}: {item.name}, {item.phone}, best time {item.best_time or 'any'}"
-            + (f", patient {item.patient_id}" if item.patient_id else "")
-        )
-    return str(getattr(item, "note", None) or getattr(item, "reason", None) or "")
-
-
-def item_json(item: Any, held: Optional[bool] = None) -> Dict[str, Any]:
-    """One work item for the JSON view."""
-    return {
-        "id": item.work_item_id,
-        "kind": getattr(item, "kind", None),
-        "reason": getattr(item, "reason", None),
-        "emergency": is_emergency(item),
-        "created_at": item.created_at.isoformat() if getattr(item, "created_at", None) else None,
-        "channel": getattr(item, "channel", None),
-        "patient_id": getattr(item, "patient_id", None),
-        "details": item_details(item),
-        "has_transcript": bool(getattr(item, "conversation_id", None)),
-        "assistant_quiet": held,
-    }
-
-
-@dataclass(frozen=True)
-class Line:
-    """One transcript line: who, when, what."""
-
-    speaker: str
-    text: str
-    at: dt.datetime
-
-
-def transcript_lines(events: Iterable[Any], tz: Any) -> List[Line]:
-    """User and bot messages of a tracker's events, with their times in the clinic's zone."""
-    from rasa.shared.core.events import BotUttered, UserUttered
-
-    lines: List[Line] = []
-    for event in events:
-        if isinstance(event, UserUttered):
-            speaker = "patient"
-        elif isinstance(event, BotUttered):
-            speaker = "staff" if (event.metadata or {}).get("staff") else "assistant"
-        else:
-            continue
-        text = event.text or ""
-        buttons = (event.data or {}).get("buttons") if isinstance(event, BotUttered) else None
-        if buttons:
-            text += " [" + " | ".join(str(b.get("title", "")) for b in buttons) + "]"
-        lines.append(Line(speaker, text, dt.datetime.fromtimestamp(event.timestamp, tz)))
-    return lines
-
-
-# --- the channel ----------------------------------------------------------------
+    channel, delivered = await deliver(request, tracker, text)
+    return True, channel, delivered
 
 
 class StaffPageInput(InputChannel):
@@ -342,51 +223,6 @@ class StaffPageInput(InputChannel):
                 return None, refuse(request, 503, "The clinic database cannot be reached right now; try again shortly.")
             return item, None
 
-        async def tracker_of(request: Request, conversation_id: str) -> Any:
-            agent = request.app.ctx.agent
-            return await agent.tracker_store.retrieve(conversation_id)
-
-        async def held(request: Request, item: Any) -> Optional[bool]:
-            if getattr(item, "kind", None) != "handoff" or item.status != "open":
-                return None
-            try:
-                tracker = await tracker_of(request, item.conversation_id)
-            except Exception as exc:  # noqa: BLE001 - the list still shows without the status
-                logger.warning("staff page: tracker unavailable: %s", type(exc).__name__)
-                return None
-            return bool(tracker and tracker.get_slot("staff_holds") is True)
-
-        def output_channel_for(request: Request, tracker: Any) -> Tuple[str, Any]:
-            """The patient's channel and its out-of-band sender (None: the channel has none)."""
-            name = tracker.get_latest_input_channel() or "unknown"
-            for channel in getattr(request.app.ctx, "input_channels", None) or []:
-                if channel.name() == name:
-                    return name, channel.get_output_channel()
-            return name, None
-
-        async def append(request: Request, conversation_id: str, events: List[Any]) -> Any:
-            """Add events to the conversation under its lock (as Rasa's own API does)."""
-            agent = request.app.ctx.agent
-            async with agent.lock_store.lock(conversation_id):
-                tracker = await agent.tracker_store.retrieve(conversation_id)
-                if tracker is None:
-                    return None
-                for event in events:
-                    tracker.update(event)
-                await agent.tracker_store.save(tracker)
-                return tracker
-
-        async def deliver(request: Request, tracker: Any, text: str) -> Tuple[str, bool]:
-            name, output = output_channel_for(request, tracker)
-            if output is None:
-                return name, False
-            try:
-                await output.send_text_message(tracker.sender_id, text)
-            except Exception as exc:  # noqa: BLE001 - stored anyway; the page says it was not delivered
-                logger.error("staff page: delivery on %s failed: %s", name, type(exc).__name__)
-                return name, False
-            return name, True
-
         async def close(item: Any, sid: str) -> None:
             from bot.records import get_records_service
 
@@ -396,31 +232,6 @@ class StaffPageInput(InputChannel):
             return response.redirect(
                 "/webhooks/staff/?notice=" + notice, status=303, headers={"Cache-Control": "no-store"}
             )
-
-        async def hand_back(request: Request, item: Any) -> Tuple[bool, str, bool]:
-            """Give the chat back to the assistant; (was held, channel, delivered)."""
-            from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
-
-            agent = request.app.ctx.agent
-            tracker = await tracker_of(request, item.conversation_id)
-            if tracker is None or tracker.get_slot("staff_holds") is not True:
-                return False, "", False
-            name, _ = output_channel_for(request, tracker)
-            generated = await agent.processor.nlg.generate("utter_handed_back", tracker, name)
-            text = (generated or {}).get("text") or "You're chatting with the clinic's virtual assistant again."
-            tracker = await append(
-                request,
-                item.conversation_id,
-                [
-                    SlotSet("staff_holds", False),
-                    SlotSet("handoff_id", None),
-                    ActionExecuted("utter_handed_back"),
-                    BotUttered(text, metadata={"utter_action": "utter_handed_back"}),
-                    ActionExecuted("action_listen"),
-                ],
-            )
-            channel, delivered = await deliver(request, tracker, text)
-            return True, channel, delivered
 
         @staff.route("/", methods=["GET"])
         async def home(request: Request) -> HTTPResponse:
@@ -456,7 +267,7 @@ class StaffPageInput(InputChannel):
                 )
                 rows.append(
                     f"<tr class=\"{'emergency' if is_emergency(item) else ''}\"><td>{esc(item.work_item_id)}</td>"
-                    f"<td>{esc(getattr(item, 'kind', ''))}{esc(status)}</td><td>{esc(_when(item.created_at))}</td>"
+                    f"<td>{esc(getattr(item, 'kind', ''))}{esc(status)}</td><td>{esc(when_text(item.created_at))}</td>"
                     f"<td>{esc(getattr(item, 'channel', ''))}</td><td>{esc(item_details(item))}</td>"
                     f"<td>{links}<form class=\"inline\" method=\"post\" action=\"/webhooks/staff/items/{esc(item.work_item_id)}/done\">"
                     f"<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Done</button></form></td></tr>"

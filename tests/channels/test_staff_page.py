@@ -6,16 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from channels.staff_page import (
-    LoginThrottle,
-    csrf_token,
-    esc,
-    make_session_cookie,
-    read_session_cookie,
-    sort_items,
-    token_matches,
-    transcript_lines,
-)
+from channels.staff_auth import LoginThrottle, csrf_token, make_session_cookie, read_session_cookie, token_matches
+from channels.staff_views import esc, sort_items, transcript_lines
 
 TOKEN = "staff-token-0123456789"
 NOW = 1_800_000_000.0

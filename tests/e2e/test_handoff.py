@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 import pytest
 import sqlalchemy as sa
 
-from channels.staff_page import make_session_cookie
+from channels.staff_auth import make_session_cookie
 from tests.e2e.harness import Conversation, RunningAssistant, start_assistant
 
 HANDED_OFF = "passed this chat to our front desk"
