@@ -60,8 +60,13 @@ def show_intake(out: TextIO, patient_id: str, all_versions: bool = False) -> int
 
 
 def mark_done(out: TextIO, work_item_id: str) -> int:
-    """Close a work item."""
-    item = get_records_service().mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
+    """Close a work item; a handed-off chat is closed on the staff page, which also gives it back."""
+    service = get_records_service()
+    if service.get_work_item(work_item_id, actor=STAFF_ACTOR, channel="staff-cli").kind == "handoff":
+        print(f"{work_item_id.strip().upper()} is a chat handed to the front desk: close it on the staff page "
+              "(/webhooks/staff/), which also hands the chat back to the assistant.", file=out)
+        return 1
+    item = service.mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
     print(f"{item.work_item_id} is {item.status}.", file=out)
     return 0
 
