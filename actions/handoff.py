@@ -165,7 +165,7 @@ def _why(tracker: Tracker) -> str:
     """Why the patient is talking to a person."""
     if tracker.get_slot("identity_locked") and not tracker.get_slot("patient_id"):
         return "identity check locked after 3 failed tries"
-    if _last_bot_action(tracker) == "action_offer_person" or misunderstood_in_a_row(tracker) >= 2:
+    if _last_bot_action(tracker) == "action_offer_person":  # offered after two misunderstood messages
         return "the assistant did not understand them twice"
     return "asked for a person"
 

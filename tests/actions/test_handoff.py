@@ -146,3 +146,8 @@ async def test_a_staff_hold_outlives_the_session_and_nothing_else_does(clinic_db
     assert "patient_id" not in slots
     free = slot_events(await ActionSessionStart().run(CollectingDispatcher(), make_tracker({"staff_holds": False}), domain))
     assert "staff_holds" not in free and "handoff_id" not in free
+
+
+def test_asking_after_one_miss_is_asking() -> None:
+    tracker = make_tracker(events=[user("nlu_fallback", "zz"), fallback(), user("request_human", "a person")])
+    assert "Why a person: asked for a person." in handoff_summary(tracker)
