@@ -1,8 +1,9 @@
 """Call-back requests: a person from the clinic calls the patient back.
 
-Used when billing staff should call (and later for handoff outside opening
-hours). The request becomes a staff work item; the patient is told when to
-expect the call. A verified patient is not asked for their name again.
+Used when billing staff should call, and for a person outside opening hours
+(reason ``handoff``). The request becomes a staff work item that remembers the
+conversation; the patient is told when to expect the call (from the clinic's
+opening hours). A verified patient is not asked for their name again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from actions.common import (
     safe_clinic_values,
     stop_form_backend_down,
 )
+from actions.handoff import callback_when_text, clinic_now
 from actions.identity import clean_full_name, is_stop_request
 
 logger = logging.getLogger(__name__)
@@ -120,10 +122,16 @@ class ActionSubmitCallback(Action):
                 patient_id=patient_id,
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
+                conversation_id=tracker.sender_id,
             )
         except Exception as exc:  # noqa: BLE001 - any failure: tell the patient plainly
             await stop_form_backend_down(dispatcher, exc)
             return done
         logger.info("callback request %s queued", request.work_item_id)
-        dispatcher.utter_message(response="utter_callback_queued", **(await safe_clinic_values()))
+        try:
+            when = callback_when_text(await call_backend(clinic_now))
+        except Exception as exc:  # noqa: BLE001 - the request is stored; only the wording is vaguer
+            logger.warning("clinic hours unavailable for the call-back time: %s", type(exc).__name__)
+            when = "within one business day"
+        dispatcher.utter_message(response="utter_callback_queued", callback_when=when, **(await safe_clinic_values()))
         return done

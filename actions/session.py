@@ -1,7 +1,8 @@
 """Session start: a new session begins clean and knows the clinic's facts.
 
 Rasa starts a new session after the idle time in ``domain.yml``; no slot is
-carried over, so a verified identity ends with the session. The clinic's name,
+carried over, so a verified identity ends with the session (only a front-desk
+hold of the chat is kept, until staff hand it back). The clinic's name,
 phone and address are loaded into slots here, once per session, so any response
 in the domain can say them.
 """
@@ -28,11 +29,19 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Emit SessionStarted, the clinic slots and action_listen."""
+        """Emit SessionStarted, the clinic slots and action_listen; a staff hold outlives the session."""
         values = await safe_clinic_values()
+        # A person from the front desk may answer later than the idle timeout:
+        # the chat stays theirs until they hand it back (no patient data carried).
+        held = (
+            [SlotSet("staff_holds", True), SlotSet("handoff_id", tracker.get_slot("handoff_id"))]
+            if tracker.get_slot("staff_holds") is True
+            else []
+        )
         return [
             SessionStarted(),
             *[SlotSet(name, value) for name, value in values.items()],
+            *held,
             ActionExecuted("action_listen"),
         ]
 

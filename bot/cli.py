@@ -25,7 +25,7 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 logger = logging.getLogger("bot.cli")
 
 MODEL_NAME = "clinic"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/policies")
 STARTUP_TIMEOUT_SECONDS = 300
 
 
@@ -128,6 +128,8 @@ def child_environment(settings: Settings) -> Dict[str, str]:
         env["CHANNEL_ID_SECRET"] = settings.channel_id_secret
     if settings.clinic_today:
         env["CLINIC_TODAY"] = settings.clinic_today.isoformat()
+    if settings.clinic_time:
+        env["CLINIC_TIME"] = settings.clinic_time.strftime("%H:%M")
     # Rasa reads SANIC_WORKERS itself; only our checked setting may set it.
     env["SANIC_WORKERS"] = str(settings.rasa_workers)
     return env
@@ -194,6 +196,31 @@ def prepare_database(settings: Settings, seed: bool = True) -> None:
         print("Clinic database ready (demo clinic seeded).", flush=True)
 
 
+def ensure_demo_staff_token(settings: Settings) -> Optional[Path]:
+    """In the demo without ``STAFF_TOKEN``, create a random staff token under ``var/`` once; its file."""
+    if settings.staff_token or not settings.demo_mode:
+        return None
+    import secrets
+
+    path = settings.staff_token_file
+    if settings.effective_staff_token() is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+    return path
+
+
+def staff_page_line(settings: Settings, host: str) -> str:
+    """Where staff log in, and where the demo's token is (never the token itself)."""
+    url = f"http://{host}:{settings.rasa_port}/webhooks/staff/"
+    if settings.staff_token:
+        return f"  Staff page:    {url} (log in with STAFF_TOKEN)\n"
+    if settings.demo_mode:
+        return f"  Staff page:    {url} (token in {settings.staff_token_file})\n"
+    return f"  Staff page:    off (set STAFF_TOKEN to turn it on)\n"
+
+
 def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
     """Poll ``url`` until it answers 200, failing fast if the process dies."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
@@ -246,6 +273,7 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
                 flush=True,
             )
             return 1
+    ensure_demo_staff_token(settings)
     env = child_environment(settings)
     log_dir = settings.var_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -288,7 +316,8 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
         print(
             "\nThe clinic assistant is running.\n"
             f"  Chat page:     http://{host}:{settings.rasa_port}/webhooks/chat/\n"
-            f"  Logs:          {log_dir}\n"
+            + staff_page_line(settings, host)
+            + f"  Logs:          {log_dir}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 
 
+MIN_STAFF_TOKEN_LENGTH = 16
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot run with; the message names the setting."""
 
@@ -81,6 +84,9 @@ class Settings:
     portal_jwt_public_key: Optional[str] = None
     portal_jwt_audience: str = "patient-assistant"
     fallback_phone: Optional[str] = None
+    clinic_time: Optional[dt.time] = None
+    staff_token: Optional[str] = None
+    staff_session_minutes: int = 480
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -95,13 +101,32 @@ class Settings:
         return dt.datetime.now(self.tz).date()
 
     def now(self) -> dt.datetime:
-        """The clinic's current local time, on ``today()`` when that date is fixed."""
+        """The clinic's current local time, on ``today()`` and at ``CLINIC_TIME`` when those are fixed."""
         real = dt.datetime.now(self.tz)
-        if self.clinic_today is None:
-            return real
-        return real.replace(
-            year=self.clinic_today.year, month=self.clinic_today.month, day=self.clinic_today.day
-        )
+        if self.clinic_today is not None:
+            real = real.replace(
+                year=self.clinic_today.year, month=self.clinic_today.month, day=self.clinic_today.day
+            )
+        if self.clinic_time is not None:
+            real = real.replace(hour=self.clinic_time.hour, minute=self.clinic_time.minute, second=0, microsecond=0)
+        return real
+
+    @property
+    def staff_token_file(self) -> Path:
+        """Where the demo keeps its generated staff page token."""
+        return self.var_dir / "staff-token"
+
+    def effective_staff_token(self) -> Optional[str]:
+        """``STAFF_TOKEN``, or in the demo the generated token under ``var/``; None: the staff page is off."""
+        if self.staff_token:
+            return self.staff_token
+        if not self.demo_mode:
+            return None
+        try:
+            token = self.staff_token_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return token if len(token) >= MIN_STAFF_TOKEN_LENGTH else None
 
     def uses_sqlite(self) -> bool:
         """Whether the clinic database is the embedded SQLite file."""
@@ -137,6 +162,25 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
             clinic_today = dt.date.fromisoformat(today_raw)
         except ValueError as exc:
             raise SettingsError(f"CLINIC_TODAY={today_raw!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+    time_raw = get("CLINIC_TIME")
+    clinic_time = None
+    if time_raw:
+        if not re.fullmatch(r"\d{1,2}:\d{2}", time_raw):
+            raise SettingsError(f"CLINIC_TIME={time_raw!r} is not a clock time (HH:MM, 24-hour)")
+        try:
+            clinic_time = dt.time(int(time_raw.split(":")[0]), int(time_raw.split(":")[1]))
+        except ValueError as exc:
+            raise SettingsError(f"CLINIC_TIME={time_raw!r} is not a clock time (HH:MM, 24-hour)") from exc
+
+    staff_token = get("STAFF_TOKEN")
+    if staff_token is not None and len(staff_token) < MIN_STAFF_TOKEN_LENGTH:
+        raise SettingsError(
+            f"STAFF_TOKEN must be at least {MIN_STAFF_TOKEN_LENGTH} characters: it is the staff page's password"
+        )
+    session_raw = get("STAFF_SESSION_MINUTES", "480") or "480"
+    if not session_raw.isdigit() or not 1 <= int(session_raw) <= 1440:
+        raise SettingsError(f"STAFF_SESSION_MINUTES={session_raw!r} must be a number of minutes from 1 to 1440")
 
     def port(name: str, default: int) -> int:
         raw = get(name, str(default)) or str(default)
@@ -235,6 +279,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         portal_jwt_audience=get("PORTAL_JWT_AUDIENCE", "patient-assistant") or "patient-assistant",
         fallback_phone=get("CLINIC_FALLBACK_PHONE") or (_demo_clinic_phone() if demo_mode else None),
         extra={k: v for k, v in env.items() if k.startswith(("TWILIO_", "PORTAL_"))},
+        clinic_time=clinic_time,
+        staff_token=staff_token,
+        staff_session_minutes=int(session_raw),
     )
 
 

@@ -1,9 +1,9 @@
 """Staff read-outs on the command line: stored intakes and open work items.
 
-Until the staff page exists (issue "safety and handoff"), front-desk staff on
-the clinic's machine read what the assistant collected with:
+Besides the staff page (``/webhooks/staff/``), front-desk staff on the
+clinic's machine read what the assistant collected with:
 
-    python -m bot staff work-items [--kind refill|callback]
+    python -m bot staff work-items [--kind refill|callback|handoff]
     python -m bot staff intake P-1001 [--all-versions]
     python -m bot staff done R-7K3Q9
 
@@ -22,7 +22,7 @@ STAFF_ACTOR = "staff:cli"
 
 
 def show_work_items(out: TextIO, kind: Optional[str] = None) -> int:
-    """Print open refill and call-back requests, oldest first."""
+    """Print open refill, call-back and handoff requests, oldest first."""
     items = get_records_service().open_work_items(kind, actor=STAFF_ACTOR, channel="staff-cli")
     if not items:
         print("No open work items.", file=out)
@@ -31,6 +31,9 @@ def show_work_items(out: TextIO, kind: Optional[str] = None) -> int:
         if item.kind == "refill":
             print(f"{item.work_item_id}  refill    {created}  patient {item.patient_id}: "
                   f"{item.medication} -> {item.pharmacy or 'pharmacy not given'}", file=out)
+        elif item.kind == "handoff":
+            print(f"{item.work_item_id}  handoff   {created}  {item.summary}"
+                  + (f" (patient {item.patient_id})" if item.patient_id else ""), file=out)
         else:
             print(f"{item.work_item_id}  callback  {created}  {item.reason}: {item.name}, {item.phone}, "
                   f"best time {item.best_time or 'any'}"
@@ -57,8 +60,13 @@ def show_intake(out: TextIO, patient_id: str, all_versions: bool = False) -> int
 
 
 def mark_done(out: TextIO, work_item_id: str) -> int:
-    """Close a work item."""
-    item = get_records_service().mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
+    """Close a work item; a handed-off chat is closed on the staff page, which also gives it back."""
+    service = get_records_service()
+    if service.get_work_item(work_item_id, actor=STAFF_ACTOR, channel="staff-cli").kind == "handoff":
+        print(f"{work_item_id.strip().upper()} is a chat handed to the front desk: close it on the staff page "
+              "(/webhooks/staff/), which also hands the chat back to the assistant.", file=out)
+        return 1
+    item = service.mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
     print(f"{item.work_item_id} is {item.status}.", file=out)
     return 0
 
@@ -68,8 +76,8 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot staff", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
-    items = sub.add_parser("work-items", help="open refill and call-back requests")
-    items.add_argument("--kind", choices=["refill", "callback"])
+    items = sub.add_parser("work-items", help="open refill, call-back and handoff requests")
+    items.add_argument("--kind", choices=["refill", "callback", "handoff"])
     intake = sub.add_parser("intake", help="a patient's stored intake")
     intake.add_argument("patient_id")
     intake.add_argument("--all-versions", action="store_true")

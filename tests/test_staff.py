@@ -34,3 +34,12 @@ def test_staff_read_outs(clinic_db: str) -> None:  # noqa: F811
     assert "No open work items." in run("work-items")
     trail = service.audit_trail("P-1001")
     assert any(entry.actor == "staff:cli" for entry in trail)
+
+
+def test_staff_read_outs_list_handed_off_chats(clinic_db: str) -> None:  # noqa: F811
+    item = get_records_service().create_handoff("rest-1", "Wanted: book a visit. Done: nothing yet.", "P-1001")
+    listed = run("work-items", "--kind", "handoff")
+    assert f"{item.work_item_id}  handoff" in listed and "Wanted: book a visit." in listed and "P-1001" in listed
+    out = io.StringIO()
+    assert main(["done", item.work_item_id], out) == 1 and "staff page" in out.getvalue()
+    assert get_records_service().get_work_item(item.work_item_id).status == "open"  # the chat is not left silent

@@ -37,7 +37,7 @@ PATIENT_COUNTER = "patient"
 FIRST_PATIENT_NUMBER = 1001
 
 RELATIONSHIPS = ("self", "spouse", "child", "other")
-WORK_ITEM_KINDS = ("refill", "callback")
+WORK_ITEM_KINDS = ("refill", "callback", "handoff")
 WORK_ITEM_STATUSES = ("open", "done")
 COVERAGE_SOURCES = ("seed", "intake", "staff")
 # Why someone wants a call back; actions pick one, staff sort the queue by it.
@@ -202,11 +202,11 @@ class Visit(Base):
 
 
 class WorkItem(Base):
-    """Something staff must do for a patient or caller: a refill or a callback request."""
+    """Something staff must do for a patient or caller: a refill, a callback request or a handed-off chat."""
 
     __tablename__ = "work_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('refill', 'callback')", name="kind_values"),
+        CheckConstraint("kind IN ('refill', 'callback', 'handoff')", name="kind_values"),
         CheckConstraint("status IN ('open', 'done')", name="status_values"),
         CheckConstraint(
             "kind <> 'refill' OR (patient_id IS NOT NULL AND medication IS NOT NULL)", name="refill_fields"
@@ -215,8 +215,12 @@ class WorkItem(Base):
             "kind <> 'callback' OR (caller_name IS NOT NULL AND phone IS NOT NULL AND reason IS NOT NULL)",
             name="callback_fields",
         ),
+        CheckConstraint(
+            "kind <> 'handoff' OR (conversation_id IS NOT NULL AND note IS NOT NULL)", name="handoff_fields"
+        ),
         Index("ix_work_items_status_created", "status", "created_at"),
         Index("ix_work_items_patient", "patient_id"),
+        Index("ix_work_items_conversation", "conversation_id"),
     )
 
     id = Column(String(16), primary_key=True)
@@ -233,6 +237,8 @@ class WorkItem(Base):
     phone = Column(String(20), nullable=True)
     best_time = Column(String(100), nullable=True)
     reason = Column(String(40), nullable=True)
+    # Callback and handoff requests: the chat they came from (handoff: its summary is ``note``).
+    conversation_id = Column(String(128), nullable=True)
     created_at = Column(UtcDateTime, nullable=False)
     done_at = Column(UtcDateTime, nullable=True)
 

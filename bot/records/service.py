@@ -28,6 +28,7 @@ from bot.records.values import (
     CallbackRequest,
     CarrierInfo,
     CoverageInfo,
+    HandoffRequest,
     IntakeDraft,
     IntakeSubmission,
     PendingResult,
@@ -196,7 +197,7 @@ class VisitService(abc.ABC):
 
 
 class WorkItemService(abc.ABC):
-    """Requests the assistant leaves for staff: refills and callbacks."""
+    """Requests the assistant leaves for staff: refills, callbacks and chats handed to the front desk."""
 
     @abc.abstractmethod
     def create_refill_request(
@@ -225,8 +226,28 @@ class WorkItemService(abc.ABC):
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
         now: Optional[dt.datetime] = None,
+        conversation_id: Optional[str] = None,
     ) -> CallbackRequest:
         """Queue a call back (``reason`` one of CALLBACK_REASONS); raises InvalidPatientData."""
+
+    @abc.abstractmethod
+    def create_handoff(
+        self,
+        conversation_id: str,
+        summary: str,
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        channel: str = UNKNOWN_CHANNEL,
+        now: Optional[dt.datetime] = None,
+    ) -> HandoffRequest:
+        """Queue a chat for the front desk (one open item per conversation); raises InvalidPatientData."""
+
+    @abc.abstractmethod
+    def get_work_item(
+        self, work_item_id: str, *, actor: str = SYSTEM_ACTOR, channel: str = UNKNOWN_CHANNEL
+    ) -> WorkItem:
+        """One request by id, open or done; raises WorkItemNotFound."""
 
     @abc.abstractmethod
     def open_work_items(
@@ -236,7 +257,7 @@ class WorkItemService(abc.ABC):
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
     ) -> list[WorkItem]:
-        """Open requests, oldest first; ``kind`` ``refill`` or ``callback`` narrows them."""
+        """Open requests, oldest first; ``kind`` (``refill``, ``callback``, ``handoff``) narrows them."""
 
     @abc.abstractmethod
     def mark_work_item_done(
@@ -263,6 +284,17 @@ class AuditService(abc.ABC):
         limit: int = 500,
     ) -> list[AuditEntry]:
         """The newest ``limit`` accesses to the patient's data, oldest first (this read is logged too)."""
+
+    @abc.abstractmethod
+    def record_staff_access(
+        self,
+        operation: str,
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        channel: str = UNKNOWN_CHANNEL,
+    ) -> None:
+        """Log a staff access outside the records (reading a transcript), never its content."""
 
 
 class RecordsService(

@@ -1,7 +1,8 @@
-"""SQL part of the records service for staff work items: refill and callback requests.
+"""SQL part of the records service for staff work items: refill, callback and handoff requests.
 
-Both kinds share one table and one id space (``R-7K3Q9`` refills,
-``C-4MX2P`` callbacks: short, unguessable, easy to read aloud). Staff close
+All kinds share one table and one id space (``R-7K3Q9`` refills,
+``C-4MX2P`` callbacks, ``H-8PQ3D`` chats handed to the front desk: short,
+unguessable, easy to read aloud). Staff close
 an item with :meth:`SqlWorkItems.mark_work_item_done`; closing twice is
 harmless.
 """
@@ -22,7 +23,7 @@ from bot.records.models import CALLBACK_REASONS, WORK_ITEM_KINDS
 from bot.records.models import WorkItem as WorkItemRow
 from bot.records.normalize import normalize_us_mobile
 from bot.records.sqlbase import CHANNEL_MAX, SqlBase, clip
-from bot.records.values import CallbackRequest, RefillRequest, WorkItem
+from bot.records.values import CallbackRequest, HandoffRequest, RefillRequest, WorkItem
 
 logger = logging.getLogger("bot.records.sql")
 
@@ -30,6 +31,7 @@ logger = logging.getLogger("bot.records.sql")
 ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ID_LENGTH = 5
 NOTE_MAX = 500
+CONVERSATION_MAX = 128
 STATUS_OPEN = "open"
 STATUS_DONE = "done"
 
@@ -45,6 +47,18 @@ def _field(value: object, field: str, limit: int, required: bool = True) -> Opti
         return clean_text(value, field, limit, required)
     except InvalidPatientData as exc:
         raise InvalidPatientData(field, exc.reason) from exc
+
+
+def _conversation(value: object, required: bool) -> Optional[str]:
+    """A conversation id as the tracker store keeps it (printable, no spaces)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        if required:
+            raise InvalidPatientData("conversation_id", "required")
+        return None
+    if len(text) > CONVERSATION_MAX or not text.isprintable() or any(c.isspace() for c in text):
+        raise InvalidPatientData("conversation_id", f"at most {CONVERSATION_MAX} printable characters, no spaces")
+    return text
 
 
 def _phone(value: object) -> str:
@@ -72,6 +86,17 @@ class SqlWorkItems(SqlBase):
                 created_at=self._local(row.created_at),
                 done_at=done_at,
             )
+        if row.kind == "handoff":
+            return HandoffRequest(
+                work_item_id=row.id,
+                patient_id=row.patient_id,
+                conversation_id=row.conversation_id,
+                summary=row.note or "",
+                status=row.status,
+                channel=row.channel,
+                created_at=self._local(row.created_at),
+                done_at=done_at,
+            )
         return CallbackRequest(
             work_item_id=row.id,
             patient_id=row.patient_id,
@@ -84,6 +109,7 @@ class SqlWorkItems(SqlBase):
             channel=row.channel,
             created_at=self._local(row.created_at),
             done_at=done_at,
+            conversation_id=row.conversation_id,
         )
 
     @staticmethod
@@ -143,6 +169,7 @@ class SqlWorkItems(SqlBase):
         actor: str = "system",
         channel: str = "unknown",
         now: Optional[dt.datetime] = None,
+        conversation_id: Optional[str] = None,
     ) -> CallbackRequest:
         """Queue a call back for a patient or any caller (``patient_id`` only once verified)."""
         category = (reason or "").strip().lower()
@@ -154,6 +181,7 @@ class SqlWorkItems(SqlBase):
             best_time=_field(best_time, "best_time", 100, required=False),
             note=_field(note, "note", NOTE_MAX, required=False),
             reason=category,
+            conversation_id=_conversation(conversation_id, required=False),
         )
         current = self._now(now)
         with self._session("create_callback_request") as session:
@@ -177,6 +205,80 @@ class SqlWorkItems(SqlBase):
         )
         assert isinstance(item, CallbackRequest)
         return item
+
+    def create_handoff(
+        self,
+        conversation_id: str,
+        summary: str,
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+        now: Optional[dt.datetime] = None,
+    ) -> HandoffRequest:
+        """Queue a chat for the front desk; a chat already waiting keeps its one open item."""
+        key_conversation = _conversation(conversation_id, required=True)
+        text = _field(summary, "summary", NOTE_MAX)
+        current = self._now(now)
+        with self._session("create_handoff") as session:
+            key = self._lock_patient(session, patient_id) if patient_id else None
+            row = session.execute(
+                select(WorkItemRow).where(
+                    WorkItemRow.kind == "handoff",
+                    WorkItemRow.status == STATUS_OPEN,
+                    WorkItemRow.conversation_id == key_conversation,
+                )
+            ).scalars().first()
+            if row is None:
+                row = WorkItemRow(
+                    id=self._unused_id(session, "handoff"),
+                    kind="handoff",
+                    patient_id=key,
+                    status=STATUS_OPEN,
+                    channel=clip(channel, CHANNEL_MAX, "unknown"),
+                    created_at=current,
+                    note=text,
+                    reason="handoff",
+                    conversation_id=key_conversation,
+                )
+                session.add(row)
+            else:
+                row.note = text
+                row.patient_id = row.patient_id or key
+            self._audit(session, "write:create_handoff", key, actor, channel)
+            session.flush()
+            item = self._item(row)
+        logger.info("handoff %s queued for %s via %s", item.work_item_id, key or "an unverified caller", item.channel)
+        assert isinstance(item, HandoffRequest)
+        return item
+
+    def get_work_item(
+        self,
+        work_item_id: str,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+    ) -> WorkItem:
+        """One request by id, open or done; raises WorkItemNotFound."""
+        key = (work_item_id or "").strip().upper()
+        with self._session("get_work_item") as session:
+            row = session.get(WorkItemRow, key) if key else None
+            if row is None:
+                raise WorkItemNotFound(key)
+            self._audit(session, "read:get_work_item", row.patient_id, actor, channel)
+            return self._item(row)
+
+    def record_staff_access(
+        self,
+        operation: str,
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+    ) -> None:
+        """Audit a staff read that is not a records read (a transcript view); no content is stored."""
+        with self._session("record_staff_access") as session:
+            self._audit(session, clip(operation, 60, "read:unknown"), patient_id, actor, channel)
 
     def open_work_items(
         self,

@@ -179,9 +179,26 @@ class CallbackRequest:
     created_at: dt.datetime
     done_at: Optional[dt.datetime]
     kind: str = "callback"
+    conversation_id: Optional[str] = None
 
 
-WorkItem = Union[RefillRequest, CallbackRequest]
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A chat handed to the front desk during opening hours; ``summary`` says what staff need, no more."""
+
+    work_item_id: str
+    patient_id: Optional[str]
+    conversation_id: str
+    summary: str
+    status: str
+    channel: str
+    created_at: dt.datetime
+    done_at: Optional[dt.datetime]
+    kind: str = "handoff"
+    reason: str = "handoff"
+
+
+WorkItem = Union[RefillRequest, CallbackRequest, HandoffRequest]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The servers run exactly as ``make run`` starts them (``python -m bot run``),
 on free loopback ports, with their own SQLite files in a temporary folder and a
-fixed ``CLINIC_TODAY``, and are driven through Rasa's REST channel.
+fixed ``CLINIC_TODAY`` and ``CLINIC_TIME``, and are driven through Rasa's REST channel.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_TODAY = "2026-12-02"  # a Wednesday
+CLINIC_TIME = "10:00"  # the front desk is open (Mon-Fri 8:00-17:00)
 
 
 def free_port() -> int:
@@ -80,6 +81,7 @@ def start_assistant(
             "CLINIC_DOTENV": "0",
             "CLINIC_VAR_DIR": str(var_dir),
             "CLINIC_TODAY": CLINIC_TODAY,
+            "CLINIC_TIME": CLINIC_TIME,
             "CLINIC_DATABASE_URL": f"sqlite:///{var_dir / 'clinic.db'}",
             "TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
             "RASA_PORT": str(rasa_port),

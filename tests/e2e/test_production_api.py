@@ -39,5 +39,8 @@ def test_api_needs_a_jwt_and_rest_is_off(tmp_path: Path) -> None:
         assert _status(tracker_url, valid) == 200
         rest = f"{assistant.rasa_url}/webhooks/rest/webhook"
         assert _status(rest, data=b'{"sender": "x", "message": "hi"}') == 404
+        # No STAFF_TOKEN outside the demo: the staff page is off and says so.
+        assert _status(f"{assistant.rasa_url}/webhooks/staff/") == 503
+        assert _status(f"{assistant.rasa_url}/webhooks/staff/login", data=b"token=whatever-long-enough") == 503
     finally:
         assistant.stop()

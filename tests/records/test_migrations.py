@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -44,7 +45,7 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
             {"dob": dt.date(1990, 3, 14), "now": dt.datetime(2026, 12, 1, 12, 0)},
         )
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision()
+    assert current_revision(empty_db_url) == head_revision() == "0003s"
     assert RECORDS_TABLES <= tables(empty_db_url)
     with get_engine(empty_db_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
@@ -66,3 +67,31 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
     assert RECORDS_TABLES <= tables(empty_db_url)
     seed_demo_clinic(empty_db_url, today=TODAY)
     assert records.coverage_for("P-1001") is not None
+
+
+def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0002")
+    seed_demo_clinic(empty_db_url, today=TODAY)
+    with get_engine(empty_db_url).begin() as conn:  # a call back stored before 0003s
+        conn.execute(
+            sa.text("INSERT INTO work_items (id, kind, status, channel, caller_name, phone, reason, created_at)"
+                    " VALUES ('C-22222', 'callback', 'open', 'sms', 'Maria Lopez', '+12125550199', 'billing', :now)"),
+            {"now": dt.datetime(2026, 12, 1, 12, 0)},
+        )
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == "0003s"
+    records = SqlRecordsService(empty_db_url)
+    handoff = records.create_handoff("rest-1", "Wanted: book a visit.")
+    assert {i.work_item_id for i in records.open_work_items()} == {"C-22222", handoff.work_item_id}
+    with get_engine(empty_db_url).begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(  # the database itself refuses a handoff without its conversation
+            sa.text("INSERT INTO work_items (id, kind, status, channel, note, created_at)"
+                    " VALUES ('H-22222', 'handoff', 'open', 'rest', 'x', :now)"),
+            {"now": dt.datetime(2026, 12, 1, 12, 0)},
+        )
+
+    downgrade(empty_db_url, "0002")
+    with get_engine(empty_db_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT id FROM work_items")).scalars().all() == ["C-22222"]
+    upgrade(empty_db_url)
+    assert records.get_work_item("C-22222").conversation_id is None

@@ -10,6 +10,7 @@ import pytest
 
 from bot.records import (
     CallbackRequest,
+    HandoffRequest,
     InvalidPatientData,
     RefillRequest,
     SqlRecordsService,
@@ -98,3 +99,47 @@ def test_unknown_patient_or_item(records: SqlRecordsService, scalar: Callable) -
     with pytest.raises(WorkItemNotFound):
         records.mark_work_item_done("")
     assert scalar("SELECT COUNT(*) FROM work_items") == 0
+
+
+def test_handoff_items_one_open_per_conversation(records: SqlRecordsService) -> None:
+    summary = "Wanted: book a visit. Why a person: asked for a person. Done: nothing yet. Missing: identity."
+    first = records.create_handoff("rest-abc", summary, actor=ACTOR, channel="rest", now=at(0))
+    assert isinstance(first, HandoffRequest) and re.match(r"^H-[2-9A-HJKMNP-Z]{5}$", first.work_item_id)
+    assert (first.conversation_id, first.summary, first.patient_id, first.status, first.channel) == (
+        "rest-abc", summary, None, "open", "rest"
+    )
+    # Asking again in the same chat updates the one open item (now verified) instead of queueing twice.
+    again = records.create_handoff("rest-abc", "Wanted: cancel a visit.", "p-1001", actor=ACTOR, channel="rest", now=at(5))
+    assert again.work_item_id == first.work_item_id
+    assert (again.summary, again.patient_id) == ("Wanted: cancel a visit.", "P-1001")
+    assert [i.work_item_id for i in records.open_work_items("handoff")] == [first.work_item_id]
+    assert records.get_work_item(first.work_item_id.lower()) == again
+    records.mark_work_item_done(first.work_item_id, now=at(10))
+    assert records.get_work_item(first.work_item_id).status == "done"
+    # Once closed, a new request in that chat is a new item.
+    assert records.create_handoff("rest-abc", summary, now=at(20)).work_item_id != first.work_item_id
+
+
+@pytest.mark.parametrize(
+    "conversation, summary, field",
+    [("", "Wanted: x.", "conversation_id"), ("has space", "Wanted: x.", "conversation_id"),
+     ("x" * 129, "Wanted: x.", "conversation_id"), ("rest-1", "", "summary"), ("rest-1", "y" * 501, "summary")],
+)
+def test_handoff_refuses_bad_input(records: SqlRecordsService, conversation: str, summary: str, field: str) -> None:
+    with pytest.raises(InvalidPatientData) as error:
+        records.create_handoff(conversation, summary)
+    assert error.value.field == field
+    assert records.open_work_items() == []
+
+
+def test_callback_keeps_its_conversation_and_unknown_items_are_refused(records: SqlRecordsService) -> None:
+    caller = records.create_callback_request("Maria Lopez", "212 555 0199", "handoff", conversation_id="socket-9")
+    assert records.get_work_item(caller.work_item_id).conversation_id == "socket-9"
+    with pytest.raises(WorkItemNotFound):
+        records.get_work_item("H-ZZZZZ")
+
+
+def test_staff_access_is_audited_without_content(records: SqlRecordsService) -> None:
+    records.record_staff_access("read:transcript", "P-1001", actor="staff:web:abc", channel="staff-page")
+    trail = records.audit_trail("P-1001", actor="test")
+    assert [(e.operation, e.actor, e.channel) for e in trail][-1:] == [("read:transcript", "staff:web:abc", "staff-page")]

@@ -36,7 +36,7 @@ OUR_TABLES = {
     "work_items",
     "audit_log",
 }
-HEAD = "0003"  # 0003: channel tables (the lead re-chains parallel migrations at merge)
+HEAD = "0003s"  # 0002 -> 0003 (channel tables) -> 0003s (staff handoffs)
 
 
 def table_names(url: str) -> set[str]:
