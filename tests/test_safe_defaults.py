@@ -50,12 +50,12 @@ def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
     from rasa.shared.utils.io import read_yaml_file
 
     demo = read_yaml_file(str(write_credentials(load_settings({"CLINIC_VAR_DIR": str(tmp_path)}))))
-    assert "rest" in demo and "socketio" in demo
+    assert "rest" in demo and "channels.webchat.WebChatInput" in demo
     production = load_settings(
         {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_PORT": "6006"}
     )
     credentials = read_yaml_file(str(write_credentials(production)))
-    assert "rest" not in credentials and "socketio" in credentials
+    assert "rest" not in credentials and "channels.webchat.WebChatInput" in credentials
 
 
 def test_telemetry_is_off_for_every_server(tmp_path: Path) -> None:
