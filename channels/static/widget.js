@@ -28,7 +28,7 @@
     connecting: "Connecting…",
     connected: "Connected",
     reconnecting: "Connection lost. Reconnecting…",
-    refused: "The chat cannot connect from this page. Please call the clinic.",
+    cannotConnect: "The chat cannot connect right now. Please try again later or call the clinic.",
     newSession: "A new conversation has started.",
     signIn: "Your portal session has ended. Please sign in again.",
     unavailable: "The chat is not available right now. Please try again later or call the clinic.",
@@ -41,6 +41,7 @@
   var socket = null;
   var ready = false;       // socket mode: session confirmed; portal mode: always
   var typingTimer = null;
+  var everConnected = false;
 
   // ---------- storage (sessionStorage: ends with the tab) ----------
   function storageKey() { return "clinic-chat:" + config.mode + ":" + config.server; }
@@ -324,6 +325,7 @@
           add({ who: "note", text: TEXT.newSession });
         }
         state.sessionId = String(sessionId);
+        everConnected = true;
         saveState();
         setStatus(TEXT.connected);
         setReady(true);
@@ -333,7 +335,7 @@
       socket.on("bot_typing", function (event) { setTyping(Boolean(event && event.typing)); });
       socket.on("connect_error", function () {
         setReady(false);
-        setStatus(socket.active ? TEXT.reconnecting : TEXT.refused);
+        setStatus(everConnected ? TEXT.reconnecting : TEXT.cannotConnect);
       });
       socket.on("disconnect", function (reason) {
         setReady(false);

@@ -1,54 +1,219 @@
-"""The web chat path: Rasa's socket.io connector, as the chat page uses it."""
+"""The web chat path over socket.io, as the widget uses it, against the real assistant.
+
+The connector (``channels.webchat``) checks the page's Origin, issues the
+session ids itself, namespaces the conversation id and answers unusable input
+without the model.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 import uuid
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+import pytest
 import socketio
 
-from tests.e2e.harness import RunningAssistant
+from channels.kit import EMPTY_REPLY, TOO_LONG_REPLY
+from tests.e2e.harness import RunningAssistant, get_json
+
+TIMEOUT = 90  # generous: the machine is shared; every wait ends as soon as its condition holds
 
 
-async def _say(url: str, session_id: str, texts: List[str]) -> List[List[Dict[str, Any]]]:
-    """Connect like the page does, send each text, collect the replies per text."""
-    client = socketio.AsyncClient()
-    replies: List[Dict[str, Any]] = []
-    confirmed = asyncio.Event()
+class WebChatClient:
+    """One browser tab's socket.io connection, driven like the widget drives it."""
 
-    @client.on("session_confirm")
-    async def _confirm(_: Any) -> None:
-        confirmed.set()
+    def __init__(self, url: str, origin: Optional[str] = None) -> None:
+        """Connect later to ``url``, sending ``origin`` as the page's Origin header."""
+        self.url = url
+        self.origin = origin
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.session_id: Optional[str] = None
+        self.inbox: List[Dict[str, Any]] = []
+        self._arrived = asyncio.Condition()
+        self._turn_done = 0
+        self._confirm: "asyncio.Future[str]" = asyncio.get_event_loop().create_future()
 
-    @client.on("bot_uttered")
-    async def _bot(message: Dict[str, Any]) -> None:
-        replies.append(message)
+        @self.client.on("session_confirm")
+        async def _confirmed(session_id: str) -> None:
+            if not self._confirm.done():
+                self._confirm.set_result(session_id)
 
-    await client.connect(url, socketio_path="/socket.io", transports=["websocket"])
-    await client.emit("session_request", {"session_id": session_id})
-    await asyncio.wait_for(confirmed.wait(), 10)
-    turns = []
-    for text in texts:
-        start = len(replies)
-        await client.emit("user_uttered", {"message": text, "session_id": session_id})
-        for _ in range(100):
-            await asyncio.sleep(0.1)
-            if len(replies) > start:
-                await asyncio.sleep(0.5)  # let every message of the turn arrive
-                break
-        turns.append(replies[start:])
-    await client.disconnect()
-    return turns
+        @self.client.on("bot_uttered")
+        async def _bot(message: Dict[str, Any]) -> None:
+            async with self._arrived:
+                self.inbox.append(message)
+                self._arrived.notify_all()
+
+        @self.client.on("bot_typing")
+        async def _typing(event: Dict[str, Any]) -> None:
+            if not event.get("typing"):
+                async with self._arrived:
+                    self._turn_done += 1
+                    self._arrived.notify_all()
+
+    async def open(self, session_id: Optional[str] = None) -> str:
+        """Connect and ask for a session (proposing ``session_id``); the id the server confirms."""
+        headers = {"Origin": self.origin} if self.origin else {}
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], headers=headers)
+        await self.client.emit("session_request", {"session_id": session_id})
+        self.session_id = await asyncio.wait_for(self._confirm, TIMEOUT)
+        return self.session_id
+
+    async def say(self, text: str, session_id: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Send a message and return the bot messages of that turn (until typing stops)."""
+        start, done = len(self.inbox), self._turn_done
+        await self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id})
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: self._turn_done > done), TIMEOUT)
+        return self.inbox[start:]
+
+    async def first_reply(self, text: str) -> Dict[str, Any]:
+        """Send a message that gets an answer without the model; return that answer."""
+        start = len(self.inbox)
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.inbox) > start), TIMEOUT)
+        return self.inbox[start]
+
+    async def close(self) -> None:
+        """Disconnect (a closed tab or a dropped connection)."""
+        await self.client.disconnect()
 
 
-async def test_chat_over_socketio_keeps_the_conversation_across_reconnects(assistant: RunningAssistant) -> None:
-    session_id = uuid.uuid4().hex
-    (hello,) = await _say(assistant.rasa_url, session_id, ["hello"])
-    assert any("Maple Grove" in (m.get("text") or "") for m in hello)
-    (visit_question,) = await _say(assistant.rasa_url, session_id, ["i need an appointment"])
+def _texts(messages: List[Dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def _conversation(session_id: str) -> str:
+    return "webchat:" + session_id.split(".")[0]
+
+
+def _user_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:
+    tracker = get_json(f"{assistant.rasa_url}/conversations/{conversation_id}/tracker")
+    return [e.get("text") or "" for e in tracker["events"] if e["event"] == "user"]
+
+
+async def test_the_server_issues_the_session_and_a_reconnect_with_it_continues_the_conversation(
+    assistant: RunningAssistant,
+) -> None:
+    tab = WebChatClient(assistant.rasa_url)
+    session_id = await tab.open()
+    assert session_id and len(session_id) == 65
+    hello = await tab.say("hello")
+    assert "Maple Grove" in _texts(hello)
+    visit_question = await tab.say("i need an appointment")
     buttons = [b for m in visit_question for b in (m.get("quick_replies") or [])]
     assert any(b["title"] == "Follow-up" for b in buttons), visit_question  # buttons arrive as quick replies
-    # A new connection with the same session id (a page reload) continues the same form.
-    (provider_question,) = await _say(assistant.rasa_url, session_id, ["follow up"])
-    assert any("Who would you like to see" in (m.get("text") or "") for m in provider_question)
+    await tab.close()
+
+    # A page reload: a new connection that holds the issued id continues the same form.
+    reloaded = WebChatClient(assistant.rasa_url)
+    assert await reloaded.open(session_id) == session_id
+    provider_question = await reloaded.say("follow up")
+    assert "Who would you like to see" in _texts(provider_question)
+    await reloaded.close()
+    conversation = _conversation(session_id)
+    assert _user_texts(assistant, conversation)[-3:] == ["hello", "i need an appointment", "follow up"]
+
+
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        "victim-picks-this",
+        "OWN_CONVERSATION",  # the victim's conversation id itself
+        "OWN_RANDOM_PART",  # the random half of the victim's session id
+        "OWN_RANDOM_PART_WRONG_MAC",
+        "OWN_SESSION_ID_IN_MESSAGE_ONLY",  # an attacker's own session, the victim's id in each message
+    ],
+)
+async def test_a_made_up_session_id_does_not_reach_another_persons_conversation(
+    assistant: RunningAssistant, made_up: str
+) -> None:
+    victim = WebChatClient(assistant.rasa_url)
+    victim_session = await victim.open()
+    await victim.say("hello")
+    victim_conversation = _conversation(victim_session)
+    random_part = victim_session.split(".")[0]
+    proposal = {
+        "victim-picks-this": uuid.uuid4().hex,
+        "OWN_CONVERSATION": victim_conversation,
+        "OWN_RANDOM_PART": random_part,
+        "OWN_RANDOM_PART_WRONG_MAC": random_part + "." + "0" * 32,
+        "OWN_SESSION_ID_IN_MESSAGE_ONLY": None,
+    }[made_up]
+    attacker = WebChatClient(assistant.rasa_url)
+    attacker_session = await attacker.open(proposal)
+    assert attacker_session not in {proposal, victim_session}
+    before = len(victim.inbox)
+    secret_word = f"attacker-{uuid.uuid4().hex[:8]}"
+    reply = await attacker.say(f"hi {secret_word}", session_id=victim_session)
+    assert reply  # the attacker got its own answer ...
+    assert len(victim.inbox) == before  # ... and nothing reached the victim's socket
+    assert not any(secret_word in text for text in _user_texts(assistant, victim_conversation))
+    assert any(secret_word in text for text in _user_texts(assistant, _conversation(attacker_session)))
+    await attacker.close()
+    await victim.close()
+
+
+async def test_a_page_on_a_disallowed_origin_cannot_connect(assistant: RunningAssistant) -> None:
+    stranger = WebChatClient(assistant.rasa_url, origin="https://evil.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await stranger.open()
+    assert not stranger.client.connected
+    # The assistant's own page (an origin from WEBCHAT_ALLOWED_ORIGINS' default) connects.
+    own_page = WebChatClient(assistant.rasa_url, origin=assistant.rasa_url)
+    assert await own_page.open()
+    await own_page.close()
+
+
+async def test_oversize_and_empty_input_get_a_clear_answer_without_the_model(assistant: RunningAssistant) -> None:
+    tab = WebChatClient(assistant.rasa_url)
+    session_id = await tab.open()
+    too_long = "my story " * 400  # 3,600 characters
+    assert (await tab.first_reply(too_long))["text"] == TOO_LONG_REPLY
+    assert (await tab.first_reply("   \u200b  "))["text"] == EMPTY_REPLY
+    hello = await tab.say("hello")  # the conversation goes on normally
+    assert "Maple Grove" in _texts(hello)
+    assert _user_texts(assistant, _conversation(session_id)) == ["hello"]
+    await tab.close()
+
+
+async def test_out_of_band_messages_reach_the_patients_socket_only(assistant: RunningAssistant) -> None:
+    patient, other = WebChatClient(assistant.rasa_url), WebChatClient(assistant.rasa_url)
+    patient_session = await patient.open()
+    await other.open()
+    await patient.say("hello")
+    await other.say("hello")
+    patient_before, other_before = len(patient.inbox), len(other.inbox)
+    # What the staff page will do: get_output_channel().send_text_message(conversation_id, text).
+    # Rasa's HTTP API reaches the same output channel ("latest" = the conversation's channel).
+    conversation = _conversation(patient_session)
+    request = urllib.request.Request(
+        f"{assistant.rasa_url}/conversations/{conversation}/execute?output_channel=latest",
+        data=json.dumps({"name": "utter_goodbye"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+        assert answer.status == 200
+    async with patient._arrived:
+        await asyncio.wait_for(patient._arrived.wait_for(lambda: len(patient.inbox) > patient_before), TIMEOUT)
+    assert patient.inbox[patient_before].get("text")
+    assert len(other.inbox) == other_before  # the other patient's socket got nothing
+    welcome = await other.say("thanks")  # and its own conversation goes on as before
+    assert welcome and len(other.inbox) == other_before + len(welcome)
+    await patient.close()
+    await other.close()
+
+
+async def test_web_chat_logs_carry_no_message_text(assistant: RunningAssistant) -> None:
+    tab = WebChatClient(assistant.rasa_url)
+    await tab.open()
+    marker = f"zebra{uuid.uuid4().hex[:10]}"
+    await tab.say(f"hello {marker}")
+    await tab.first_reply(marker * 300)
+    await tab.close()
+    assert marker not in assistant.logs()
