@@ -219,6 +219,7 @@ class WebChatInput(SocketIOInput):
             if not checked.ok:
                 logger.info("web chat: answered unusable input in %s without the model", conversation)
                 await output.send_text_message(conversation, checked.reply or "")
+                await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
                 return
             await sio.emit(TYPING_EVENT, {"typing": True}, room=conversation, namespace=namespace)
             try:
