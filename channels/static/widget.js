@@ -175,7 +175,7 @@
     launcher.type = "button";
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "clinic-chat-panel");
-    launcher.setAttribute("aria-label", "Open chat with the " + config.title.toLowerCase());
+    launcher.setAttribute("aria-label", "Chat with us: open the " + config.title.toLowerCase());
 
     var panel = el("section", "cc-panel");
     panel.id = "clinic-chat-panel";
@@ -260,7 +260,6 @@
     ui.panel.hidden = false;
     ui.root.classList.add("cc-open");
     ui.launcher.setAttribute("aria-expanded", "true");
-    ui.launcher.setAttribute("aria-label", "Close chat with the " + config.title.toLowerCase());
     state.open = true;
     saveState();
     start();
@@ -272,7 +271,6 @@
     ui.panel.hidden = true;
     ui.root.classList.remove("cc-open");
     ui.launcher.setAttribute("aria-expanded", "false");
-    ui.launcher.setAttribute("aria-label", "Open chat with the " + config.title.toLowerCase());
     state.open = false;
     saveState();
     ui.launcher.focus();
