@@ -174,7 +174,7 @@ class WebChatInput(SocketIOInput):
         """The socket.io server and its event handlers, attached under ``socketio_path``."""
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=cors_setting(self.allowed_origins))
         self.sio = sio
-        self.session_ids  # noqa: B018 - make the key now, not inside the first session request
+        session_ids = self.session_ids  # the key is read now, not inside the first session request
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         namespace = self.namespace
 
@@ -192,9 +192,9 @@ class WebChatInput(SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
             proposed = data.get("session_id") if isinstance(data, dict) else None
-            session_id = self.session_ids.verify(proposed)
+            session_id = session_ids.verify(proposed)
             if session_id is None:
-                session_id = self.session_ids.issue()
+                session_id = session_ids.issue()
                 reason = "new" if not proposed else "replaced an id this server did not issue"
             else:
                 reason = "resumed"
