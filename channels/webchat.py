@@ -22,6 +22,10 @@ its events (``user_uttered`` / ``bot_uttered``, ``session_request`` /
   dropped (web chat proves nothing about who is typing).
 * A ``bot_typing`` event (``{"typing": true|false}``) around each turn, for the
   widget's typing indicator. Message text is never logged.
+* With ``REDIS_URL`` (several Rasa instances or workers), socket.io messages go
+  through Redis, so a reply or a staff message sent by any instance reaches the
+  socket on the instance that holds it. Session ids then need the same
+  ``CHANNEL_ID_SECRET`` on every instance.
 """
 
 from __future__ import annotations
@@ -38,14 +42,15 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncManager, AsyncRedisManager, AsyncServer
 
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 from channels.kit import ChannelNotConfigured, check_text, keyed_hash
 
 logger = logging.getLogger(__name__)
 
 CONVERSATION_PREFIX = "webchat"
+REDIS_CHANNEL = "clinic-webchat"
 TYPING_EVENT = "bot_typing"
 SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
 _MAC_PURPOSE = "webchat-session"
@@ -106,6 +111,13 @@ def origin_allowed(origin: Optional[Text], origins: Sequence[Text]) -> bool:
     if not origin:
         return True  # not a browser page on another site: browsers send Origin cross-site
     return "*" in origins or origin.rstrip("/") in {o.rstrip("/") for o in origins}
+
+
+def client_manager(settings: Settings) -> Optional[AsyncManager]:
+    """A Redis-backed socket.io manager when ``REDIS_URL`` is set (many instances), else None."""
+    if not settings.redis_url:
+        return None
+    return AsyncRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
 
 
 async def _maybe_await(result: Any) -> None:
@@ -172,7 +184,11 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and its event handlers, attached under ``socketio_path``."""
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=cors_setting(self.allowed_origins))
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=cors_setting(self.allowed_origins),
+            client_manager=client_manager(get_settings()),
+        )
         self.sio = sio
         session_ids = self.session_ids  # the key is read now, not inside the first session request
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)

@@ -7,80 +7,19 @@ without the model.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import urllib.request
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 import socketio
 
 from channels.kit import EMPTY_REPLY, TOO_LONG_REPLY
 from tests.e2e.harness import RunningAssistant, get_json
-
-TIMEOUT = 90  # generous: the machine is shared; every wait ends as soon as its condition holds
-
-
-class WebChatClient:
-    """One browser tab's socket.io connection, driven like the widget drives it."""
-
-    def __init__(self, url: str, origin: Optional[str] = None) -> None:
-        """Connect later to ``url``, sending ``origin`` as the page's Origin header."""
-        self.url = url
-        self.origin = origin
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.session_id: Optional[str] = None
-        self.inbox: List[Dict[str, Any]] = []
-        self._arrived = asyncio.Condition()
-        self._turn_done = 0
-        self._confirm: "asyncio.Future[str]" = asyncio.get_event_loop().create_future()
-
-        @self.client.on("session_confirm")
-        async def _confirmed(session_id: str) -> None:
-            if not self._confirm.done():
-                self._confirm.set_result(session_id)
-
-        @self.client.on("bot_uttered")
-        async def _bot(message: Dict[str, Any]) -> None:
-            async with self._arrived:
-                self.inbox.append(message)
-                self._arrived.notify_all()
-
-        @self.client.on("bot_typing")
-        async def _typing(event: Dict[str, Any]) -> None:
-            if not event.get("typing"):
-                async with self._arrived:
-                    self._turn_done += 1
-                    self._arrived.notify_all()
-
-    async def open(self, session_id: Optional[str] = None) -> str:
-        """Connect and ask for a session (proposing ``session_id``); the id the server confirms."""
-        headers = {"Origin": self.origin} if self.origin else {}
-        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], headers=headers)
-        await self.client.emit("session_request", {"session_id": session_id})
-        self.session_id = await asyncio.wait_for(self._confirm, TIMEOUT)
-        return self.session_id
-
-    async def say(self, text: str, session_id: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Send a message and return the bot messages of that turn (until typing stops)."""
-        start, done = len(self.inbox), self._turn_done
-        await self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id})
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: self._turn_done > done), TIMEOUT)
-        return self.inbox[start:]
-
-    async def close(self) -> None:
-        """Disconnect (a closed tab or a dropped connection)."""
-        await self.client.disconnect()
+from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 
 
 def _texts(messages: List[Dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
-
-
-def _conversation(session_id: str) -> str:
-    return "webchat:" + session_id.split(".")[0]
 
 
 def _user_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:
@@ -107,7 +46,7 @@ async def test_the_server_issues_the_session_and_a_reconnect_with_it_continues_t
     provider_question = await reloaded.say("follow up")
     assert "Who would you like to see" in _texts(provider_question)
     await reloaded.close()
-    conversation = _conversation(session_id)
+    conversation = conversation_of(session_id)
     assert _user_texts(assistant, conversation)[-3:] == ["hello", "i need an appointment", "follow up"]
 
 
@@ -121,13 +60,13 @@ async def test_the_server_issues_the_session_and_a_reconnect_with_it_continues_t
         "OWN_SESSION_ID_IN_MESSAGE_ONLY",  # an attacker's own session, the victim's id in each message
     ],
 )
-async def test_a_made_up_session_id_does_not_reach_another_persons_conversation(
+async def test_a_made_up_session_id_does_not_reach_another_personsconversation_of(
     assistant: RunningAssistant, made_up: str
 ) -> None:
     victim = WebChatClient(assistant.rasa_url)
     victim_session = await victim.open()
     await victim.say("hello")
-    victim_conversation = _conversation(victim_session)
+    victim_conversation = conversation_of(victim_session)
     random_part = victim_session.split(".")[0]
     proposal = {
         "victim-picks-this": uuid.uuid4().hex,
@@ -145,7 +84,7 @@ async def test_a_made_up_session_id_does_not_reach_another_persons_conversation(
     assert reply  # the attacker got its own answer ...
     assert len(victim.inbox) == before  # ... and nothing reached the victim's socket
     assert not any(secret_word in text for text in _user_texts(assistant, victim_conversation))
-    assert any(secret_word in text for text in _user_texts(assistant, _conversation(attacker_session)))
+    assert any(secret_word in text for text in _user_texts(assistant, conversation_of(attacker_session)))
     await attacker.close()
     await victim.close()
 
@@ -171,7 +110,7 @@ async def test_oversize_and_empty_input_get_a_clear_answer_without_the_model(ass
     assert [m["text"] for m in await tab.say("   \u200b  ")] == [EMPTY_REPLY]
     hello = await tab.say("hello")  # the conversation goes on normally
     assert "Maple Grove" in _texts(hello)
-    assert _user_texts(assistant, _conversation(session_id)) == ["hello"]
+    assert _user_texts(assistant, conversation_of(session_id)) == ["hello"]
     await tab.close()
 
 
@@ -184,17 +123,8 @@ async def test_out_of_band_messages_reach_the_patients_socket_only(assistant: Ru
     patient_before, other_before = len(patient.inbox), len(other.inbox)
     # What the staff page will do: get_output_channel().send_text_message(conversation_id, text).
     # Rasa's HTTP API reaches the same output channel ("latest" = the conversation's channel).
-    conversation = _conversation(patient_session)
-    request = urllib.request.Request(
-        f"{assistant.rasa_url}/conversations/{conversation}/execute?output_channel=latest",
-        data=json.dumps({"name": "utter_goodbye"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-        assert answer.status == 200
-    async with patient._arrived:
-        await asyncio.wait_for(patient._arrived.wait_for(lambda: len(patient.inbox) > patient_before), TIMEOUT)
+    send_out_of_band(assistant.rasa_url, conversation_of(patient_session), "utter_goodbye")
+    await patient.wait_for_messages(patient_before + 1)
     assert patient.inbox[patient_before].get("text")
     assert len(other.inbox) == other_before  # the other patient's socket got nothing
     welcome = await other.say("thanks")  # and its own conversation goes on as before
