@@ -91,7 +91,7 @@
 
   function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
 
-  function renderEntry(entry, isLast) {
+  function renderEntry(entry, withButtons) {
     if (entry.text) {
       var item = el("li", "cc-msg cc-" + (entry.who === "user" ? "user" : entry.who === "note" ? "note" : "bot"));
       var who = el("span", "cc-sr", entry.who === "user" ? "You: " : entry.who === "note" ? "" : "Assistant: ");
@@ -99,7 +99,7 @@
       appendRichText(item, String(entry.text));
       ui.log.appendChild(item);
     }
-    if (isLast && entry.buttons && entry.buttons.length && !entry.used) { renderButtons(entry); }
+    if (withButtons && entry.buttons && entry.buttons.length && !entry.used) { renderButtons(entry); }
   }
 
   function renderButtons(entry) {
@@ -141,7 +141,7 @@
     while (ui.log.firstChild) { ui.log.removeChild(ui.log.firstChild); }
     var lastWithButtons = -1;
     state.history.forEach(function (entry, i) { if (entry.buttons && entry.buttons.length) { lastWithButtons = i; } });
-    state.history.forEach(function (entry, i) { renderEntry(entry, i === lastWithButtons && i === state.history.length - 1); });
+    state.history.forEach(function (entry, i) { renderEntry(entry, i === lastWithButtons); });
     scrollDown();
   }
 
