@@ -11,12 +11,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test setup train bench eval clean lint-data
+.PHONY: run test setup browser train bench eval clean lint-data
 
 run: setup
 	$(PY) -m bot run
 
-test: setup
+test: setup browser
 	$(PY) -m bot train
 	$(RASA) data validate --max-history 3
 	$(RASA) test core --stories tests/test_stories.yml --model models/clinic.tar.gz \
@@ -58,6 +58,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install -qq --upgrade "pip<25" wheel
 	$(PY) -m pip install -qq -c requirements.lock -e ".[test]"
 	@touch $(STAMP)
+
+# The chat widget's browser tests drive Debian's Chromium through Playwright
+# (no browser download): install it when missing (as root, or with sudo).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Chromium (Debian package) for the browser tests..."; \
+		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 clean:
 	rm -rf var models .pytest_cache

@@ -1,9 +1,12 @@
-"""Serves the web chat page from the Rasa server itself.
+"""Serves the chat widget and its demo page from the Rasa server itself.
 
-The page talks to Rasa's built-in ``socketio`` connector. It is registered as an
-input channel (``channels.chat_page.ChatPageInput`` in ``credentials.yml``)
-because that is Rasa's extension point for adding routes to its server; it
-receives no messages itself. Everything the page needs is served locally.
+``/webhooks/chat/widget.js`` is the one script a clinic adds to any page (see
+the README); ``/webhooks/chat/`` is a demo page that embeds it. The widget talks
+to the web chat connector (``channels.webchat``) or, in portal mode, to the
+portal channel. This is registered as an input channel
+(``channels.chat_page.ChatPageInput`` in ``credentials.yml``) because that is
+Rasa's extension point for adding routes to its server; it receives no
+messages itself. Everything the widget needs is served locally (no CDN).
 """
 
 from __future__ import annotations
@@ -54,6 +57,14 @@ class ChatPageInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @chat.route("/widget.js", methods=["GET"])
+        async def widget_script(_: Request) -> HTTPResponse:
+            return _static_file("widget.js", embeddable=True)
+
+        @chat.route("/widget.css", methods=["GET"])
+        async def widget_style(_: Request) -> HTTPResponse:
+            return _static_file("widget.css", embeddable=True)
+
         @chat.route("/static/<path:path>", methods=["GET"])
         async def static(_: Request, path: str) -> HTTPResponse:
             return _static_file(path)
@@ -61,13 +72,21 @@ class ChatPageInput(InputChannel):
         return chat
 
 
-def _static_file(relative: str) -> HTTPResponse:
-    """Serve one file from ``static/``, refusing anything outside it."""
+def _static_file(relative: str, embeddable: bool = False) -> HTTPResponse:
+    """Serve one file from ``static/``, refusing anything outside it.
+
+    ``embeddable`` files (the widget's script, style and socket.io client) may be
+    loaded by a clinic's pages on other origins.
+    """
     target = (STATIC_DIR / relative).resolve()
     if STATIC_DIR not in target.parents or not target.is_file() or target.suffix not in CONTENT_TYPES:
         raise NotFound("not found")
     return response.raw(
         target.read_bytes(),
         content_type=CONTENT_TYPES[target.suffix],
-        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"},
+        headers={
+            **SECURITY_HEADERS,
+            "Cache-Control": "no-cache",
+            "Cross-Origin-Resource-Policy": "cross-origin" if embeddable or "vendor" in target.parts else "same-origin",
+        },
     )

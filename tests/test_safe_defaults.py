@@ -63,10 +63,10 @@ def read_effective_credentials(path: Path, settings_env: dict) -> dict:
 def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
     demo_env = {"CLINIC_VAR_DIR": str(tmp_path)}
     demo = read_effective_credentials(write_credentials(load_settings(demo_env)), demo_env)
-    assert "rest" in demo and "socketio" in demo
+    assert "rest" in demo and "channels.webchat.WebChatInput" in demo
     production_env = {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_PORT": "6006"}
     credentials = read_effective_credentials(write_credentials(load_settings(production_env)), production_env)
-    assert "rest" not in credentials and "socketio" in credentials
+    assert "rest" not in credentials and "channels.webchat.WebChatInput" in credentials
 
 
 def test_channel_secrets_never_reach_the_effective_credentials_file(tmp_path: Path) -> None:

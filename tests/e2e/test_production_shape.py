@@ -12,6 +12,7 @@ import pytest
 
 from bot.scheduling.sql import SqlSchedulingService
 from tests.e2e.harness import Conversation, RunningAssistant, free_port, start_assistant
+from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 from tests.fixtures_db import NOW, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.postgres
@@ -29,6 +30,7 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[Ru
         "REDIS_URL": "redis://127.0.0.1:6379/5",
         "ACTION_SERVER_TOKEN": "shared-" + uuid.uuid4().hex,
         "ACTION_PORT": str(action_port),
+        "CHANNEL_ID_SECRET": "shape-" + uuid.uuid4().hex,  # web chat session ids valid on both instances
     }
     first = start_assistant(tmp_path_factory.mktemp("instance-a"), shared)
     second = None
@@ -110,3 +112,22 @@ def test_intake_pause_and_resume_on_postgresql(two_instances) -> None:
     later.say("11/02/1978")
     assert "welcome back" in later.text.lower()
     assert "home address" in later.text.lower()
+
+
+async def test_web_chat_moves_between_instances_and_out_of_band_messages_find_its_socket(two_instances) -> None:
+    first, second = two_instances
+    tab = WebChatClient(first.rasa_url)
+    session_id = await tab.open()
+    assert "Maple Grove" in "\n".join(m.get("text") or "" for m in await tab.say("hello"))
+    await tab.close()
+    # The reconnect lands on the other instance: it accepts the id the first one issued.
+    moved = WebChatClient(second.rasa_url)
+    assert await moved.open(session_id) == session_id
+    visit_question = await moved.say("i need an appointment")
+    assert any(b["title"] == "Follow-up" for m in visit_question for b in (m.get("quick_replies") or []))
+    # A staff message sent through the first instance reaches the socket held by the second (Redis).
+    before = len(moved.inbox)
+    send_out_of_band(first.rasa_url, conversation_of(session_id), "utter_goodbye")
+    await moved.wait_for_messages(before + 1)
+    assert moved.inbox[before].get("text")
+    await moved.close()

@@ -25,7 +25,9 @@ def test_run_prints_the_chat_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             html = page.read().decode()
             assert page.headers["Content-Type"].startswith("text/html")
             assert "Content-Security-Policy" in page.headers
-        assert "static/vendor/socket.io.min.js" in html and "static/chat.js" in html
+        assert 'src="/webhooks/chat/widget.js"' in html  # the demo page embeds the chat widget
+        with urllib.request.urlopen(f"{assistant.rasa_url}/webhooks/chat/widget.js") as script:
+            assert b"ClinicChat" in script.read()
         with urllib.request.urlopen(f"{assistant.rasa_url}/webhooks/chat/static/vendor/socket.io.min.js") as script:
             assert b"Socket.IO" in script.read(200)
         assert _listening(assistant.rasa_url) and _listening(assistant.action_url)

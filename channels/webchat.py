@@ -1,0 +1,248 @@
+"""Web chat: Rasa's socket.io connector with the safety rules of our other channels.
+
+Registered in ``credentials.yml`` as ``channels.webchat.WebChatInput`` in place
+of the bare ``socketio`` entry. The channel keeps Rasa's name (``socketio``),
+its events (``user_uttered`` / ``bot_uttered``, ``session_request`` /
+``session_confirm``) and session persistence, and adds:
+
+* **Origin check**: Rasa creates its server with ``cors_allowed_origins=[]``,
+  which turns python-socketio's check off. Here only the origins in
+  ``WEBCHAT_ALLOWED_ORIGINS`` may connect (a request without an Origin header,
+  which no browser sends cross-site, is let through).
+* **Server-issued session ids**: ``<32 hex random>.<32 hex MAC>``. A proposed
+  id that the server did not issue (wrong form, wrong MAC) is replaced by a new
+  one, so nobody can pick another person's id; a reconnecting client that holds
+  its issued id gets its own conversation back.
+* **Conversation id** ``webchat:<random>``, bound to the socket by the server at
+  ``session_request`` (the ``session_id`` a message carries is ignored). The
+  socket joins a room of that name, so replies and out-of-band messages
+  (``get_output_channel().send_text_message(conversation_id, text)``) reach it.
+* **Input checks**: empty and oversize messages get :func:`channels.kit.check_text`'s
+  answer as a bot message; the model never sees them. Client metadata is
+  dropped (web chat proves nothing about who is typing).
+* A ``bot_typing`` event (``{"typing": true|false}``) around each turn, for the
+  widget's typing indicator. Message text is never logged.
+* With ``REDIS_URL`` (several Rasa instances or workers), socket.io messages go
+  through Redis, so a reply or a staff message sent by any instance reaches the
+  socket on the instance that holds it. Session ids then need the same
+  ``CHANNEL_ID_SECRET`` on every instance.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import logging
+import re
+import secrets
+from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Text, Union
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncManager, AsyncRedisManager, AsyncServer
+
+from bot.settings import Settings, get_settings
+from channels.kit import ChannelNotConfigured, check_text, keyed_hash
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_PREFIX = "webchat"
+REDIS_CHANNEL = "clinic-webchat"
+TYPING_EVENT = "bot_typing"
+SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
+_MAC_PURPOSE = "webchat-session"
+
+
+class SessionIds:
+    """Issues and checks web chat session ids (``<random>.<MAC of random>``)."""
+
+    def __init__(self, mac: Callable[[Text], Text]) -> None:
+        """``mac`` maps the random part to its 32-hex-digit authentication code."""
+        self._mac = mac
+
+    def issue(self) -> Text:
+        """A new, unguessable session id."""
+        random_part = secrets.token_hex(16)
+        return f"{random_part}.{self._mac(random_part)}"
+
+    def verify(self, proposed: Any) -> Optional[Text]:
+        """``proposed`` if this server issued it, else None."""
+        if not isinstance(proposed, str) or not SESSION_ID_PATTERN.fullmatch(proposed):
+            return None
+        random_part, mac = proposed.split(".")
+        return proposed if hmac.compare_digest(mac, self._mac(random_part)) else None
+
+    @staticmethod
+    def conversation_id(session_id: Text) -> Text:
+        """The conversation (sender) id of an issued session id: ``webchat:<random>``."""
+        return f"{CONVERSATION_PREFIX}:{session_id.split('.')[0]}"
+
+
+def default_session_ids() -> SessionIds:
+    """Session ids keyed by ``CHANNEL_ID_SECRET`` (or the demo key under ``var/``).
+
+    Without that setting outside the demo, a key made for this process keeps ids
+    unguessable; they then do not survive a restart or work across instances.
+    """
+    try:
+        keyed_hash("probe", _MAC_PURPOSE)
+    except ChannelNotConfigured:
+        logger.warning(
+            "CHANNEL_ID_SECRET is not set: web chat session ids are signed with a key of this "
+            "process only, so a conversation does not survive a restart or move between instances"
+        )
+        key = secrets.token_bytes(32)
+        return SessionIds(
+            lambda value: hmac.new(key, f"{_MAC_PURPOSE}\x00{value}".encode(), "sha256").hexdigest()[:32]
+        )
+    return SessionIds(lambda value: keyed_hash(value, _MAC_PURPOSE))
+
+
+def cors_setting(origins: Sequence[Text]) -> Union[Text, list]:
+    """The ``cors_allowed_origins`` value for python-socketio: the list, or ``"*"``."""
+    return "*" if "*" in origins else [o.rstrip("/") for o in origins]
+
+
+def origin_allowed(origin: Optional[Text], origins: Sequence[Text]) -> bool:
+    """Whether a connection with this ``Origin`` header may open a web chat."""
+    if not origin:
+        return True  # not a browser page on another site: browsers send Origin cross-site
+    return "*" in origins or origin.rstrip("/") in {o.rstrip("/") for o in origins}
+
+
+def client_manager(settings: Settings) -> Optional[AsyncManager]:
+    """A Redis-backed socket.io manager when ``REDIS_URL`` is set (many instances), else None."""
+    if not settings.redis_url:
+        return None
+    return AsyncRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
+
+
+async def _maybe_await(result: Any) -> None:
+    """Await ``result`` if it is awaitable (``enter_room`` became a coroutine in python-socketio 5.10)."""
+    if inspect.isawaitable(result):
+        await result
+
+
+class WebChatOutput(SocketIOOutput):
+    """Rasa's socket.io output, with custom JSON sent to the conversation's room."""
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        """Emit custom JSON as a bot message (Rasa's version passes it as keyword arguments)."""
+        await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
+
+
+class WebChatInput(SocketIOInput):
+    """Socket.io web chat with origin checks, server-issued sessions and input checks."""
+
+    def __init__(
+        self,
+        *args: Any,
+        allowed_origins: Optional[Sequence[Text]] = None,
+        session_ids: Optional[SessionIds] = None,
+        **kwargs: Any,
+    ) -> None:
+        """Rasa's options plus the allowed origins (default: ``WEBCHAT_ALLOWED_ORIGINS``)."""
+        super().__init__(*args, **kwargs)
+        self.session_persistence = True
+        self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
+        self._session_ids = session_ids
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Rasa's socket.io credentials; ``session_persistence`` is always on."""
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,
+            credentials.get("socketio_path", "/socket.io"),
+        )
+
+    @property
+    def allowed_origins(self) -> Sequence[Text]:
+        """Origins whose pages may connect."""
+        if self._allowed_origins is None:
+            self._allowed_origins = tuple(get_settings().webchat_allowed_origins)
+        return self._allowed_origins
+
+    @property
+    def session_ids(self) -> SessionIds:
+        """The session id issuer, made on first use."""
+        if self._session_ids is None:
+            self._session_ids = default_session_ids()
+        return self._session_ids
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """The output for out-of-band messages: ``send_text_message(conversation_id, text)``."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The socket.io server and its event handlers, attached under ``socketio_path``."""
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=cors_setting(self.allowed_origins),
+            client_manager=client_manager(get_settings()),
+        )
+        self.sio = sio
+        session_ids = self.session_ids  # the key is read now, not inside the first session request
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        namespace = self.namespace
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict[Text, Any], auth: Optional[Dict[Text, Any]] = None) -> bool:
+            if not origin_allowed(environ.get("HTTP_ORIGIN"), self.allowed_origins):
+                logger.info("web chat: refused a connection from a disallowed origin")
+                return False
+            return True
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            proposed = data.get("session_id") if isinstance(data, dict) else None
+            session_id = session_ids.verify(proposed)
+            if session_id is None:
+                session_id = session_ids.issue()
+                reason = "new" if not proposed else "replaced an id this server did not issue"
+            else:
+                reason = "resumed"
+            conversation = SessionIds.conversation_id(session_id)
+            current = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
+            if current and current != conversation:
+                await _maybe_await(sio.leave_room(sid, current, namespace=namespace))
+            await _maybe_await(sio.enter_room(sid, conversation, namespace=namespace))
+            await sio.save_session(sid, {"conversation_id": conversation}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            logger.info("web chat session %s for %s", reason, conversation)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            conversation = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
+            if not conversation:
+                logger.info("web chat: ignored a message sent before session_request")
+                return
+            output = WebChatOutput(sio, self.bot_message_evt)
+            text = data.get("message") if isinstance(data, dict) else None
+            checked = check_text(text if isinstance(text, str) else None)
+            if not checked.ok:
+                logger.info("web chat: answered unusable input in %s without the model", conversation)
+                await output.send_text_message(conversation, checked.reply or "")
+                await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
+                return
+            await sio.emit(TYPING_EVENT, {"typing": True}, room=conversation, namespace=namespace)
+            try:
+                await on_new_message(
+                    UserMessage(checked.text, output, conversation, input_channel=self.name(), metadata=None)
+                )
+            finally:
+                await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
+
+        return webhook
