@@ -4,7 +4,9 @@ A message is an emergency when the rule-based red-flag check (bot/safety/)
 matched it, or when the intent classifier says ``report_emergency``. Thoughts
 of suicide or self-harm get the 988 Suicide and Crisis Lifeline and 911; a
 medical emergency gets 911. The rules stop any open form first, and nothing is
-booked afterwards unless the patient asks again.
+booked afterwards unless the patient asks again. The conversation is flagged
+for staff (a work item of kind ``emergency``, first on the staff page) after
+the answer has gone out.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from actions.common import actor_of, call_backend, channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,28 @@ class ActionEmergency(Action):
             dispatcher.utter_message(response="utter_emergency_crisis")
         else:
             dispatcher.utter_message(response="utter_emergency")
+        await flag_for_staff(tracker, category or "medical")
         return []
+
+
+async def flag_for_staff(tracker: Tracker, category: str) -> None:
+    """Put the conversation on the staff page's list; the answer has already gone out."""
+    from bot.records import get_records_service
+
+    details = (tracker.latest_message or {}).get("red_flag") or {}
+    flags = [str(f) for f in details.get("flags") or []]
+    try:
+        await call_backend(
+            get_records_service().flag_emergency,
+            tracker.sender_id,
+            category,
+            flags,
+            tracker.get_slot("patient_id"),
+            actor=actor_of(tracker),
+            channel=channel_of(tracker),
+        )
+    except Exception as exc:  # noqa: BLE001 - the patient has the answer; staff miss one flag
+        logger.error("emergency could not be flagged for staff: %s", type(exc).__name__)
 
 
 class ActionMedicalAdvice(Action):

@@ -3,7 +3,7 @@
 Besides the staff page (``/webhooks/staff/``), front-desk staff on the
 clinic's machine read what the assistant collected with:
 
-    python -m bot staff work-items [--kind refill|callback|handoff]
+    python -m bot staff work-items [--kind refill|callback|handoff|emergency]
     python -m bot staff intake P-1001 [--all-versions]
     python -m bot staff done R-7K3Q9
 
@@ -17,27 +17,19 @@ import json
 from typing import List, Optional, Sequence, TextIO
 
 from bot.records import get_records_service
+from bot.records.values import describe_work_item
 
 STAFF_ACTOR = "staff:cli"
 
 
 def show_work_items(out: TextIO, kind: Optional[str] = None) -> int:
-    """Print open refill, call-back and handoff requests, oldest first."""
+    """Print open refill, call-back, handoff and emergency items, oldest first."""
     items = get_records_service().open_work_items(kind, actor=STAFF_ACTOR, channel="staff-cli")
     if not items:
         print("No open work items.", file=out)
     for item in items:
         created = item.created_at.strftime("%Y-%m-%d %H:%M")
-        if item.kind == "refill":
-            print(f"{item.work_item_id}  refill    {created}  patient {item.patient_id}: "
-                  f"{item.medication} -> {item.pharmacy or 'pharmacy not given'}", file=out)
-        elif item.kind == "handoff":
-            print(f"{item.work_item_id}  handoff   {created}  {item.summary}"
-                  + (f" (patient {item.patient_id})" if item.patient_id else ""), file=out)
-        else:
-            print(f"{item.work_item_id}  callback  {created}  {item.reason}: {item.name}, {item.phone}, "
-                  f"best time {item.best_time or 'any'}"
-                  + (f", patient {item.patient_id}" if item.patient_id else ""), file=out)
+        print(f"{item.work_item_id}  {item.kind:<9} {created}  {describe_work_item(item)}", file=out)
     return 0
 
 
@@ -77,7 +69,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
     items = sub.add_parser("work-items", help="open refill, call-back and handoff requests")
-    items.add_argument("--kind", choices=["refill", "callback", "handoff"])
+    items.add_argument("--kind", choices=["refill", "callback", "handoff", "emergency"])
     intake = sub.add_parser("intake", help="a patient's stored intake")
     intake.add_argument("patient_id")
     intake.add_argument("--all-versions", action="store_true")

@@ -80,17 +80,9 @@ def sort_items(items: Iterable[Any]) -> List[Any]:
 
 def item_details(item: Any) -> str:
     """The item's facts for staff, as plain text (escaped by the caller)."""
-    kind = getattr(item, "kind", "")
-    if kind == "refill":
-        return f"patient {item.patient_id}: {item.medication} -> {item.pharmacy or 'pharmacy not given'}"
-    if kind == "handoff":
-        return item.summary
-    if kind == "callback":
-        return (
-            f"{item.reason}: {item.name}, {item.phone}, best time {item.best_time or 'any'}"
-            + (f", patient {item.patient_id}" if item.patient_id else "")
-        )
-    return str(getattr(item, "note", None) or getattr(item, "reason", None) or "")
+    from bot.records.values import describe_work_item
+
+    return describe_work_item(item)
 
 
 def item_json(item: Any, held: Optional[bool] = None) -> Dict[str, Any]:

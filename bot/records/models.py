@@ -37,7 +37,8 @@ PATIENT_COUNTER = "patient"
 FIRST_PATIENT_NUMBER = 1001
 
 RELATIONSHIPS = ("self", "spouse", "child", "other")
-WORK_ITEM_KINDS = ("refill", "callback", "handoff")
+WORK_ITEM_KINDS = ("refill", "callback", "handoff", "emergency")
+EMERGENCY_CATEGORIES = ("medical", "crisis")
 WORK_ITEM_STATUSES = ("open", "done")
 COVERAGE_SOURCES = ("seed", "intake", "staff")
 # Why someone wants a call back; actions pick one, staff sort the queue by it.
@@ -202,11 +203,11 @@ class Visit(Base):
 
 
 class WorkItem(Base):
-    """Something staff must do for a patient or caller: a refill, a callback request or a handed-off chat."""
+    """Something staff must do for a patient or caller: a refill, a call back, a handed-off chat or an emergency to follow up."""
 
     __tablename__ = "work_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('refill', 'callback', 'handoff')", name="kind_values"),
+        CheckConstraint("kind IN ('refill', 'callback', 'handoff', 'emergency')", name="kind_values"),
         CheckConstraint("status IN ('open', 'done')", name="status_values"),
         CheckConstraint(
             "kind <> 'refill' OR (patient_id IS NOT NULL AND medication IS NOT NULL)", name="refill_fields"
@@ -217,6 +218,10 @@ class WorkItem(Base):
         ),
         CheckConstraint(
             "kind <> 'handoff' OR (conversation_id IS NOT NULL AND note IS NOT NULL)", name="handoff_fields"
+        ),
+        CheckConstraint(
+            "kind <> 'emergency' OR (conversation_id IS NOT NULL AND reason IN ('medical', 'crisis'))",
+            name="emergency_fields",
         ),
         Index("ix_work_items_status_created", "status", "created_at"),
         Index("ix_work_items_patient", "patient_id"),

@@ -20,7 +20,7 @@ import abc
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from bot.records.intake import IntakeAnswers
 from bot.records.values import (
@@ -28,6 +28,7 @@ from bot.records.values import (
     CallbackRequest,
     CarrierInfo,
     CoverageInfo,
+    EmergencyFlag,
     HandoffRequest,
     IntakeDraft,
     IntakeSubmission,
@@ -242,6 +243,20 @@ class WorkItemService(abc.ABC):
         now: Optional[dt.datetime] = None,
     ) -> HandoffRequest:
         """Queue a chat for the front desk (one open item per conversation); raises InvalidPatientData."""
+
+    @abc.abstractmethod
+    def flag_emergency(
+        self,
+        conversation_id: str,
+        category: str,
+        flags: Sequence[str] = (),
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        channel: str = UNKNOWN_CHANNEL,
+        now: Optional[dt.datetime] = None,
+    ) -> EmergencyFlag:
+        """Flag an answered emergency for staff (one open flag per conversation; a crisis outranks medical)."""
 
     @abc.abstractmethod
     def get_work_item(

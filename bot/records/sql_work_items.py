@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.records.errors import InvalidPatientData, WorkItemNotFound
 from bot.records.intake import clean_text
-from bot.records.models import CALLBACK_REASONS, WORK_ITEM_KINDS
+from bot.records.models import CALLBACK_REASONS, EMERGENCY_CATEGORIES, WORK_ITEM_KINDS
 from bot.records.models import WorkItem as WorkItemRow
 from bot.records.normalize import normalize_us_mobile
 from bot.records.sqlbase import CHANNEL_MAX, SqlBase, clip
-from bot.records.values import CallbackRequest, HandoffRequest, RefillRequest, WorkItem
+from bot.records.values import CallbackRequest, EmergencyFlag, HandoffRequest, RefillRequest, WorkItem
 
 logger = logging.getLogger("bot.records.sql")
 
@@ -81,6 +81,18 @@ class SqlWorkItems(SqlBase):
                 medication=row.medication,
                 pharmacy=row.pharmacy,
                 note=row.note,
+                status=row.status,
+                channel=row.channel,
+                created_at=self._local(row.created_at),
+                done_at=done_at,
+            )
+        if row.kind == "emergency":
+            return EmergencyFlag(
+                work_item_id=row.id,
+                patient_id=row.patient_id,
+                conversation_id=row.conversation_id,
+                category=row.reason,
+                flags=row.note or "",
                 status=row.status,
                 channel=row.channel,
                 created_at=self._local(row.created_at),
@@ -250,6 +262,61 @@ class SqlWorkItems(SqlBase):
             item = self._item(row)
         logger.info("handoff %s queued for %s via %s", item.work_item_id, key or "an unverified caller", item.channel)
         assert isinstance(item, HandoffRequest)
+        return item
+
+    def flag_emergency(
+        self,
+        conversation_id: str,
+        category: str,
+        flags: Sequence[str] = (),
+        patient_id: Optional[str] = None,
+        *,
+        actor: str = "system",
+        channel: str = "unknown",
+        now: Optional[dt.datetime] = None,
+    ) -> EmergencyFlag:
+        """Flag an answered emergency; a conversation keeps one open flag, and a crisis outranks medical."""
+        key_conversation = _conversation(conversation_id, required=True)
+        kind = (category or "").strip().lower()
+        if kind not in EMERGENCY_CATEGORIES:
+            raise InvalidPatientData("category", f"one of {', '.join(EMERGENCY_CATEGORIES)}")
+        rule_ids = [str(f) for f in flags if isinstance(f, str) and f.replace("_", "").isalnum()]
+        note = ", ".join(rule_ids) if rule_ids else "classifier"
+        current = self._now(now)
+        with self._session("flag_emergency") as session:
+            key = self._lock_patient(session, patient_id) if patient_id else None
+            row = session.execute(
+                select(WorkItemRow).where(
+                    WorkItemRow.kind == "emergency",
+                    WorkItemRow.status == STATUS_OPEN,
+                    WorkItemRow.conversation_id == key_conversation,
+                )
+            ).scalars().first()
+            if row is None:
+                row = WorkItemRow(
+                    id=self._unused_id(session, "emergency"),
+                    kind="emergency",
+                    patient_id=key,
+                    status=STATUS_OPEN,
+                    channel=clip(channel, CHANNEL_MAX, "unknown"),
+                    created_at=current,
+                    reason=kind,
+                    note=clip(note, NOTE_MAX, "classifier"),
+                    conversation_id=key_conversation,
+                )
+                session.add(row)
+            else:
+                if kind == "crisis":
+                    row.reason = "crisis"
+                known = [f for f in (row.note or "").split(", ") if f and f != "classifier"]
+                merged = list(dict.fromkeys(known + rule_ids)) or ["classifier"]
+                row.note = clip(", ".join(merged), NOTE_MAX, "classifier")
+                row.patient_id = row.patient_id or key
+            self._audit(session, "write:flag_emergency", key, actor, channel)
+            session.flush()
+            item = self._item(row)
+        logger.warning("emergency flag %s (%s) for staff via %s", item.work_item_id, item.category, item.channel)
+        assert isinstance(item, EmergencyFlag)
         return item
 
     def get_work_item(

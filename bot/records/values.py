@@ -198,7 +198,29 @@ class HandoffRequest:
     reason: str = "handoff"
 
 
-WorkItem = Union[RefillRequest, CallbackRequest, HandoffRequest]
+@dataclass(frozen=True)
+class EmergencyFlag:
+    """An emergency or crisis the assistant answered, flagged so staff can follow up.
+
+    ``category`` is ``medical`` or ``crisis``; ``flags`` names the red-flag rules
+    that matched (``classifier`` when only the intent classifier said so), never
+    the patient's words; the transcript has those, for logged-in staff.
+    """
+
+    work_item_id: str
+    patient_id: Optional[str]
+    conversation_id: str
+    category: str
+    flags: str
+    status: str
+    channel: str
+    created_at: dt.datetime
+    done_at: Optional[dt.datetime]
+    kind: str = "emergency"
+    reason: str = "emergency"
+
+
+WorkItem = Union[RefillRequest, CallbackRequest, HandoffRequest, EmergencyFlag]
 
 
 @dataclass(frozen=True)
@@ -211,3 +233,16 @@ class AuditEntry:
     patient_id: Optional[str]
     channel: str
     outcome: str
+
+
+def describe_work_item(item: WorkItem) -> str:
+    """One line for staff (staff page and staff command line): what the request is, no more."""
+    patient = f", patient {item.patient_id}" if item.patient_id else ""
+    if isinstance(item, RefillRequest):
+        return f"patient {item.patient_id}: {item.medication} -> {item.pharmacy or 'pharmacy not given'}"
+    if isinstance(item, HandoffRequest):
+        return item.summary + (f" (patient {item.patient_id})" if item.patient_id else "")
+    if isinstance(item, EmergencyFlag):
+        rules = "the intent classifier" if item.flags == "classifier" else f"rules {item.flags}"
+        return f"{item.category} emergency answered by the assistant ({rules}); follow up{patient}"
+    return f"{item.reason}: {item.name}, {item.phone}, best time {item.best_time or 'any'}{patient}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import Conversation
+from tests.e2e.harness import Conversation, RunningAssistant
 
 
 def test_emergency_in_the_middle_of_booking(chat: Conversation) -> None:
@@ -59,3 +59,17 @@ def test_a_red_flag_wins_over_a_medical_question(chat: Conversation) -> None:
     chat.say("crushing chest pain, should i take an aspirin?")
     assert "Call 911 now" in chat.text
     assert "can't give medical advice" not in chat.text
+
+
+def test_an_emergency_is_flagged_for_staff(chat: Conversation, assistant: RunningAssistant) -> None:
+    from bot.records import SqlRecordsService
+
+    chat.say("i want to book a visit")
+    chat.say("im having a seizure")
+    assert "911" in chat.text
+    flags = [
+        item for item in SqlRecordsService(assistant.clinic_database_url).open_work_items("emergency")
+        if item.conversation_id == chat.sender
+    ]
+    assert len(flags) == 1 and flags[0].category == "medical" and flags[0].channel == "rest"
+    assert all(part.replace("_", "").isalnum() for part in flags[0].flags.split(", "))  # rule ids, not words

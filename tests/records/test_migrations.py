@@ -45,7 +45,7 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
             {"dob": dt.date(1990, 3, 14), "now": dt.datetime(2026, 12, 1, 12, 0)},
         )
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0003s"
+    assert current_revision(empty_db_url) == head_revision() == "0004"
     assert RECORDS_TABLES <= tables(empty_db_url)
     with get_engine(empty_db_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
@@ -78,7 +78,7 @@ def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> N
                     " VALUES ('C-22222', 'callback', 'open', 'sms', 'Maria Lopez', '+12125550199', 'billing', :now)"),
             {"now": dt.datetime(2026, 12, 1, 12, 0)},
         )
-    upgrade(empty_db_url)
+    upgrade(empty_db_url, "0003s")
     assert current_revision(empty_db_url) == "0003s"
     records = SqlRecordsService(empty_db_url)
     handoff = records.create_handoff("rest-1", "Wanted: book a visit.")
@@ -95,3 +95,22 @@ def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> N
         assert conn.execute(sa.text("SELECT id FROM work_items")).scalars().all() == ["C-22222"]
     upgrade(empty_db_url)
     assert records.get_work_item("C-22222").conversation_id is None
+
+
+def test_0004_adds_emergency_flags_and_downgrades_cleanly(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0003s")
+    seed_demo_clinic(empty_db_url, today=TODAY)
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == "0004"
+    records = SqlRecordsService(empty_db_url)
+    flag = records.flag_emergency("rest-9", "crisis", ["suicidal_thoughts"])
+    assert records.get_work_item(flag.work_item_id).category == "crisis"
+    with get_engine(empty_db_url).begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(  # the database itself refuses an emergency without a known category
+            sa.text("INSERT INTO work_items (id, kind, status, channel, reason, conversation_id, created_at)"
+                    " VALUES ('E-22222', 'emergency', 'open', 'rest', 'other', 'rest-9', :now)"),
+            {"now": dt.datetime(2026, 12, 1, 12, 0)},
+        )
+    downgrade(empty_db_url, "0003s")
+    with get_engine(empty_db_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM work_items WHERE kind = 'emergency'")).scalar() == 0

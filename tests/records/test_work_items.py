@@ -10,6 +10,7 @@ import pytest
 
 from bot.records import (
     CallbackRequest,
+    EmergencyFlag,
     HandoffRequest,
     InvalidPatientData,
     RefillRequest,
@@ -143,3 +144,32 @@ def test_staff_access_is_audited_without_content(records: SqlRecordsService) -> 
     records.record_staff_access("read:transcript", "P-1001", actor="staff:web:abc", channel="staff-page")
     trail = records.audit_trail("P-1001", actor="test")
     assert [(e.operation, e.actor, e.channel) for e in trail][-1:] == [("read:transcript", "staff:web:abc", "staff-page")]
+
+
+def test_emergency_flags_one_open_per_conversation_and_crisis_outranks(records: SqlRecordsService) -> None:
+    first = records.flag_emergency("webchat:abc", "medical", ["chest_pain"], actor=ACTOR, channel="socketio", now=at(0))
+    assert isinstance(first, EmergencyFlag) and re.match(r"^E-[2-9A-HJKMNP-Z]{5}$", first.work_item_id)
+    assert (first.conversation_id, first.category, first.flags, first.patient_id, first.status) == (
+        "webchat:abc", "medical", "chest_pain", None, "open"
+    )
+    again = records.flag_emergency("webchat:abc", "crisis", ["suicidal_thoughts"], "p-1001", now=at(3))
+    assert again.work_item_id == first.work_item_id
+    assert (again.category, again.flags, again.patient_id) == ("crisis", "chest_pain, suicidal_thoughts", "P-1001")
+    later_medical = records.flag_emergency("webchat:abc", "medical", [], now=at(4))
+    assert later_medical.category == "crisis"  # a crisis is never downgraded
+    assert [i.work_item_id for i in records.open_work_items("emergency")] == [first.work_item_id]
+    classifier_only = records.flag_emergency("sms:def", "medical", [])
+    assert classifier_only.flags == "classifier"
+
+
+@pytest.mark.parametrize("conversation, category, field", [("", "medical", "conversation_id"), ("x", "other", "category")])
+def test_emergency_flag_refuses_bad_input(records: SqlRecordsService, conversation: str, category: str, field: str) -> None:
+    with pytest.raises(InvalidPatientData) as error:
+        records.flag_emergency(conversation, category)
+    assert error.value.field == field
+    assert records.open_work_items() == []
+
+
+def test_emergency_flags_never_carry_words_only_rule_ids(records: SqlRecordsService) -> None:
+    flag = records.flag_emergency("rest-1", "medical", ["chest_pain", "my chest hurts!", "<b>x</b>"])
+    assert flag.flags == "chest_pain"

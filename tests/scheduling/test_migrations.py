@@ -36,7 +36,7 @@ OUR_TABLES = {
     "work_items",
     "audit_log",
 }
-HEAD = "0003s"  # 0002 -> 0003 (channel tables) -> 0003s (staff handoffs)
+HEAD = "0004"  # 0002 -> 0003 (channel tables) -> 0003s (staff handoffs) -> 0004 (emergency flags)
 
 
 def table_names(url: str) -> set[str]:
