@@ -18,12 +18,11 @@ offered and picking one the channel's way fills the form; a redelivered
 message is processed once (when the channel has delivery ids); a request
 without valid credentials is refused and touches no conversation.
 
-A web chat (socket.io) adapter would send ``user_uttered`` with a
-``session_id`` as ``send``, read ``bot_uttered`` events into a :class:`Reply`,
-answer choices with the button payload, use ``session_id`` as the
-conversation id, set ``supports_redelivery = False`` and implement
-``send_unauthenticated`` as a connection from an origin outside
-``WEBCHAT_ALLOWED_ORIGINS``.
+The web chat (socket.io) adapter (``tests/channels/test_webchat_contract.py``)
+sends ``user_uttered`` on a socket with a server-issued session, reads
+``bot_uttered`` events into a :class:`Reply`, answers choices with the button
+payload, has no delivery ids (``supports_redelivery = False``), and sends
+unauthenticated requests from an origin outside ``WEBCHAT_ALLOWED_ORIGINS``.
 """
 
 from __future__ import annotations
@@ -64,8 +63,10 @@ class Reply:
 class ChannelAdapter(abc.ABC):
     """How the contract suite talks to one connector like its real callers do."""
 
-    #: The channel name (the conversation id prefix and the tracker's input channel).
+    #: The channel name (the tracker's input channel, and by default the conversation id prefix).
     channel: str = ""
+    #: The conversation id prefix, when it differs from the channel name (web chat: "webchat").
+    conversation_prefix: str = ""
     #: Whether the channel has delivery ids, so a redelivery can be recognised.
     supports_redelivery: bool = True
 
@@ -144,7 +145,7 @@ class ConnectorContract:
         users = adapter.user_events(sender)
         assert [e["text"] for e in users] == ["hi"]
         assert users[0]["input_channel"] == adapter.channel
-        assert adapter.conversation_id(sender).startswith(f"{adapter.channel}:")
+        assert adapter.conversation_id(sender).startswith(f"{adapter.conversation_prefix or adapter.channel}:")
         assert adapter.conversation_key(sender) not in adapter.conversation_id(sender)
 
     def test_empty_text_gets_the_kit_answer_and_reaches_no_conversation(self, adapter: ChannelAdapter) -> None:
