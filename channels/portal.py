@@ -14,6 +14,12 @@ gets a patient-facing answer: the reply is a list like Rasa's REST channel
 (``[{"text": ..., "buttons": [{"title", "payload"}]}]``), also for empty or
 oversize text (the kit's messages; the assistant is not run). Browsers may call
 it from ``WEBCHAT_ALLOWED_ORIGINS`` (CORS, with the preflight).
+
+``GET /webhooks/portal/updates?after=<seconds>`` with the same token returns
+what reached the chat outside a request, in the current session (a front-desk
+person's replies during a hand-off, the hand-back note):
+``{"messages": [...], "latest": <seconds>}``. The portal widget polls it, since
+nothing can be pushed on this channel.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -133,7 +139,7 @@ def cors_headers(origin: Optional[Text], settings: Settings) -> Dict[Text, Text]
         raise PortalRefusal(403, "origin_not_allowed", "This web page's origin may not call the assistant.")
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
         "Access-Control-Allow-Headers": "Authorization, Content-Type",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
@@ -173,8 +179,47 @@ class PortalCollector(CollectingOutputChannel):
         return CHANNEL
 
 
+class PortalMailbox(OutputChannel):
+    """Out-of-band messages (staff replies) for a portal patient: kept in the conversation.
+
+    The portal channel is request and answer, so nothing can be pushed; the
+    message is already in the conversation when this is called, and the portal
+    widget fetches it from ``GET /webhooks/portal/updates``.
+    """
+
+    @classmethod
+    def name(cls) -> Text:
+        """The portal channel."""
+        return CHANNEL
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Nothing to push: the widget picks the message up from the conversation."""
+        logger.info("portal: out-of-band message left for the widget to fetch")
+
+
+def out_of_band_messages(events: Any, after: float) -> tuple[List[Dict[Text, Any]], float]:
+    """Bot messages sent outside a request (staff replies, hand-back) after ``after``, and the latest time."""
+    from rasa.shared.core.events import BotUttered
+
+    messages: List[Dict[Text, Any]] = []
+    latest = after
+    for event in events or []:
+        if not isinstance(event, BotUttered) or not (event.metadata or {}).get("out_of_band"):
+            continue
+        if event.timestamp <= after:
+            continue
+        latest = max(latest, event.timestamp)
+        message = {"text": event.text, "buttons": (event.data or {}).get("buttons")}
+        messages.append({k: v for k, v in message.items() if v})
+    return messages, latest
+
+
 class PortalInput(InputChannel):
     """The portal's JSON endpoint; see the module docstring."""
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Staff replies stay in the conversation; the widget fetches them (no push on this channel)."""
+        return PortalMailbox()
 
     def __init__(self, settings: Optional[Settings] = None) -> None:
         """``settings`` overrides the process settings (credentials.yml values, tests)."""
@@ -225,6 +270,10 @@ class PortalInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        @portal.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            return await self._updates(request)
+
         @portal.middleware("response")
         async def preflight(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
             # Rasa's CORS extension answers every OPTIONS request itself, before
@@ -269,6 +318,27 @@ class PortalInput(InputChannel):
         if message_id is None:
             return await self._answer(conversation, subject, check.text or "", on_new_message, headers)
         return await self._answer_once(conversation, subject, check.text or "", message_id, on_new_message, headers)
+
+    async def _updates(self, request: Request) -> HTTPResponse:
+        """Messages staff sent into the patient's chat since ``after`` (seconds since the epoch)."""
+        settings = self.settings
+        try:
+            headers = cors_headers(request.headers.get("Origin"), settings)
+            subject = verify_token(request.headers.get("Authorization"), settings)
+            after = float(request.args.get("after", "0") or 0)
+        except PortalRefusal as refusal:
+            logger.warning("portal updates refused (%d): %s", refusal.status, refusal.code)
+            return refusal.as_response()
+        except ValueError:
+            return PortalRefusal(400, "invalid_query", '"after" must be a number of seconds.').as_response(headers)
+        try:
+            conversation = kit.conversation_id(CHANNEL, subject, settings)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation)
+        except Exception as exc:  # noqa: BLE001 - the widget tries again later
+            logger.error("portal updates unavailable: %s", type(exc).__name__)
+            return PortalRefusal(503, "unavailable", "Try again in a moment.").as_response(headers)
+        messages, latest = out_of_band_messages(tracker.events if tracker is not None else [], after)
+        return response.json({"messages": messages, "latest": latest}, headers=headers)
 
     async def _answer_once(
         self,

@@ -131,7 +131,7 @@ async def hand_back(request: Request, item: Any) -> Tuple[bool, str, bool]:
             SlotSet("staff_holds", False),
             SlotSet("handoff_id", None),
             ActionExecuted("utter_handed_back"),
-            BotUttered(text, metadata={"utter_action": "utter_handed_back"}),
+            BotUttered(text, metadata={"utter_action": "utter_handed_back", "out_of_band": True}),
             ActionExecuted("action_listen"),
         ],
     )
@@ -473,7 +473,7 @@ class StaffPageInput(InputChannel):
                 tracker = await tracker_of(request, item.conversation_id)
                 if tracker is None or tracker.get_slot("staff_holds") is not True:
                     return refuse(request, 409, "The assistant has this chat again; your reply was not sent.")
-                tracker = await append(request, item.conversation_id, [BotUttered(text, metadata={"staff": True})])
+                tracker = await append(request, item.conversation_id, [BotUttered(text, metadata={"staff": True, "out_of_band": True})])
             except Exception as exc:  # noqa: BLE001 - store down: nothing was sent
                 logger.error("staff page: conversation store unavailable: %s", type(exc).__name__)
                 return refuse(request, 503, "The conversation store cannot be reached right now; your reply was not sent.")

@@ -20,7 +20,8 @@
     server: (data("server") || scriptUrl.origin).replace(/\/+$/, ""),
     mode: data("mode") === "portal" ? "portal" : "socket",
     title: data("title") || "Clinic assistant",
-    token: null
+    token: null,
+    pollSeconds: Math.max(1, Number(data("poll-seconds")) || 5)  // portal mode: how often to ask for staff replies
   };
   var MAX_CHARS = 2000;
   var MAX_HISTORY = 200;
@@ -375,11 +376,34 @@
     });
   }
 
+  // Portal mode: what a person from the front desk writes during a hand-off
+  // cannot be pushed over HTTP, so the widget asks for it now and then.
+  var pollTimer = null;
+  function schedulePoll() {
+    window.clearTimeout(pollTimer);
+    pollTimer = window.setTimeout(portalPoll, config.pollSeconds * 1000);
+  }
+  function portalPoll() {
+    if (!config.token || document.hidden) { schedulePoll(); return; }
+    var after = typeof state.latest === "number" ? state.latest : 0;
+    window.fetch(config.server + "/webhooks/portal/updates?after=" + encodeURIComponent(String(after)), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + config.token },
+      credentials: "omit"
+    }).then(function (reply) {
+      return reply.ok ? reply.json() : null;
+    }).then(function (body) {
+      if (!body || !Array.isArray(body.messages)) { return; }
+      body.messages.forEach(receive);
+      if (typeof body.latest === "number" && body.latest > after) { state.latest = body.latest; saveState(); }
+    }).catch(function () { /* try again at the next tick */ }).then(schedulePoll);
+  }
+
   var started = false;
   function start() {
     if (started) { return; }
     started = true;
-    if (config.mode === "portal") { setStatus(""); setReady(true); } else { startSocket(); }
+    if (config.mode === "portal") { setStatus(""); setReady(true); portalPoll(); } else { startSocket(); }
   }
 
   function boot() {
@@ -404,6 +428,7 @@
         if (options.mode === "portal" || options.mode === "socket") { config.mode = options.mode; }
         if (options.server) { config.server = String(options.server).replace(/\/+$/, ""); }
         if (options.title) { config.title = String(options.title); }
+        if (Number(options.pollSeconds) >= 1) { config.pollSeconds = Number(options.pollSeconds); }
       }
       if (options.token) { this.setToken(options.token); }
       whenReady(boot);
@@ -423,7 +448,7 @@
     // Forget the conversation shown in this tab (e.g. when the patient signs out).
     reset: function () {
       try { window.sessionStorage.removeItem(storageKey()); } catch (e) { /* ignore */ }
-      if (state) { state.history = []; state.sessionId = null; state.owner = null; }
+      if (state) { state.history = []; state.sessionId = null; state.owner = null; state.latest = null; }
       if (ui) { redraw(); }
     }
   };

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from types import SimpleNamespace
 from typing import Any, Tuple
 
@@ -249,3 +250,33 @@ def test_portal_logs_hold_no_tokens_record_ids_or_texts(portal: PortalAdapter) -
     assert subject not in logs and token not in logs
     assert "quokka" not in logs and "walrus" not in logs
     assert PORTAL_SECRET not in logs
+
+
+@pytest.mark.e2e
+def test_staff_replies_reach_the_portal_widget_through_updates(portal: PortalAdapter) -> None:
+    subject = portal.new_sender()
+    portal.send(subject, "hi")
+    conversation = urllib.parse.quote(portal.conversation_id(subject), safe=":")
+    events = [
+        {"event": "bot", "text": "Hi, this is Maria at the front desk.", "metadata": {"staff": True, "out_of_band": True}},
+        {"event": "bot", "text": "not out of band", "metadata": {}},
+    ]
+    status, _, body = http(
+        "POST", f"{portal.assistant.rasa_url}/conversations/{conversation}/tracker/events?output_channel=latest",
+        json.dumps(events).encode(), {"Content-Type": "application/json"},
+    )
+    assert status == 200, body
+    url = f"{portal.assistant.rasa_url}/webhooks/portal/updates"
+    status, _, body = http("GET", url + "?after=0", None, {"Authorization": f"Bearer {portal.token(subject)}"})
+    answer = json.loads(body)
+    assert status == 200 and [m["text"] for m in answer["messages"]] == ["Hi, this is Maria at the front desk."]
+    status, _, body = http("GET", f"{url}?after={answer['latest']}", None, {"Authorization": f"Bearer {portal.token(subject)}"})
+    assert json.loads(body)["messages"] == []
+    # Another patient's token sees nothing of it; no token is refused.
+    other = portal.new_sender()
+    status, _, body = http("GET", url + "?after=0", None, {"Authorization": f"Bearer {portal.token(other)}"})
+    assert json.loads(body)["messages"] == []
+    status, _, body = http("GET", url + "?after=0")
+    assert status == 401 and json.loads(body)["error"] == "missing_token"
+    status, _, body = http("GET", url + "?after=yesterday", None, {"Authorization": f"Bearer {portal.token(subject)}"})
+    assert status == 400 and json.loads(body)["error"] == "invalid_query"

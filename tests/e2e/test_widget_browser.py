@@ -319,6 +319,7 @@ class StandIn:
         """Serve on a free loopback port; ``rasa_url`` is where the widget script lives."""
         self.rasa_url = rasa_url
         self.requests: List[Dict[str, Any]] = []
+        self.updates: List[Any] = []  # (time, message) a front-desk person sent out of band
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -333,6 +334,12 @@ class StandIn:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if self.path.startswith("/webhooks/portal/updates"):
+                    stand_in.requests.append({"path": self.path, "auth": self.headers.get("Authorization") or ""})
+                    after = float(self.path.split("after=")[1]) if "after=" in self.path else 0.0
+                    fresh = [m for at, m in stand_in.updates if at > after]
+                    latest = max([at for at, _ in stand_in.updates if at > after] or [after])
+                    return self._send(200, json.dumps({"messages": fresh, "latest": latest}).encode(), "application/json")
                 mode = ' data-mode="portal"' if self.path.startswith("/portal") else ""
                 page = (
                     "<!doctype html><html lang=en><head><title>Host</title></head><body><h1>Our clinic</h1>"
@@ -445,3 +452,21 @@ def test_portal_mode_talks_http_with_the_portal_token(stand_in: StandIn, new_tab
     page.evaluate("t => ClinicChat.init({mode: 'portal', token: t})", GOOD_TOKEN)
     page.wait_for_function("() => document.querySelectorAll('.cc-log .cc-bot').length >= 3")
     assert "What kind of visit do you need?" in page.locator(".cc-log .cc-bot").last.text_content()
+
+
+def test_portal_mode_shows_what_the_front_desk_writes(stand_in: StandIn, new_tab: Any) -> None:
+    page = new_tab().page
+    page.goto(f"{stand_in.url}/portal.html")
+    page.wait_for_function("() => window.ClinicChat && window.ClinicChat.init")
+    page.evaluate("t => ClinicChat.init({mode: 'portal', token: t, pollSeconds: 1})", GOOD_TOKEN)
+    page.get_by_role("button", name=OPEN_CHAT).click()
+    stand_in.updates.append((100.0, {"text": "Hi, this is Maria at the front desk. <b>How can I help?</b>"}))
+    page.wait_for_function("() => [...document.querySelectorAll('.cc-bot')].some(e => e.textContent.includes('Maria'))")
+    polls = [r for r in stand_in.requests if r["path"].startswith("/webhooks/portal/updates")]
+    assert polls and all(r["auth"] == f"Bearer {GOOD_TOKEN}" for r in polls)
+    assert page.locator(".cc-root b").count() == 0  # shown as text
+    # Asked again later, the same message is not shown twice: the widget asks only for newer ones.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('after=100')).length >= 1"
+    )
+    assert page.locator(".cc-bot", has_text="Maria").count() == 1
