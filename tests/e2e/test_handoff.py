@@ -291,19 +291,21 @@ def test_wrong_tokens_are_limited(closed: RunningAssistant) -> None:
 async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAssistant, staff: Staff) -> None:
     """On the web chat the reply and the hand back are pushed to the open page."""
     import asyncio
-    import uuid
 
     import socketio
 
     from tests.e2e.harness import get_json
 
-    session_id = uuid.uuid4().hex
+    from tests.e2e.webchat_client import conversation_of
+
     client = socketio.AsyncClient()
     replies: list = []
     confirmed = asyncio.Event()
+    issued: Dict[str, str] = {}
 
     @client.on("session_confirm")
-    async def _confirm(_: Any) -> None:
+    async def _confirm(session: Any) -> None:
+        issued["id"] = str(session)  # the server issues the session id
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -319,11 +321,13 @@ async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAss
 
     await client.connect(assistant.rasa_url, socketio_path="/socket.io", transports=["websocket"])
     try:
-        await client.emit("session_request", {"session_id": session_id})
+        await client.emit("session_request", {"session_id": None})
         await asyncio.wait_for(confirmed.wait(), 10)
+        session_id = issued["id"]
         await client.emit("user_uttered", {"message": "can i talk to a real person please", "session_id": session_id})
         assert await arrived(HANDED_OFF), replies
-        slots = await asyncio.to_thread(get_json, f"{assistant.rasa_url}/conversations/{session_id}/tracker")
+        conversation = conversation_of(session_id)
+        slots = await asyncio.to_thread(get_json, f"{assistant.rasa_url}/conversations/{conversation}/tracker")
         item_id = slots["slots"]["handoff_id"]
         status, page = await asyncio.to_thread(staff.request, "GET", f"/items/{item_id}")
         assert status == 200 and "sent to the patient at once" in page
