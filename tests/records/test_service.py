@@ -183,6 +183,7 @@ DOWN_CALLS: dict[str, Callable[[SqlRecordsService], object]] = {
     "mark_work_item_done": lambda s: s.mark_work_item_done("R-22222"),
     "audit_trail": lambda s: s.audit_trail("P-1001"),
     "create_handoff": lambda s: s.create_handoff("rest-1", "Wanted: a person."),
+    "flag_emergency": lambda s: s.flag_emergency("rest-1", "medical", ["chest_pain"]),
     "get_work_item": lambda s: s.get_work_item("H-22222"),
     "record_staff_access": lambda s: s.record_staff_access("read:transcript", "P-1001"),
 }
