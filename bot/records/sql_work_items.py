@@ -125,6 +125,17 @@ class SqlWorkItems(SqlBase):
         )
 
     @staticmethod
+    def _open_item_of(session: Session, kind: str, conversation_id: str) -> Optional[WorkItemRow]:
+        """The open item of ``kind`` for a conversation (handoffs and emergencies keep one each)."""
+        return session.execute(
+            select(WorkItemRow).where(
+                WorkItemRow.kind == kind,
+                WorkItemRow.status == STATUS_OPEN,
+                WorkItemRow.conversation_id == conversation_id,
+            )
+        ).scalars().first()
+
+    @staticmethod
     def _unused_id(session: Session, kind: str) -> str:
         for _ in range(20):
             candidate = new_work_item_id(kind)
@@ -234,13 +245,7 @@ class SqlWorkItems(SqlBase):
         current = self._now(now)
         with self._session("create_handoff") as session:
             key = self._lock_patient(session, patient_id) if patient_id else None
-            row = session.execute(
-                select(WorkItemRow).where(
-                    WorkItemRow.kind == "handoff",
-                    WorkItemRow.status == STATUS_OPEN,
-                    WorkItemRow.conversation_id == key_conversation,
-                )
-            ).scalars().first()
+            row = self._open_item_of(session, "handoff", key_conversation)
             if row is None:
                 row = WorkItemRow(
                     id=self._unused_id(session, "handoff"),
@@ -285,13 +290,7 @@ class SqlWorkItems(SqlBase):
         current = self._now(now)
         with self._session("flag_emergency") as session:
             key = self._lock_patient(session, patient_id) if patient_id else None
-            row = session.execute(
-                select(WorkItemRow).where(
-                    WorkItemRow.kind == "emergency",
-                    WorkItemRow.status == STATUS_OPEN,
-                    WorkItemRow.conversation_id == key_conversation,
-                )
-            ).scalars().first()
+            row = self._open_item_of(session, "emergency", key_conversation)
             if row is None:
                 row = WorkItemRow(
                     id=self._unused_id(session, "emergency"),
