@@ -5,9 +5,10 @@ verification for the conversation), or by what the channel itself proves: a
 patient-portal token names the record (no questions asked), and on SMS the
 sender's number is tried with the date of birth first (only the date of birth
 is asked when that number is the one on record). Channel claims are signed by
-our connectors (``bot/channel_identity.py``) and accepted only on their channel. The verified record id lives in the
-``patient_id`` slot, which the session config never carries over, so a verified
-identity does not outlive the conversation session.
+our connectors (``bot/channel_identity.py``) and accepted only on their channel.
+The verified record id lives in the ``patient_id`` slot, which the session
+config never carries over, so a verified identity does not outlive the
+conversation session.
 """
 
 from __future__ import annotations
