@@ -228,7 +228,7 @@
     form.appendChild(input);
     form.appendChild(sendButton);
 
-    var note = el("p", "cc-footnote", "In an emergency call 911. This chat is not watched by a person.");
+    var note = el("p", "cc-footnote", "In an emergency call 911. Replies come from a virtual assistant unless you ask for a person.");
 
     panel.appendChild(header);
     panel.appendChild(log);
