@@ -223,6 +223,14 @@ class StaffPageInput(InputChannel):
                 return None, refuse(request, 503, "The clinic database cannot be reached right now; try again shortly.")
             return item, None
 
+        async def posted_item(request: Request, item_id: str) -> Tuple[Any, Optional[str], Optional[HTTPResponse]]:
+            """(item, session id, None) for a logged-in form post about an existing item; else the refusal."""
+            _, sid, refused = await guard(request, post=True)
+            if refused:
+                return None, None, refused
+            item, missing = await find_item(request, item_id, sid)
+            return item, sid, missing
+
         async def close(item: Any, sid: str) -> None:
             from bot.records import get_records_service
 
@@ -456,12 +464,9 @@ class StaffPageInput(InputChannel):
         async def reply(request: Request, item_id: str) -> HTTPResponse:
             from rasa.shared.core.events import BotUttered
 
-            _, sid, refused = await guard(request, post=True)
+            item, sid, refused = await posted_item(request, item_id)
             if refused:
                 return refused
-            item, missing = await find_item(request, item_id, sid)
-            if missing:
-                return missing
             text = " ".join(((request.form.get("text") if request.form else None) or "").split())
             if getattr(item, "kind", None) != "handoff":
                 return refuse(request, 409, f"Work item {item.work_item_id} is not a chat handed to the front desk.")
@@ -485,12 +490,9 @@ class StaffPageInput(InputChannel):
 
         @staff.route("/items/<item_id>/handback", methods=["POST"])
         async def handback(request: Request, item_id: str) -> HTTPResponse:
-            _, sid, refused = await guard(request, post=True)
+            item, sid, refused = await posted_item(request, item_id)
             if refused:
                 return refused
-            item, missing = await find_item(request, item_id, sid)
-            if missing:
-                return missing
             if getattr(item, "kind", None) != "handoff":
                 return refuse(request, 409, f"Work item {item.work_item_id} is not a chat handed to the front desk.")
             try:
@@ -506,12 +508,9 @@ class StaffPageInput(InputChannel):
 
         @staff.route("/items/<item_id>/done", methods=["POST"])
         async def done(request: Request, item_id: str) -> HTTPResponse:
-            _, sid, refused = await guard(request, post=True)
+            item, sid, refused = await posted_item(request, item_id)
             if refused:
                 return refused
-            item, missing = await find_item(request, item_id, sid)
-            if missing:
-                return missing
             try:
                 if getattr(item, "kind", None) == "handoff":
                     await hand_back(request, item)  # a closed handoff must not leave the patient unanswered
