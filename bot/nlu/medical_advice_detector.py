@@ -27,18 +27,10 @@ clinician's own instructions answer it (``defer_to``, ``defer_confidence``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    EXTRACTOR,
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.red_flag_detector import RedFlagConfigError, RedFlagDetector
@@ -109,25 +101,3 @@ class MedicalAdviceDetector(RedFlagDetector):
                 continue
             self._force(message, kind, result.span, text)
         return messages
-
-    def _force(self, message: Message, kind: str, span: Optional[tuple], text: str) -> None:
-        """Put the medical-advice intent on top of the ranking and add the kind as an entity."""
-        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [
-            dict(entry)
-            for entry in message.get(INTENT_RANKING_KEY) or []
-            if entry.get(INTENT_NAME_KEY) != self._intent
-        ]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + ranking, add_to_output=True)
-        start, end = span if span is not None else (0, len(text))
-        entity = {
-            "entity": self._entity,
-            "value": kind,
-            "start": start,
-            "end": end,
-            "text": text[start:end],
-            EXTRACTOR: self.__class__.__name__,
-        }
-        entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != self._entity]
-        message.set(ENTITIES, entities + [entity], add_to_output=True)

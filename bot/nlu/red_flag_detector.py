@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -150,6 +150,27 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         except RedFlagRulesError as error:
             raise RedFlagConfigError(str(error)) from error
 
+    def _force(self, message: Message, value: Optional[str], span: Optional[Tuple[int, int]], text: str) -> None:
+        """Put this component's intent on top of the ranking (the classifier's stays below) and add its entity."""
+        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [
+            dict(entry)
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get(INTENT_NAME_KEY) != self._intent
+        ]
+        message.set(INTENT, forced, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(forced)] + ranking, add_to_output=True)
+        start, end = span if span is not None else (0, len(text))
+        entity = {
+            ENTITY_ATTRIBUTE_TYPE: self._entity,
+            ENTITY_ATTRIBUTE_START: start,
+            ENTITY_ATTRIBUTE_END: end,
+            ENTITY_ATTRIBUTE_VALUE: value,
+            ENTITY_ATTRIBUTE_TEXT: text[start:end],
+            EXTRACTOR: self.__class__.__name__,
+        }
+        message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)
+
     @staticmethod
     def bundled_rules() -> RedFlagMatcher:
         """The rules used when ``rules_file`` is not set: bot/safety/red_flags.yml."""
@@ -193,24 +214,7 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         original: Optional[Dict[str, Any]],
     ) -> None:
         """Sets the emergency intent on top of the ranking and adds the category entity."""
-        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [
-            dict(entry)
-            for entry in message.get(INTENT_RANKING_KEY) or []
-            if entry.get(INTENT_NAME_KEY) != self._intent
-        ]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + ranking, add_to_output=True)
-        start, end = result.span if result.span is not None else (0, len(text))
-        entity = {
-            ENTITY_ATTRIBUTE_TYPE: self._entity,
-            ENTITY_ATTRIBUTE_START: start,
-            ENTITY_ATTRIBUTE_END: end,
-            ENTITY_ATTRIBUTE_VALUE: result.category,
-            ENTITY_ATTRIBUTE_TEXT: text[start:end],
-            EXTRACTOR: self.__class__.__name__,
-        }
-        message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)
+        self._force(message, result.category, result.span, text)
         logger.info(
             "Red flag %s (%s): intent %s overridden by %s.",
             result.category,
