@@ -26,12 +26,13 @@ from actions.common import (
     call_backend,
     channel_of,
     format_when,
-    latest_text,
+    latest_intent,
     safe_clinic_values,
     stop_form_backend_down,
     yes_or_no,
     tell_backend_down,
 )
+from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
@@ -103,9 +104,11 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         result: Dict[Text, Any] = {}
         text = str(value or "").strip()
         code = text if text in known else next((v for v in entity_values(tracker, "visit_type") if v in known), None)
-        if latest_text(tracker) and not latest_text(tracker).startswith("/"):
-            if code is None or len(latest_text(tracker).split()) > 2:
-                result["visit_reason"] = latest_text(tracker)[:500]
+        complaint = complaint_of(tracker) if latest_intent(tracker) not in ("affirm", "deny") else None
+        if complaint and (code is None or len(complaint.split()) > 2):
+            result["visit_reason"] = complaint
+        if code is None and SICK_VISIT in known and describes_symptoms(tracker):
+            code = SICK_VISIT  # "my knee hurts" answers "what is the visit for?"
         if code is None:
             dispatcher.utter_message(response="utter_visit_type_not_understood")
             return {**result, "visit_type": None}

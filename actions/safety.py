@@ -1,9 +1,11 @@
 """Emergencies: the right help at once, in any state.
 
 A message is an emergency when the rule-based red-flag check (bot/safety/)
-matched it, or when the intent classifier says ``report_emergency``. Thoughts
-of suicide or self-harm get the 988 Suicide and Crisis Lifeline and 911; a
-medical emergency gets 911. The rules stop any open form first, and nothing is
+matched it: thoughts of suicide or self-harm get the 988 Suicide and Crisis
+Lifeline and 911; a medical emergency gets 911. A message that only the intent
+classifier calls ``report_emergency`` gets a short check first ("Is this
+happening now, and is it severe? If it is, call 911 now."): an ordinary
+message must never get an alarm, and a "yes" gets the 911 answer at once. The rules stop any open form first, and nothing is
 booked afterwards unless the patient asks again. The conversation is flagged
 for staff (a work item of kind ``emergency``, first on the staff page) after
 the answer has gone out.
@@ -19,7 +21,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import actor_of, call_backend, channel_of
+from actions.common import actor_of, call_backend, channel_of, latest_intent
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,32 @@ def red_flag_category(tracker: Tracker) -> Optional[str]:
     return None
 
 
+CHECK_RESPONSE = "utter_emergency_check"
+EMERGENCY_RESPONSES = {"crisis": "utter_emergency_crisis", "medical": "utter_emergency"}
+
+
+def last_bot_response(tracker: Tracker) -> Optional[str]:
+    """The response name of the assistant's latest message before the patient's latest one."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+async def answer_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, category: str, how: str) -> None:
+    """The emergency answer for the category, then the flag for staff."""
+    logger.warning("emergency answered (category: %s, by %s)", category, how)
+    dispatcher.utter_message(response=EMERGENCY_RESPONSES[category])
+    await flag_for_staff(tracker, category)
+
+
 class ActionEmergency(Action):
-    """Says "call 988" for a crisis and "call 911" for a medical emergency."""
+    """Says "call 988" for a crisis and "call 911" for a medical emergency; checks first when unsure."""
 
     def name(self) -> Text:
         """Triggered by ``report_emergency`` in every state."""
@@ -42,15 +68,40 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Answer at once; log the category and conversation, never the words."""
+        """Answer a red flag at once; ask the check question when only the classifier said so."""
         category = red_flag_category(tracker)
-        logger.warning("emergency answered (category: %s, by %s)", category or "medical",
-                       "rules" if category else "classifier")
-        if category == "crisis":
-            dispatcher.utter_message(response="utter_emergency_crisis")
-        else:
-            dispatcher.utter_message(response="utter_emergency")
-        await flag_for_staff(tracker, category or "medical")
+        if category is not None:
+            await answer_emergency(dispatcher, tracker, category, "rules")
+            return []
+        logger.info("possible emergency (classifier only): check question asked")
+        dispatcher.utter_message(response=CHECK_RESPONSE)
+        return []
+
+
+class ActionEmergencyCheckAnswer(Action):
+    """The patient's yes or no right after ``action_emergency``."""
+
+    def name(self) -> Text:
+        """Triggered by affirm or deny right after ``action_emergency``, by rule."""
+        return "action_emergency_check_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Yes to the check: the 911 answer. No: reassurance. After a real answer: say it again."""
+        previous = last_bot_response(tracker)
+        said_yes = latest_intent(tracker) == "affirm"
+        if previous == CHECK_RESPONSE:
+            if said_yes:
+                await answer_emergency(dispatcher, tracker, "medical", "patient confirmed")
+            else:
+                logger.info("possible emergency: patient said it is not one")
+                dispatcher.utter_message(response="utter_emergency_check_declined")
+                dispatcher.utter_message(response="utter_anything_else")
+            return []
+        # A yes or no after the emergency answer itself: repeat it, never reassure.
+        category = next((c for c, r in EMERGENCY_RESPONSES.items() if r == previous), "medical")
+        dispatcher.utter_message(response=EMERGENCY_RESPONSES[category])
         return []
 
 
