@@ -25,6 +25,7 @@ from actions.common import (
     safe_clinic_values,
     stop_form_backend_down,
 )
+from actions.form_answers import TakesDirectAnswers
 from actions.handoff import callback_when_text, clinic_now
 from actions.identity import clean_full_name, is_stop_request
 
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 CALLBACK_SLOTS = ["callback_name", "callback_phone", "callback_best_time", "callback_reason", "form_outcome"]
 
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
     """Name (unless verified), phone and best time for a call back."""
 
     def name(self) -> Text:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import abc
 import logging
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -25,33 +24,15 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import BackendCallFailed, actor_of, call_backend, channel_of, latest_text, safe_clinic_values, tell_backend_down
+from actions.form_answers import TakesDirectAnswers
+from bot.answer_shapes import clean_full_name
+from bot.answer_shapes import is_stop_request as is_stop_text
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 MAX_VERIFICATION_ATTEMPTS = 3
 IDENTITY_SLOTS = ["patient_full_name", "patient_dob"]
-STOP_PATTERN = re.compile(
-    r"^\s*(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+it|cancel\s+(that|this|it)|"
-    r"start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)\s*[.!]*\s*$",
-    re.IGNORECASE,
-)
-NAME_PATTERN = re.compile(r"^[^\W\d_][^\W\d_'’ .-]*(?:[ '’.-]+[^\W\d_]+)+\.?$", re.UNICODE)
-NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name is|i am|i'm|im|it's|its|this is|name:)\s+", re.I)
-
-
-def clean_full_name(text: Any) -> Optional[str]:
-    """Turn an answer like "my name is jordan rivera" into "jordan rivera", or None."""
-    if not isinstance(text, str):
-        return None
-    name = NAME_PREFIX.sub("", text.strip())
-    name = re.sub(r"\s+", " ", name).strip(" .,!")
-    if "," in name:  # "Rivera, Jordan"
-        last, _, first = name.partition(",")
-        name = f"{first.strip()} {last.strip()}"
-    if not 3 <= len(name) <= 120 or not NAME_PATTERN.match(name):
-        return None
-    return name
 
 
 def channel_claim(tracker: Tracker, kind: Text) -> Optional[Dict[Text, Any]]:
@@ -99,10 +80,10 @@ async def portal_patient_slots(tracker: Tracker) -> Dict[Text, Any]:
 
 def is_stop_request(tracker: Tracker) -> bool:
     """Whether the patient asked to stop the form ("stop", "never mind", ...)."""
-    return bool(STOP_PATTERN.match(latest_text(tracker)))
+    return is_stop_text(latest_text(tracker))
 
 
-class PatientFormValidator(FormValidationAction, abc.ABC):
+class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
     """Base for forms that need a verified patient; abstract so rasa-sdk skips it."""
 
     #: Slots of the form that come after identity, in the order they are asked.

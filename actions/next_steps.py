@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import ActionListAppointments
 from actions.common import actor_of, call_backend, channel_of, format_date, tell_backend_down
+from actions.form_answers import direct_answer
 from actions.identity import is_stop_request, locked_out, reset_form_slots
 
 logger = logging.getLogger(__name__)
@@ -151,9 +152,10 @@ class ValidateRefillForm(Action):
         if is_stop_request(tracker) and requested:
             dispatcher.utter_message(response="utter_refill_stopped")
             return [SlotSet("form_outcome", "stopped"), SlotSet("requested_slot", None)]
-        events: List[EventType] = []
+        answered = direct_answer(tracker)
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in answered.items()]
         for slot in ("refill_medication", "refill_pharmacy"):
-            value = tracker.get_slot(slot)
+            value = answered.get(slot, tracker.get_slot(slot))
             if value is None:
                 continue
             text = re.sub(r"\s+", " ", str(value)).strip()

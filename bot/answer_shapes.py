@@ -1,0 +1,108 @@
+"""What an answer to a form's question looks like: a name, a date, a phone number.
+
+While a form asks for a name, "Tyler Brooks" is the answer, even though the
+intent classifier, which never sees the question, may call it ``thank``.
+These checks are shared by the dialogue policy that lets the form take such
+answers (``bot.policies.form_answer``) and by the form validators that fill
+the slot (``actions.form_answers``), so both decide the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+# Slots asked as free answers, by the shape their answer takes. Content: a
+# slot missing here keeps the classifier's verdict (rules may interrupt).
+ANSWER_SLOTS: dict[str, str] = {
+    "patient_full_name": "name",
+    "callback_name": "name",
+    "intake_legal_name": "name",
+    "intake_contact_name": "name",
+    "intake_subscriber_name": "name",
+    "patient_dob": "date",
+    "intake_dob": "date",
+    "patient_mobile": "phone",
+    "callback_phone": "phone",
+    "intake_mobile": "phone",
+    "intake_contact_phone": "phone",
+    "intake_medications": "free",
+    "intake_allergies": "free",
+    "refill_medication": "free",
+    "refill_pharmacy": "free",
+}
+
+STOP_PATTERN = re.compile(
+    r"^\s*(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+it|cancel\s+(that|this|it)|"
+    r"start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+NAME_PATTERN = re.compile(r"^[^\W\d_][^\W\d_'’ .-]*(?:[ '’.-]+[^\W\d_]+)+\.?$", re.UNICODE)
+NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name is|i am|i'm|im|it's|its|this is|name:)\s+", re.I)
+# Words that make a two-word reply a phrase, not a name ("thank you", "ok bye").
+NOT_NAME_WORDS = frozenset(
+    """
+    a about am an and any anyone appointment are bye can cancel could day do does doc doctor dont
+    for from goodbye good great have hello help hey hi hours how human i in is it just later
+    me mind my need never no not nope now of ok okay on open or person please real robot see
+    so sorry speak stop sure talk thank thanks thx that the this to today tomorrow u visit
+    want was we what when where who why will with yeah yep yes you your
+    """.split()
+)
+PHONE_CHARACTERS = re.compile(r"^[\d\s()+.\-]+$")
+
+
+def clean_full_name(text: object) -> str | None:
+    """Turn an answer like "my name is jordan rivera" into "jordan rivera", or None."""
+    if not isinstance(text, str):
+        return None
+    name = NAME_PREFIX.sub("", text.strip())
+    name = re.sub(r"\s+", " ", name).strip(" .,!")
+    if "," in name:  # "Rivera, Jordan"
+        last, _, first = name.partition(",")
+        name = f"{first.strip()} {last.strip()}"
+    if not 3 <= len(name) <= 120 or not NAME_PATTERN.match(name):
+        return None
+    return name
+
+
+def is_stop_request(text: str) -> bool:
+    """Whether the reply asks to stop the form ("stop", "never mind", ...)."""
+    return bool(STOP_PATTERN.match(text or ""))
+
+
+def looks_like_name(text: str) -> bool:
+    """A person's name, not a phrase made of everyday words ("thank you", "ok bye")."""
+    name = clean_full_name(text)
+    if name is None:
+        return False
+    words = re.split(r"[ '’.-]+", name.lower())
+    return not any(word in NOT_NAME_WORDS for word in words if word)
+
+
+def looks_like_phone(text: str) -> bool:
+    """Only digits and phone punctuation, with 7 to 15 digits."""
+    stripped = (text or "").strip()
+    digits = sum(ch.isdigit() for ch in stripped)
+    return bool(PHONE_CHARACTERS.match(stripped)) and 7 <= digits <= 15
+
+
+def looks_like_date(text: str, today: dt.date) -> bool:
+    """A date the date-of-birth reader understands."""
+    from bot.timeparse import parse_date_of_birth
+
+    return parse_date_of_birth(text or "", today) is not None
+
+
+def fits(slot: str | None, text: str, today: dt.date) -> bool:
+    """Whether ``text`` has the shape of an answer to ``slot`` (free slots fit anything but a stop)."""
+    kind = ANSWER_SLOTS.get(slot or "")
+    if kind is None or not (text or "").strip() or text.startswith("/"):
+        return False
+    if kind == "name":
+        return looks_like_name(text)
+    if kind == "date":
+        return looks_like_date(text, today)
+    if kind == "phone":
+        return looks_like_phone(text)
+    return not is_stop_request(text)
