@@ -89,3 +89,33 @@ class ActionClearFormSlots(Action):
     ) -> List[EventType]:
         """Clear the working slots so nothing half-given is reused later."""
         return [SlotSet(name, None) for name in _all_working_slots()]
+
+
+# Kept when the patient turns an open form into a cancellation: who they are
+# and which appointment they already picked are not asked twice.
+KEPT_FOR_CANCEL = ("patient_full_name", "patient_dob", "appointment_choice", "offered_appointments")
+
+
+class ActionSwitchToCancel(Action):
+    """"I just want to cancel it" inside another form: the cancel form takes over."""
+
+    def name(self) -> Text:
+        """Used by rules after ``action_deactivate_loop``, before ``cancel_form``."""
+        return "action_switch_to_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Forget the other form's answers; keep the identity answers and the chosen appointment."""
+        # A slot mapping may have taken "I just want to cancel it" as the answer to the open question.
+        taken_now = set()
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                break
+            if event.get("event") == "slot":
+                taken_now.add(event.get("name"))
+        return [
+            SlotSet(name, None)
+            for name in _all_working_slots()
+            if name not in KEPT_FOR_CANCEL or name in taken_now
+        ]

@@ -33,8 +33,11 @@ ANSWER_SLOTS: dict[str, str] = {
 }
 
 STOP_PATTERN = re.compile(
-    r"^\s*(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+it|cancel\s+(that|this|it)|"
-    r"start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)\s*[.!]*\s*$",
+    r"^\W*(?:(?:actually|oh|ok|okay|nah|no|um+|hmm+|sorry)\W+)*"
+    r"(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+(it|about\s+it|that)|cancel\s+(that|this|it)|"
+    r"don'?t\s+bother|start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)"
+    r"(?:\W+(?:that|this|it|then|thanks?|thank\s+you|for\s+now|please|i'?ll\s+call(?:\s+(?:you|instead|later))*))*"
+    r"\W*$",
     re.IGNORECASE,
 )
 NAME_PATTERN = re.compile(r"^[^\W\d_][^\W\d_'’ .-]*(?:[ '’.-]+[^\W\d_]+)+\.?$", re.UNICODE)

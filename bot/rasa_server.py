@@ -18,9 +18,16 @@
    <phone>") once per message; the failure is logged with the action's name and
    the error class only. Nothing the action would have changed is applied.
 
-Rasa has no extension point for either (custom actions always go through
-``RemoteAction``), so both wrap ``RemoteAction`` methods here, in this one
-launcher, and nowhere else. Everything else about Rasa is unchanged.
+3. Two requests in one message ("Do you take Cigna? and can I come
+   Saturday"). Rasa answers one intent per message. After the whole message
+   has been answered, its parts are read (``bot.second_request``) and a part
+   that asks for something else is handled right after, as the rest of the
+   same message, inside the same conversation lock and the same save.
+
+Rasa has no extension point for any of these (custom actions always go
+through ``RemoteAction``; a message is always handled by
+``MessageProcessor.handle_message``), so they wrap those methods here, in this
+one launcher, and nowhere else. Everything else about Rasa is unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ logger = logging.getLogger("bot.rasa_server")
 
 _installed = False
 _failure_answer_installed = False
+_second_request_installed = False
 SERVICE_UNAVAILABLE = "utter_service_unavailable"
 SERVICE_UNAVAILABLE_NO_PHONE = "utter_service_unavailable_no_phone"
 
@@ -158,10 +166,70 @@ def install_action_response_validator() -> None:
     _installed = True
 
 
+def install_second_request_answer() -> None:
+    """Answer a second request in the same message after the first (``bot.second_request``)."""
+    global _second_request_installed
+    if _second_request_installed:
+        return
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.data import TrainingType
+
+    from bot.second_request import answerable_now, request_parts, second_request
+
+    async def find_second(
+        processor: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker
+    ) -> Optional[UserMessage]:
+        """The part of the message to handle next, as its own message, or None."""
+        parts = request_parts(message.text or "")
+        if not parts or tracker.latest_message is None:
+            return None
+        parsed = [
+            await processor.parse_message(UserMessage(part, sender_id=message.sender_id), tracker)
+            for part in parts
+        ]
+        found = second_request((tracker.latest_message.intent or {}).get("name"), parsed)
+        if found is None or not answerable_now(found["intent"]["name"], tracker.active_loop_name):
+            return None
+        logger.info("second request in one message: %s", found["intent"]["name"])
+        return UserMessage(
+            found["text"],
+            message.output_channel,
+            message.sender_id,
+            parse_data=found,
+            input_channel=message.input_channel,
+            metadata={**(message.metadata or {}), "part_of_previous_message": True},
+        )
+
+    async def handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+        """Rasa's own steps (processor.handle_message), then the second request if there is one."""
+        tracker = await self.log_message(message, should_save_tracker=False)
+        if self.model_metadata.training_type == TrainingType.NLU:
+            await self.save_tracker(tracker)
+            return None
+        tracker = await self.run_action_extract_slots(message.output_channel, tracker)
+        await self._run_prediction_loop(message.output_channel, tracker)
+        second = await find_second(self, message, tracker)
+        if second is not None:
+            await self._handle_message_with_tracker(second, tracker)
+            tracker = await self.run_action_extract_slots(message.output_channel, tracker)
+            await self._run_prediction_loop(message.output_channel, tracker)
+        await self.run_anonymization_pipeline(tracker)
+        await self.save_tracker(tracker)
+        if isinstance(message.output_channel, CollectingOutputChannel):
+            return message.output_channel.messages
+        return None
+
+    MessageProcessor.handle_message = handle_message  # type: ignore[assignment]
+    _second_request_installed = True
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Run ``rasa`` with the given arguments (e.g. ``run --model ...``)."""
     install_action_response_validator()
     install_action_failure_answer()
+    install_second_request_answer()
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
     from rasa.__main__ import main as rasa_main
