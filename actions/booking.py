@@ -32,6 +32,7 @@ from actions.common import (
     yes_or_no,
     tell_backend_down,
 )
+from actions.form_answers import form_answers_directly
 from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -92,6 +93,16 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         elif tracker.get_slot("is_new_patient") is not True:
             slots = [s for s in slots if s != "patient_mobile"]
         return slots
+
+    async def extract_visit_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """"can I come in? my back has hurt for a week": a complaint is a sick visit, not a question to ask."""
+        if tracker.get_slot("visit_type") or entity_values(tracker, "visit_type"):
+            return {}
+        if not form_answers_directly(tracker) or not complaint_of(tracker) or not describes_symptoms(tracker):
+            return {}
+        return {"visit_type": SICK_VISIT}
 
     async def validate_visit_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -34,9 +34,20 @@ def complaint_of(tracker: Tracker) -> str | None:
     return text[:MAX_REASON_CHARS]
 
 
+# "can I come in, my back hurts" reads as a booking request first and a
+# complaint second: a complaint this high in the ranking is still the reason.
+COMPLAINT_IN_RANKING = 0.2
+
+
 def describes_symptoms(tracker: Tracker) -> bool:
     """Whether the latest message describes a complaint (the classifier's verdict, taught by examples)."""
-    return latest_intent(tracker) == "describe_symptoms"
+    if latest_intent(tracker) == "describe_symptoms":
+        return True
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return any(
+        entry.get("name") == "describe_symptoms" and (entry.get("confidence") or 0.0) >= COMPLAINT_IN_RANKING
+        for entry in ranking
+    )
 
 
 class ActionOfferSickVisit(Action):
