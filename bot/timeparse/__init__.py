@@ -38,9 +38,15 @@ Conventions (what the validator and scheduler can rely on):
 * Negation: "not monday", "can't do mornings", "monday doesn't work", "I work
   afternoons", "away next week" exclude what they name (weekday filter, the other part
   of the day, or "from the day after" for excluded ranges); "can't come until 3" = from 3.
-* Past mentions next to future ones are treated as history ("was seen last tuesday,
-  need a follow up in 2 weeks"); ``past_date`` is raised only when nothing upcoming
-  was asked for.
+* The patient's story is never a preference: onsets ("since yesterday", "started
+  monday", "on and off since march"), durations ("for a week now", "the past few
+  days", "2 weeks ago"), past visits ("my last visit was in june"), the clinic's advice
+  ("the doctor said come back in 2 weeks") and when a symptom happens ("my knee hurts
+  at night", "pain after eating") are dropped; "can I come at night?" still asks for
+  the evening. The words are in ``history_words.yml`` (content staff edit it; see
+  ``_history``). Other past mentions next to future ones are history too ("my
+  appointment was yesterday, can I come monday"); ``past_date`` is raised only when
+  nothing upcoming was asked for.
 * ``problems`` codes: ``past_date``, ``past_time`` (today at an hour already gone),
   ``invalid_date``, ``not_understood``, ``too_far`` (> 183 days ahead),
   ``ambiguous_time`` (an hour contradicting its part of the day, "3 in the morning"),

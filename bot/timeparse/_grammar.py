@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
+from ._history import HistoryRules
 from ._items import ClockRef, DateSpan, DayOfMonthRef, Flag, Item, WeekdayRef, WindowRef
 from ._lexicon import CANON, NEGATORS, PERIOD_WORDS, PLURAL_WEEKDAYS, POST_NEGATIONS, WEEKDAYS
 from ._rules_date import _ASAP_TARGETS, DateRules
@@ -30,6 +31,8 @@ _BENIGN_AFTER_NEGATOR = frozenset(
 _CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "(", ")"})
 _CLAUSE_WORDS = frozenset({"so", "because", "cause", "cuz", "but", "though", "however", "pero",
                            "porque", "then", "instead", "rather"})
+# "my knee hurts because of the cold at night": a reason still belongs to the symptom.
+_SYMPTOM_CLAUSE_WORDS = _CLAUSE_WORDS - {"because", "cause", "cuz", "porque"}
 _ASAP_PHRASES: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in sorted((
     ("asap",), ("soon",), ("sooner",), ("whenever",), ("anytime",), ("immediately",),
@@ -47,13 +50,20 @@ _ANY_TARGETS = frozenset(
 )
 
 
-class Scanner(DateRules, TimeRules):
-    """Scan one message's tokens and collect findings in ``items``."""
+class Scanner(HistoryRules, DateRules, TimeRules):
+    """Scan one message's tokens and collect findings in ``items``.
+
+    The patient's story (onsets, durations, past visits, advice, when a symptom
+    happens; see ``_history``) is matched first and leaves no findings behind.
+    """
 
     def __init__(self, tokens: list[Token], today: date) -> None:
         """Keep the tokens and the clinic's today; nothing is scanned yet."""
         super().__init__(tokens, today)
+        self._story_until = -1
+        self._symptom_context = False
         self._matchers: tuple[Callable[[int], int], ...] = (
+            self._match_history,
             self._match_asap,
             self._match_time_special,
             self._match_preposition,
@@ -77,11 +87,16 @@ class Scanner(DateRules, TimeRules):
         while i < self.n:
             if self.is_punct(i, _CLAUSE_BREAKS) or self.w(i) in _CLAUSE_WORDS:
                 self._neg_until = -1
+            if self.is_punct(i, _CLAUSE_BREAKS) or self.w(i) in _SYMPTOM_CLAUSE_WORDS:
+                self._symptom_context = False
             before = len(self.items)
             j = self._match_at(i)
             if j > i:
                 negated = i <= self._neg_until
                 new_items = self.items[before:]
+                if self._forget_story_findings(i, new_items):
+                    i = j
+                    continue
                 j = self._post_negation(j, new_items)
                 if negated:
                     for item in new_items:
@@ -90,6 +105,7 @@ class Scanner(DateRules, TimeRules):
                 i = j
                 continue
             self._note_negator(i)
+            self._note_story(i)
             i += 1
         return self.items
 
@@ -249,12 +265,6 @@ class Scanner(DateRules, TimeRules):
         nxt = self.w(end) or self.raw(end)
         if word in ("from", "between") and nxt in ("to", "until", "through", "-", "~", "and"):
             bound = None
-        if (self.raw(i) or "").lower() in ("since", "sinse", "sence"):
-            # "sick since monday": a weekday after "since" is the one just past (history).
-            for item in self.items[before:]:
-                if isinstance(item, WeekdayRef) and item.mode in ("bare", "this") and not item.plural:
-                    item.mode, item.bound = "last", None
-                    bound = None
         for item in self.items[before:]:
             if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)) and bound:
                 item.bound = bound
