@@ -24,6 +24,8 @@ from actions.common import (
     stop_form_backend_down,
     yes_or_no,
     tell_backend_down,
+    sentence_start,
+    with_article,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -417,7 +419,8 @@ class ActionListAppointments(Action):
             dispatcher.utter_message(response="utter_no_upcoming_appointments")
             return done
         lines = "\n".join(
-            f"- {format_when(a.start)}. A {a.visit_type_name.lower()} with {a.provider_name}." for a in appointments
+            f"- {format_when(a.start)}. {sentence_start(with_article(a.visit_type_name.lower()))} with {a.provider_name}."
+            for a in appointments
         )
         dispatcher.utter_message(response="utter_list_appointments", appointments_text=lines)
         return done

@@ -31,6 +31,7 @@ from actions.common import (
     stop_form_backend_down,
     yes_or_no,
     tell_backend_down,
+    with_article,
 )
 from actions.form_answers import form_answers_directly
 from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
@@ -185,7 +186,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         dispatcher.utter_message(
             response="utter_provider_does_not_offer",
             provider_name=names.get(provider, provider),
-            alternatives_text=f"For a {types.get(visit_type, 'visit')} you can see {alternatives}, or anyone available. Who would you like?",
+            alternatives_text=(
+                f"For {with_article(types.get(visit_type, 'visit'))} you can see {alternatives},"
+                " or anyone available. Who would you like?"
+            ),
         )
         return {"provider": None, "offered_slots": None, "slot_choice": None, "booking_confirmed": None}
 
@@ -287,7 +291,7 @@ class ActionAskBookingConfirmed(Action):
         summary = slot_summary(tracker.get_slot("slot_choice"), names)
         dispatcher.utter_message(
             response="utter_ask_booking_confirmed",
-            visit_type_name=types.get(tracker.get_slot("visit_type"), "visit"),
+            visit_text=with_article(types.get(tracker.get_slot("visit_type"), "visit")),
             **summary,
         )
         return []
@@ -347,7 +351,7 @@ class ActionBookAppointment(Action):
         bring = "your insurance card, a photo ID and a list of the medicines you take"
         dispatcher.utter_message(
             response="utter_booking_done",
-            visit_type_name=appointment.visit_type_name,
+            visit_type_name=appointment.visit_type_name.lower(),
             provider_name=appointment.provider_name,
             when_text=format_when(appointment.start),
             appointment_id=appointment.appointment_id,

@@ -68,9 +68,34 @@ def format_time(value: dt.time | dt.datetime) -> str:
     return text[1:] if text.startswith("0") else text
 
 
-def format_date(value: dt.date) -> str:
-    """Say a date in plain words: Thursday, December 3."""
-    return f"{WEEKDAY_NAMES[value.weekday()]}, {value.strftime('%B')} {value.day}"
+def format_date(value: dt.date, reference: Optional[dt.date] = None) -> str:
+    """Say a date in plain words: Thursday, December 3 (", 2027" when not ``reference``'s year)."""
+    text = f"{WEEKDAY_NAMES[value.weekday()]}, {value.strftime('%B')} {value.day}"
+    if reference is not None and value.year != reference.year:
+        text += f", {value.year}"
+    return text
+
+
+# Words that start with a vowel letter but a "you" sound, and the reverse.
+_A_BEFORE_VOWEL = ("uni", "use", "usu", "uro", "eu", "one", "once")
+_AN_BEFORE_CONSONANT = ("hour", "honest", "honor", "heir")
+
+
+def with_article(noun: str) -> str:
+    """ "a sick visit", "an annual physical", "an X-ray": the noun with the right indefinite article."""
+    noun = (noun or "").strip()
+    if not noun:
+        return ""
+    lower = noun.lower()
+    vowel = lower[0] in "aeiou" and not lower.startswith(_A_BEFORE_VOWEL)
+    if lower.startswith(_AN_BEFORE_CONSONANT) or (lower[0] == "x" and not lower[1:2].isalpha()):
+        vowel = True
+    return f"{'an' if vowel else 'a'} {noun}"
+
+
+def sentence_start(text: str) -> str:
+    """Capitalise the first letter only ("an annual physical" -> "An annual physical")."""
+    return text[:1].upper() + text[1:]
 
 
 def format_when(value: dt.datetime) -> str:

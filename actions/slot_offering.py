@@ -73,15 +73,73 @@ def search_window(pref: Any) -> Dict[str, Any]:
     }
 
 
-def describe_window(pref: Any) -> str:
-    """Words for the searched window, e.g. "on Tuesday, December 8, in the afternoon"."""
-    if getattr(pref, "asap", False) and not pref.start_date:
-        return "we have"
+NO_WINDOW_TEXT = "in the next few weeks"
+_PLURAL_DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def describe_window(pref: Any, open_weekdays: Optional[frozenset] = None) -> str:
+    """Words that follow "Here are the first open times" / "there's nothing open".
+
+    "on Tuesday, December 8, in the afternoon", "from Monday, December 7 to Saturday,
+    December 12", "on or after Saturday, December 5", "in the morning", "in the next few
+    weeks". A range never starts or ends on a day the clinic is closed (``open_weekdays``,
+    Monday = 0; None when unknown).
+    """
     try:
-        text = pref.describe()
+        parts = [
+            _date_words(pref, open_weekdays),
+            _weekday_words(pref, open_weekdays),
+            pref.describe_time(),
+        ]
     except Exception:  # noqa: BLE001 - wording must never break the conversation
-        text = ""
-    return f"for {text}" if text and text != "no date or time" else "in the next few weeks"
+        return NO_WINDOW_TEXT
+    text = ", ".join(part for part in parts if part)
+    return text or NO_WINDOW_TEXT
+
+
+def _date_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
+    """The calendar part: one day, a range trimmed to open days, an open start or an end."""
+    today = get_settings().today()
+    start, end = pref.start_date, pref.end_date
+    if start is not None and start < today and (end is None or end >= today):
+        start = today  # what the search does too
+    usable = set(open_weekdays or range(7)) & set(pref.weekdays or range(7))
+    if start is not None and end is not None:
+        while usable and end > start and end.weekday() not in usable:
+            end -= dt.timedelta(days=1)
+        while usable and start < end and start.weekday() not in usable:
+            start += dt.timedelta(days=1)
+        if start == end:
+            return f"on {format_date(start, today)}"
+        return f"from {format_date(start, today)} to {format_date(end, today)}"
+    if start is not None:
+        return "" if start <= today else f"on or after {format_date(start, today)}"
+    if end is not None:
+        return f"up to {format_date(end, today)}"
+    return ""
+
+
+def _weekday_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
+    """ "on Mondays or Fridays", "on weekdays" (closed days left out); "" for a single day."""
+    days = [d for d in (pref.weekdays or ()) if not open_weekdays or d in open_weekdays]
+    if not days or (pref.start_date is not None and pref.start_date == pref.end_date):
+        return ""
+    if days == [0, 1, 2, 3, 4]:
+        return "on weekdays"
+    names = [_PLURAL_DAYS[d] for d in days]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"on {joined}"
+
+
+async def clinic_open_weekdays() -> Optional[frozenset]:
+    """The weekdays the clinic opens (Monday = 0), or None when clinic data cannot be read."""
+    from bot.scheduling import get_scheduling_service
+
+    try:
+        clinic = await call_backend(get_scheduling_service().clinic_info)
+    except Exception:  # noqa: BLE001 - only wording depends on it
+        return None
+    return frozenset(day for day in range(7) if clinic.hours_on(day))
 
 
 def encode_slots(slots: List[Any]) -> List[str]:
@@ -165,7 +223,7 @@ async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
     from bot.scheduling import get_scheduling_service
 
     service = get_scheduling_service()
-    when_text = describe_window(pref)
+    when_text = describe_window(pref, await clinic_open_weekdays())
     if pref.start_date and pref.start_date == pref.end_date:
         is_open = await call_backend(service.is_open_on, pref.start_date)
         if not is_open:
@@ -322,7 +380,9 @@ class ActionAskSlotChoice(Action):
                     "payload": '/inform{"slot_choice":"' + key.encode() + '"}',
                 }
             )
-        dispatcher.utter_message(response="utter_offer_slots", buttons=buttons, when_text=describe_window(pref))
+        dispatcher.utter_message(
+            response="utter_offer_slots", buttons=buttons, when_text=describe_window(pref, await clinic_open_weekdays())
+        )
         return events
 
 
@@ -352,6 +412,7 @@ __all__ = [
     "ActionAskSlotChoice",
     "BackendCallFailed",
     "SlotOfferingValidator",
+    "describe_window",
     "format_time",
     "pick_from_text",
     "provider_names",

@@ -112,6 +112,10 @@ class WhenPreference:
             return "no date or time"
         return ", ".join(parts)
 
+    def describe_time(self) -> str:
+        """Only the time-of-day part, e.g. "in the afternoon", "around 10 AM" ("" if none)."""
+        return self._time_text()
+
     def _asap_text(self) -> str:
         """The urgency part of :meth:`describe`."""
         return "as soon as possible" if self.asap else ""
