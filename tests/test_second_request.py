@@ -1,0 +1,49 @@
+"""Two requests in one message: how a message is cut into parts, and which part is answered second."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from bot.second_request import answerable_now, request_parts, second_request
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("Do you take Cigna? and can I come Saturday", ["Do you take Cigna?", "can I come Saturday"]),
+        ("i need a sick visit and do you take aetna", ["i need a sick visit", "do you take aetna"]),
+        ("what are your hours. where are you located", ["what are your hours.", "where are you located"]),
+        ("book me with dr kim and also what does a visit cost", ["book me with dr kim", "what does a visit cost"]),
+        ("my knee and my back hurt", []),
+        ("hello", []),
+        ("", []),
+    ],
+)
+def test_request_parts(text: str, parts: list) -> None:
+    assert request_parts(text) == parts
+
+
+def parse(name: str, confidence: float, text: str = "part") -> Dict[str, Any]:
+    return {"text": text, "intent": {"name": name, "confidence": confidence}, "entities": []}
+
+
+def test_the_first_other_confident_request_is_second() -> None:
+    parts = [parse("ask_insurance_accepted", 0.9, "Do you take Cigna?"), parse("book_appointment", 0.8, "can I come Saturday")]
+    assert second_request("ask_insurance_accepted", parts)["text"] == "can I come Saturday"
+    assert second_request("book_appointment", parts)["text"] == "Do you take Cigna?"
+
+
+def test_no_second_request_for_chitchat_unsure_parts_or_an_emergency() -> None:
+    assert second_request("book_appointment", [parse("greet", 0.99), parse("book_appointment", 0.9)]) is None
+    assert second_request("book_appointment", [parse("ask_clinic_hours", 0.4)]) is None
+    assert second_request("report_emergency", [parse("ask_clinic_hours", 0.9)]) is None
+
+
+def test_answerable_in_the_state_the_first_left() -> None:
+    assert answerable_now("book_appointment", None)
+    assert answerable_now("ask_clinic_hours", "intake_form")
+    assert answerable_now("ask_insurance_accepted", "booking_form")
+    assert not answerable_now("ask_insurance_accepted", "intake_form")
+    assert not answerable_now("cancel_appointment", "booking_form")
