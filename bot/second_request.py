@@ -30,7 +30,7 @@ ANSWERED_IN_FORMS = {
     "booking_form": frozenset({"ask_insurance_accepted", "ask_visit_cost"}),
     "reschedule_form": frozenset({"ask_insurance_accepted", "ask_visit_cost"}),
 }
-MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.4  # a short part ("can I come Saturday") reads less surely than a whole message
 MAX_PARTS = 4
 
 SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
