@@ -194,6 +194,10 @@ async def find_slots(tracker: Tracker, pref: Any) -> List[Any]:
         "visit_type": tracker.get_slot("visit_type"),
         "provider_id": None if provider in (None, "any") else provider,
         "limit": MAX_OFFERED,
+        # A known patient is never offered a time overlapping one of their own visits
+        # (the one being moved does not count).
+        "patient_id": tracker.get_slot("patient_id") or None,
+        "ignore_appointment_id": tracker.get_slot("appointment_choice") or None,
     }
     weekdays = set(getattr(pref, "weekdays", ()) or ())
     if not weekdays:
@@ -386,6 +390,12 @@ class ActionAskSlotChoice(Action):
         return events
 
 
+def conflict_text(appointment: Any) -> str:
+    """ "your sick visit with Dr. Amina Patel on Thursday, December 3 at 10:00 AM"."""
+    return (f"your {appointment.visit_type_name.lower()} with {appointment.provider_name}"
+            f" on {format_when(appointment.start)}")
+
+
 def slot_summary(encoded: Optional[str], providers: Dict[str, str]) -> Dict[str, str]:
     """Values for confirmation messages: provider name and the spoken date and time."""
     key = SlotKey.decode(encoded)
@@ -412,6 +422,7 @@ __all__ = [
     "ActionAskSlotChoice",
     "BackendCallFailed",
     "SlotOfferingValidator",
+    "conflict_text",
     "describe_window",
     "format_time",
     "pick_from_text",

@@ -7,6 +7,11 @@ reasons only, never names, dates of birth or phone numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.scheduling.service import AppointmentInfo
+
 
 class SchedulingError(Exception):
     """Base of every scheduling failure an action may want to explain."""
@@ -43,6 +48,18 @@ class ProviderDoesNotOffer(SchedulingError):
 
 class SlotUnavailable(SchedulingError):
     """The requested time is taken, outside the schedule, too soon or in the past."""
+
+
+class OverlappingAppointment(SlotUnavailable):
+    """The patient already holds a booked visit at that time (with any provider).
+
+    ``conflict`` is that visit, so the patient (its owner) can be told which one; the
+    message carries its id only.
+    """
+
+    def __init__(self, conflict: "AppointmentInfo") -> None:
+        super().__init__(f"the patient already has appointment {conflict.appointment_id!r} at that time")
+        self.conflict = conflict
 
 
 class AppointmentNotFound(SchedulingError):

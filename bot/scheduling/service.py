@@ -132,8 +132,14 @@ class SchedulingService(abc.ABC):
         exact_time: Optional[dt.time] = None,
         limit: int = 3,
         now: Optional[dt.datetime] = None,
+        patient_id: Optional[str] = None,
+        ignore_appointment_id: Optional[str] = None,
     ) -> list[Slot]:
-        """Open slots to offer, earliest first and spread out; see the implementation for details."""
+        """Open slots to offer, earliest first and spread out; see the implementation for details.
+
+        With ``patient_id`` times overlapping that patient's booked visits are left out
+        (except ``ignore_appointment_id``, the visit being moved).
+        """
 
     @abc.abstractmethod
     def book(
@@ -146,7 +152,13 @@ class SchedulingService(abc.ABC):
         channel: str = "unknown",
         now: Optional[dt.datetime] = None,
     ) -> AppointmentInfo:
-        """Book an offered slot for a patient; raises SlotUnavailable when it is not open."""
+        """Book an offered slot for a patient.
+
+        Raises SlotUnavailable when it is not open, and OverlappingAppointment (a
+        SlotUnavailable) when the patient already holds a booked visit overlapping it;
+        both are checked in the transaction that inserts, so concurrent bookings of one
+        patient cannot both succeed.
+        """
 
     @abc.abstractmethod
     def reschedule(
@@ -158,7 +170,11 @@ class SchedulingService(abc.ABC):
         channel: Optional[str] = None,
         now: Optional[dt.datetime] = None,
     ) -> AppointmentInfo:
-        """Move a patient's appointment atomically: the new slot is taken before the old is freed."""
+        """Move a patient's appointment atomically: the new slot is taken before the old is freed.
+
+        Raises SlotUnavailable / OverlappingAppointment (another of the patient's booked
+        visits overlaps the new time; the visit being moved does not count).
+        """
 
     @abc.abstractmethod
     def cancel(

@@ -6,18 +6,25 @@ engine's ``BEGIN IMMEDIATE`` already serializes writers), then checks for an
 overlapping appointment and inserts, all in one transaction. A partial unique
 index on (provider_id, start_at) for booked rows is the second guard; its
 violation is reported as :class:`SlotUnavailable`.
+
+A patient cannot hold two overlapping visits, even with different providers (whose
+locks do not serialize each other): booking and rescheduling also take a per-patient
+lock (a transaction-scoped advisory lock on PostgreSQL; SQLite's writer lock already
+covers it) before checking the patient's other booked visits, in the same transaction
+as the insert; an overlap is :class:`OverlappingAppointment`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from collections import defaultdict
 from typing import Iterator, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
@@ -30,6 +37,7 @@ from bot.scheduling.errors import (
     AppointmentInPast,
     AppointmentNotFound,
     BackendUnavailable,
+    OverlappingAppointment,
     ProviderDoesNotOffer,
     SchedulingError,
     SlotUnavailable,
@@ -270,8 +278,12 @@ class SqlSchedulingService(SchedulingService):
         last_day: dt.date,
         now: dt.datetime,
         exclude_appointment_id: Optional[str] = None,
+        patient_id: Optional[str] = None,
     ) -> list[Slot]:
-        """Every open slot of ``providers`` for ``visit_type`` between two dates, in offer order."""
+        """Every open slot of ``providers`` for ``visit_type`` between two dates, in offer order.
+
+        With ``patient_id`` the patient's own booked visits are busy time for every provider.
+        """
         if last_day < first_day or not providers:
             return []
         tz = self._tz()
@@ -302,6 +314,10 @@ class SqlSchedulingService(SchedulingService):
         busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
         for provider_id, start_at, end_at in session.execute(busy_query):
             busy[provider_id].append((start_at, end_at))
+        if patient_id:
+            own = self._patient_visits(session, patient_id, range_start, range_end, exclude_appointment_id)
+            for provider_id in provider_ids:
+                busy[provider_id].extend((row.start_at, row.end_at) for row in own)
 
         duration = dt.timedelta(minutes=visit_type.duration_minutes)
         not_before = now + slot_math.MIN_LEAD_TIME
@@ -364,6 +380,8 @@ class SqlSchedulingService(SchedulingService):
         exact_time: Optional[dt.time] = None,
         limit: int = 3,
         now: Optional[dt.datetime] = None,
+        patient_id: Optional[str] = None,
+        ignore_appointment_id: Optional[str] = None,
     ) -> list[Slot]:
         """Open slots to offer, earliest available first.
 
@@ -390,7 +408,11 @@ class SqlSchedulingService(SchedulingService):
             vt, providers = self._search_targets(session, visit_type, provider_id)
             if limit <= 0 or last_day < first_day:
                 return []
-            candidates = self._free_slots(session, providers, vt, first_day, last_day, current)
+            candidates = self._free_slots(
+                session, providers, vt, first_day, last_day, current,
+                exclude_appointment_id=normalize_appointment_id(ignore_appointment_id or "") or None,
+                patient_id=(patient_id or "").strip() or None,
+            )
         candidates = [
             slot
             for slot in candidates
@@ -434,6 +456,48 @@ class SqlSchedulingService(SchedulingService):
             raise SlotUnavailable("that time is not open for this provider")
 
     # -- appointments -----------------------------------------------------
+
+    @staticmethod
+    def _patient_visits(
+        session: Session,
+        patient_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        exclude_appointment_id: Optional[str] = None,
+    ) -> list[Appointment]:
+        """The patient's booked visits overlapping [start, end), earliest first."""
+        query = select(Appointment).where(
+            Appointment.patient_id == patient_id,
+            Appointment.status == STATUS_BOOKED,
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        )
+        if exclude_appointment_id is not None:
+            query = query.where(Appointment.id != exclude_appointment_id)
+        return list(session.execute(query.order_by(Appointment.start_at, Appointment.id)).scalars())
+
+    @staticmethod
+    def _lock_patient(session: Session, patient_id: str) -> None:
+        """Serialize this patient's bookings until commit (PostgreSQL; SQLite writers already are)."""
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"clinic-patient:{patient_id}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    def _ensure_patient_free(
+        self,
+        session: Session,
+        patient_id: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        exclude_appointment_id: Optional[str] = None,
+    ) -> None:
+        """Raise OverlappingAppointment when the patient already holds a visit in [start, end)."""
+        self._lock_patient(session, patient_id)
+        clashes = self._patient_visits(session, patient_id, start, end, exclude_appointment_id)
+        if clashes:
+            raise OverlappingAppointment(self._info(clashes[0]))
 
     def _info(self, appointment: Appointment) -> AppointmentInfo:
         tz = self._tz()
@@ -510,6 +574,8 @@ class SqlSchedulingService(SchedulingService):
             provider = self._provider(session, provider_id, lock=True)
             vt = self._visit_type(session, visit_type)
             self._ensure_bookable(session, provider, vt, start, current)
+            end = start + dt.timedelta(minutes=vt.duration_minutes)
+            self._ensure_patient_free(session, patient_id, start, end)
             appointment = Appointment(
                 id=self._unused_id(session),
                 patient_id=patient_id,
@@ -559,6 +625,8 @@ class SqlSchedulingService(SchedulingService):
             provider = self._provider(session, provider_key, lock=True)
             vt = old.visit_type
             self._ensure_bookable(session, provider, vt, new_start, current, exclude_appointment_id=old.id)
+            new_end = new_start + dt.timedelta(minutes=vt.duration_minutes)
+            self._ensure_patient_free(session, old.patient_id, new_start, new_end, exclude_appointment_id=old.id)
             new = Appointment(
                 id=self._unused_id(session),
                 patient_id=old.patient_id,
