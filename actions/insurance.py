@@ -4,6 +4,12 @@ Every fact comes from clinic data (accepted carriers, self-pay prices) or the
 patient's coverage on record; the wording is in ``domain.yml``. No number is
 ever made up: an unknown copay is said to be unknown, and a price is always
 called an estimate.
+
+The ``insurance`` entity holds either a clinic carrier code (``aetna``, from
+``bot/nlu/clinic_terms.yml``) or, for any other US carrier, the carrier's name
+(``Oscar Health``, from ``bot/nlu/us_insurers.yml``). Whether the clinic takes
+it is only ever decided by the records service; a carrier it does not know
+gets "not on our list, call us to check".
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from actions.common import (
     call_backend,
     channel_of,
     latest_text,
+    safe_clinic_values,
     tell_backend_down,
 )
 
@@ -56,6 +63,16 @@ def entity_text(tracker: Tracker, entity: str) -> Optional[str]:
                 return latest_text(tracker)[start:end]
             return item.get("text") or item.get("value")
     return None
+
+
+CARRIER_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def carrier_label(code: str, typed: Optional[str]) -> str:
+    """How to name a carrier we have no policy on: its name from the carrier list, else the words typed."""
+    if not CARRIER_CODE.match(code):
+        return code
+    return " ".join((typed or code).split())
 
 
 async def accepted_names() -> str:
@@ -109,9 +126,13 @@ class ActionInsuranceAccepted(Action):
                 note_text=carrier.note or "",
             )
         elif code is not None:
-            typed = entity_text(tracker, "insurance") or code
+            logger.info("insurance: carrier recognised but not on the clinic's list")
+            clinic = await safe_clinic_values()
             dispatcher.utter_message(
-                response="utter_insurance_not_listed", carrier_text=typed.strip(), accepted_text=accepted_text
+                response="utter_insurance_not_listed",
+                carrier_text=carrier_label(code, entity_text(tracker, "insurance")),
+                accepted_text=accepted_text,
+                clinic_phone=clinic["clinic_phone"],
             )
         else:
             dispatcher.utter_message(response="utter_insurance_which", accepted_text=accepted_text)

@@ -8,11 +8,21 @@ retraining. So this Rasa graph component reads the vocabulary in
 spaCy's rule tools on a blank English tokenizer (no pre-trained pipeline is
 available to the project).
 
+Insurance carriers the clinic has no policy on are recognised too: a broad list
+of US carriers and plans (`us_insurers.yml`, the carrier's name and the ways
+patients write it) gives `insurance` entities whose value is the carrier's
+name ("Oscar Health"), so the bot can say "not on our list, call us to check".
+The clinic's own words win: where a match from the terms file overlaps one
+from the broad list, only the terms file's match is kept ("blue cross blue
+shield of texas" is `bcbs`), and a typo close to a word in both files is read
+as the terms file's.
+
 Pipeline entry (after any tokenizer; it does not use Rasa's tokens)::
 
     - name: bot.nlu.clinic_entities.ClinicEntityExtractor
       # every option is optional; these are the defaults
       terms_file: null          # null: the bundled bot/nlu/clinic_terms.yml
+      carriers_file: null       # null: the bundled bot/nlu/us_insurers.yml; false: none
       typo_tolerance: true      # one slip in words listed under `typos`
       negation_role: not        # role for negated mentions; null turns it off
       negated_entities: [provider]
@@ -76,6 +86,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_TERMS_FILE = Path(__file__).with_name("clinic_terms.yml")
+DEFAULT_CARRIERS_FILE = Path(__file__).with_name("us_insurers.yml")
+CARRIER_ENTITY = "insurance"
 
 _IGNORE = "__ignore__"
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -151,6 +163,16 @@ class _Terms:
 
 
 @dataclass(frozen=True)
+class _Carriers:
+    """The broad carrier list after validation: folded alias -> the carrier's name."""
+
+    aliases: Dict[str, str]
+    typos: Dict[str, str]  # folded word -> the carrier's name
+    not_typos: FrozenSet[str]
+    ignore: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Candidate:
     """A possible entity (or ignore phrase) over tokens [start, end)."""
 
@@ -160,6 +182,7 @@ class _Candidate:
     value: str
     chars: int
     fuzzy: bool = False
+    broad: bool = False  # from the broad carrier list: yields to the terms file
 
     @property
     def is_ignore(self) -> bool:
@@ -252,6 +275,44 @@ def parse_terms(raw: Any, source: str) -> _Terms:
     )
 
 
+def parse_carriers(raw: Any, source: str) -> _Carriers:
+    """Validates the broad carrier list so a staff typo fails loudly at load, naming the place."""
+    top = _mapping(raw, "the file", source)
+    _known_keys(top, {"version", "carriers", "typos", "not_typos", "ignore"}, "the file", source)
+    carriers = _mapping(top.get("carriers"), "'carriers'", source)
+    aliases: Dict[str, str] = {}
+    for name, spellings in carriers.items():
+        if not isinstance(name, str) or not " ".join(name.split()):
+            raise ClinicTermsError(f"{source}: carrier name {name!r} must be text.")
+        name = " ".join(name.split())
+        where = f"carriers.{name}"
+        for alias in [_phrase(name, where, source), *_phrases(spellings, where, source)]:
+            owner = aliases.setdefault(alias, name)
+            if owner != name:
+                raise ClinicTermsError(
+                    f"{source}: alias '{alias}' is listed for both '{owner}' and '{name}'."
+                )
+    if not aliases:
+        raise ClinicTermsError(f"{source}: no carriers defined.")
+    typos: Dict[str, str] = {}
+    for word in _phrases(top.get("typos"), "typos", source):
+        if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
+            raise ClinicTermsError(
+                f"{source}: typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters."
+            )
+        if word not in aliases:
+            raise ClinicTermsError(
+                f"{source}: typos entry '{word}' must be one of the carriers' aliases."
+            )
+        typos[word] = aliases[word]
+    return _Carriers(
+        aliases=aliases,
+        typos=typos,
+        not_typos=frozenset(_phrases(top.get("not_typos"), "not_typos", source)),
+        ignore=tuple(dict.fromkeys(_phrases(top.get("ignore"), "ignore", source))),
+    )
+
+
 def _title_variants(alias: str, titles: Tuple[str, ...]) -> List[str]:
     """Spells an alias that starts with a title with every title ("dr kim" -> "doctor kim")."""
     first, _, rest = alias.partition(" ")
@@ -260,60 +321,102 @@ def _title_variants(alias: str, titles: Tuple[str, ...]) -> List[str]:
     return [alias] + [f"{title} {rest}" for title in titles if title != first]
 
 
+def _read_file(path: Path, what: str) -> bytes:
+    """Reads a vocabulary file, turning an OS error into a load-time config error."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ClinicTermsError(f"Cannot read {what} {path}: {error}") from error
+
+
+def _read_yaml(content: bytes, source: str) -> Any:
+    """Parses YAML with Rasa's own YAML library."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(content.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError) as error:
+        raise ClinicTermsError(f"{source}: not valid YAML: {error}") from error
+
+
 class ClinicVocabulary:
-    """The terms file compiled into spaCy matchers; built once per process per file content."""
+    """The terms file (and the broad carrier list) compiled into spaCy matchers, once per content."""
 
     _cache: Dict[str, ClinicVocabulary] = {}
     _lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Optional[Path] = None) -> ClinicVocabulary:
-        """Returns the compiled vocabulary for a terms file, building it only on first use."""
+    def load(
+        cls, path: Optional[Path] = None, carriers_path: Optional[Path] = DEFAULT_CARRIERS_FILE
+    ) -> ClinicVocabulary:
+        """Returns the compiled vocabulary for a terms file (and carrier list, None: none), built once."""
         path = Path(path) if path is not None else DEFAULT_TERMS_FILE
-        try:
-            content = path.read_bytes()
-        except OSError as error:
-            raise ClinicTermsError(f"Cannot read clinic terms file {path}: {error}") from error
-        key = hashlib.sha256(content).hexdigest()
+        content = _read_file(path, "clinic terms file")
+        carriers_content = (
+            _read_file(Path(carriers_path), "carrier list") if carriers_path is not None else b""
+        )
+        key = hashlib.sha256(
+            content + b"\0" + (carriers_content if carriers_path is not None else b"\1")
+        ).hexdigest()
         with cls._lock:
             if key not in cls._cache:
-                cls._cache[key] = cls(cls._read(content, str(path)))
+                terms = parse_terms(_read_yaml(content, str(path)), str(path))
+                carriers = (
+                    parse_carriers(
+                        _read_yaml(carriers_content, str(carriers_path)), str(carriers_path)
+                    )
+                    if carriers_path is not None
+                    else None
+                )
+                cls._cache[key] = cls(terms, carriers)
             return cls._cache[key]
 
-    @staticmethod
-    def _read(content: bytes, source: str) -> _Terms:
-        """Parses the YAML with Rasa's own YAML library."""
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-
-        try:
-            raw = YAML(typ="safe", pure=True).load(content.decode("utf-8"))
-        except (YAMLError, UnicodeDecodeError) as error:
-            raise ClinicTermsError(f"{source}: not valid YAML: {error}") from error
-        return parse_terms(raw, source)
-
-    def __init__(self, terms: _Terms) -> None:
+    def __init__(self, terms: _Terms, carriers: Optional[_Carriers] = None) -> None:
         """Builds the tokenizer and matchers; spaCy is imported here, never at module import."""
         import spacy
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.terms = terms
+        self.carriers = carriers
         self._nlp: Language = spacy.blank("en")
         self._phrases: PhraseMatcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
-        self._keys: Dict[int, Tuple[str, str]] = {}
-        by_key: Dict[Tuple[str, str], List[str]] = {}
-        for alias, owner in terms.aliases.items():
-            by_key.setdefault(owner, []).append(alias)
-        by_key.setdefault((_IGNORE, _IGNORE), []).extend(terms.ignore)
-        for (entity, value), phrases in by_key.items():
+        # match id -> (entity, value, from the broad carrier list)
+        self._keys: Dict[int, Tuple[str, str, bool]] = {}
+        by_key: Dict[Tuple[str, str, bool], List[str]] = {}
+        for alias, (entity, value) in terms.aliases.items():
+            by_key.setdefault((entity, value, False), []).append(alias)
+        ignore = list(terms.ignore)
+        if carriers is not None:
+            for alias, name in carriers.aliases.items():
+                by_key.setdefault((CARRIER_ENTITY, name, True), []).append(alias)
+            ignore.extend(carriers.ignore)
+        by_key.setdefault((_IGNORE, _IGNORE, False), []).extend(dict.fromkeys(ignore))
+        for (entity, value, broad), phrases in by_key.items():
             if not phrases:
                 continue
-            label = f"{entity}/{value}"
+            label = f"carrier:{value}" if broad else f"{entity}/{value}"
             self._phrases.add(label, list(self._nlp.tokenizer.pipe(phrases)))
-            self._keys[self._nlp.vocab.strings[label]] = (entity, value)
+            self._keys[self._nlp.vocab.strings[label]] = (entity, value, broad)
+        broad_aliases = list(carriers.aliases) if carriers is not None else []
         self._single_words = frozenset(
-            phrase for phrase in [*terms.aliases, *terms.ignore] if " " not in phrase
+            phrase for phrase in [*terms.aliases, *ignore, *broad_aliases] if " " not in phrase
         )
+        self._not_typos = terms.not_typos | (
+            carriers.not_typos if carriers is not None else frozenset()
+        )
+        # Typo words by length, clinic words first: a slip can only be one letter longer or shorter.
+        self._typo_index: Dict[int, List[Tuple[str, str, str, bool]]] = {}
+        typo_words: List[Tuple[str, str, str, bool]] = [
+            (word, entity, value, False) for word, (entity, value) in terms.typos.items()
+        ]
+        if carriers is not None:
+            typo_words.extend(
+                (word, CARRIER_ENTITY, name, True) for word, name in carriers.typos.items()
+            )
+        for item in typo_words:
+            for length in (len(item[0]) - 1, len(item[0]), len(item[0]) + 1):
+                self._typo_index.setdefault(length, []).append(item)
         self._titles = {
             entity: sorted(
                 (tuple(t.text for t in self._nlp.make_doc(title)) for title in entity_titles),
@@ -332,6 +435,8 @@ class ClinicVocabulary:
     @property
     def entities(self) -> Tuple[str, ...]:
         """Entity types this vocabulary can produce, so a config can be checked against it."""
+        if self.carriers is not None and CARRIER_ENTITY not in self.terms.entities:
+            return (*self.terms.entities, CARRIER_ENTITY)
         return self.terms.entities
 
     def find(
@@ -342,7 +447,7 @@ class ClinicVocabulary:
             return []
         doc, offsets = self._tokenize(text)
         candidates = self._exact_candidates(doc)
-        if typo_tolerance and self.terms.typos:
+        if typo_tolerance and self._typo_index:
             candidates.extend(self._typo_candidates(doc))
         kept = self._longest_first(candidates, len(doc))
         owner: List[Optional[int]] = [None] * len(doc)
@@ -376,13 +481,13 @@ class ClinicVocabulary:
         """Alias and ignore matches from the phrase matcher."""
         candidates = []
         for match_id, start, end in self._phrases(doc):
-            entity, value = self._keys[match_id]
+            entity, value, broad = self._keys[match_id]
             chars = doc[end - 1].idx + len(doc[end - 1].text) - doc[start].idx
-            candidates.append(_Candidate(start, end, entity, value, chars))
+            candidates.append(_Candidate(start, end, entity, value, chars, broad=broad))
         return candidates
 
     def _typo_candidates(self, doc: Doc) -> List[_Candidate]:
-        """Words one slip away from exactly one `typos` word, with a title in front if present."""
+        """Words one slip from exactly one `typos` word (terms file first), with a title in front."""
         candidates = []
         for token in doc:
             word = token.text
@@ -390,21 +495,24 @@ class ClinicVocabulary:
                 len(word) < _MIN_TYPO_LENGTH
                 or not word.isalpha()
                 or token.is_stop
-                or word in self.terms.not_typos
+                or word in self._not_typos
                 or word in self._single_words
             ):
                 continue
-            owners = {
-                owner
-                for typo, owner in self.terms.typos.items()
+            near = [
+                (entity, value, broad)
+                for typo, entity, value, broad in self._typo_index.get(len(word), [])
                 if one_edit_apart(word, typo)
-            }
+            ]
+            owners = {item for item in near if not item[2]} or set(near)
             if len(owners) != 1:
                 continue
-            entity, value = owners.pop()
+            entity, value, broad = owners.pop()
             start = self._title_start(doc, token.i, entity)
             chars = token.idx + len(word) - doc[start].idx
-            candidates.append(_Candidate(start, token.i + 1, entity, value, chars, fuzzy=True))
+            candidates.append(
+                _Candidate(start, token.i + 1, entity, value, chars, fuzzy=True, broad=broad)
+            )
         return candidates
 
     def _title_start(self, doc: Doc, start: int, entity: str) -> int:
@@ -417,18 +525,32 @@ class ClinicVocabulary:
 
     @staticmethod
     def _longest_first(candidates: List[_Candidate], size: int) -> List[_Candidate]:
-        """Keeps non-overlapping matches, longest first; ties go to ignore, exact, then earliest."""
+        """Keeps non-overlapping matches, terms file before broad list, then longest first.
+
+        Ties go to ignore, exact, then earliest. A broad-list match that overlaps a
+        terms-file entity is dropped and blocks its words for shorter broad-list
+        matches, so "premera blue cross" is the clinic's "blue cross" alone, not
+        that plus "premera".
+        """
         taken = [False] * size
+        clinic = [False] * size  # tokens of kept terms-file entities
         kept = []
         ordered = sorted(
             candidates,
-            key=lambda c: (-(c.end - c.start), -c.chars, not c.is_ignore, c.fuzzy, c.start),
+            key=lambda c: (
+                c.broad, -(c.end - c.start), -c.chars, not c.is_ignore, c.fuzzy, c.start
+            ),
         )
         for candidate in ordered:
-            if any(taken[candidate.start : candidate.end]):
+            span = range(candidate.start, candidate.end)
+            if any(taken[i] for i in span):
+                if candidate.broad and any(clinic[i] for i in span):
+                    for i in span:
+                        taken[i] = True
                 continue
-            for i in range(candidate.start, candidate.end):
+            for i in span:
                 taken[i] = True
+                clinic[i] = not candidate.broad and not candidate.is_ignore
             kept.append(candidate)
         return sorted((c for c in kept if not c.is_ignore), key=lambda c: c.start)
 
@@ -459,13 +581,14 @@ class ClinicVocabulary:
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
 class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Extracts providers, visit types and insurance plans from the clinic vocabulary."""
+    """Extracts providers, visit types and insurance plans (the clinic's and any US carrier)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The defaults; see the module docstring for what each option does."""
         return {
             "terms_file": None,
+            "carriers_file": None,
             "typo_tolerance": True,
             "negation_role": "not",
             "negated_entities": ["provider"],
@@ -499,7 +622,9 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Checks the config and loads the (cached) vocabulary."""
         self._config = {**self.get_default_config(), **config}
         terms_file = self._config["terms_file"]
-        self._vocabulary = ClinicVocabulary.load(Path(terms_file) if terms_file else None)
+        self._vocabulary = ClinicVocabulary.load(
+            Path(terms_file) if terms_file else None, self._carriers_path()
+        )
         self._typo_tolerance = self._option("typo_tolerance", bool)
         role = self._config["negation_role"]
         if role is not None and (not isinstance(role, str) or not role):
@@ -514,6 +639,19 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
             )
         wanted = self._entity_list("entities")
         self._entities = frozenset(wanted if wanted is not None else self._vocabulary.entities)
+
+    def _carriers_path(self) -> Optional[Path]:
+        """The broad carrier list to load: the bundled one (null), none (false) or a path."""
+        carriers_file = self._config["carriers_file"]
+        if carriers_file is None:
+            return DEFAULT_CARRIERS_FILE
+        if carriers_file is False:
+            return None
+        if not isinstance(carriers_file, str) or not carriers_file:
+            raise InvalidConfigException(
+                f"{self.name}: 'carriers_file' must be a path, null (the bundled list) or false."
+            )
+        return Path(carriers_file)
 
     def _option(self, key: str, kind: type) -> Any:
         """Reads one typed option, refusing wrong types instead of misbehaving later."""

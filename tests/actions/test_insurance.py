@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.insurance import ActionBillingHelp, ActionInsuranceAccepted, ActionVisitCost
@@ -39,6 +40,68 @@ async def test_carrier_not_on_our_list_gets_an_honest_answer(clinic_db: str) -> 
     assert message["response"] == "utter_insurance_not_listed"
     assert message["carrier_text"] == "medi-cal"
     assert "Aetna" in message["accepted_text"] and "Kaiser" not in message["accepted_text"]
+
+
+@pytest.mark.parametrize(
+    "text, value, typed",
+    [
+        ("r u in network w oscar", "Oscar Health", "oscar"),
+        ("do u guys accept molna", "Molina Healthcare", "molna"),
+        ("I have Ambetter, is that ok", "Ambetter", "Ambetter"),
+    ],
+)
+async def test_a_carrier_from_the_broad_list_is_not_on_our_list(
+    clinic_db: str, domain: Dict[str, Any], text: str, value: str, typed: str
+) -> None:
+    """An insurer the clinic has no policy on: named properly, with the phone to call and our plans."""
+    entities = [ins(value, typed, text.index(typed))]
+    dispatcher, events = await run(ActionInsuranceAccepted(), text=text, entities=entities)
+    assert events == []
+    said_keys = ("response", "carrier_text", "clinic_phone", "accepted_text")
+    assert [{key: m.get(key) for key in said_keys} for m in dispatcher.messages] == [
+        {
+            "response": "utter_insurance_not_listed",
+            "carrier_text": value,
+            "clinic_phone": "(555) 010-2000",
+            "accepted_text": "- Aetna.\n- Blue Cross Blue Shield.\n- Cigna.\n- UnitedHealthcare.\n"
+            "- Humana.\n- Medicare.\n- Medicaid.",
+        }
+    ]
+    template = domain["responses"]["utter_insurance_not_listed"][0]["text"]
+    said = template.format(**dispatcher.messages[0])
+    assert said.startswith(f"I don't see {value} on our list")
+    assert "call us at (555) 010-2000" in said and "- Medicaid." in said
+
+
+async def test_an_unlisted_carrier_found_by_the_real_extractor_gets_the_honest_answer(clinic_db: str) -> None:
+    """End to end through the extractor: "do you take wellcare" names WellCare, never a yes."""
+    from bot.nlu.clinic_entities import ClinicEntityExtractor
+
+    text = "do you take wellcare?"
+    entities = ClinicEntityExtractor({}).extract(text)
+    dispatcher, _ = await run(ActionInsuranceAccepted(), text=text, entities=entities)
+    assert texts(dispatcher) == ["utter_insurance_not_listed"]
+    assert dispatcher.messages[0]["carrier_text"] == "WellCare"
+
+
+async def test_medicaid_with_a_provider_named_is_accepted(clinic_db: str) -> None:
+    """"does dr romero take medicaid?" is answered for the clinic's Medicaid: yes."""
+    text = "does dr romero take medicaid?"
+    entities = [
+        {"entity": "provider", "value": "romero", "start": 5, "end": 14, "text": "dr romero"},
+        ins("medicaid", "medicaid", 20),
+    ]
+    dispatcher, events = await run(ActionInsuranceAccepted(), text=text, entities=entities)
+    assert events == []
+    assert texts(dispatcher) == ["utter_insurance_accepted"]
+    assert dispatcher.messages[0]["carrier_name"] == "Medicaid"
+
+
+async def test_a_broad_list_name_of_a_carrier_the_clinic_lists_is_answered_from_clinic_data(clinic_db: str) -> None:
+    """If the carrier list names one of the clinic's own carriers, the clinic's policy still decides."""
+    dispatcher, _ = await run(ActionInsuranceAccepted(), text="tricare?", entities=[ins("Tricare", "tricare")])
+    assert texts(dispatcher) == ["utter_insurance_not_accepted"]
+    assert dispatcher.messages[0]["carrier_name"] == "Tricare"
 
 
 async def test_carrier_in_free_text_without_entity(clinic_db: str) -> None:

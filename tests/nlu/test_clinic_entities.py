@@ -7,6 +7,10 @@ message through `Agent`, proving it registers and runs inside Rasa.
 Decisions pinned here: "kim chi" and "my son Sam" are not providers; a bare
 "rash" is no visit type (it could be a sick visit or a skin check, so the bot
 asks); "Romeo" is read as a slip for Romero; "medical" is never Medi-Cal.
+Carriers the clinic has no policy on come from the broad US list with their
+name as value ("Oscar Health"); the clinic's carriers keep their codes and
+win wherever both lists match ("anthem" is the clinic's bcbs); "human" is
+never Humana and "signal" never Cigna.
 """
 
 from __future__ import annotations
@@ -203,8 +207,8 @@ def test_visit_type_phrasings(
         ("humana", "humana", "humana"),
         ("medicare", "medicare", "medicare"),
         ("Medicaid", "medicaid", "Medicaid"),
-        ("I have Medi-Cal", "medi_cal", "Medi-Cal"),
-        ("medi cal", "medi_cal", "medi cal"),
+        ("I have Medi-Cal", "Medi-Cal", "Medi-Cal"),
+        ("medi cal", "Medi-Cal", "medi cal"),
         ("Kaiser Permanente", "kaiser", "Kaiser Permanente"),
         ("kaiser", "kaiser", "kaiser"),
         ("Tricare", "tricare", "Tricare"),
@@ -215,6 +219,140 @@ def test_insurance_phrasings(
 ) -> None:
     """Each carrier, accepted or not, gets its code so the bot can answer honestly."""
     assert found(extractor, text) == [("insurance", value, typed)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("r u in network w oscar", [("insurance", "Oscar Health", "oscar")]),
+        ("I have Ambetter, is that ok", [("insurance", "Ambetter", "Ambetter")]),
+        ("do u guys accept molina", [("insurance", "Molina Healthcare", "molina")]),
+        ("Do you take Wellcare?", [("insurance", "WellCare", "Wellcare")]),
+        ("centene", [("insurance", "Centene", "centene")]),
+        ("Highmark", [("insurance", "Highmark", "Highmark")]),
+        ("premera", [("insurance", "Premera Blue Cross", "premera")]),
+        ("my plan is caresource", [("insurance", "CareSource", "caresource")]),
+        ("care source", [("insurance", "CareSource", "care source")]),
+        ("emblemhealth", [("insurance", "EmblemHealth", "emblemhealth")]),
+        ("Harvard Pilgrim", [("insurance", "Harvard Pilgrim", "Harvard Pilgrim")]),
+        ("tufts health plan", [("insurance", "Tufts Health Plan", "tufts health plan")]),
+        ("geisinger", [("insurance", "Geisinger Health Plan", "geisinger")]),
+        ("priority health", [("insurance", "Priority Health", "priority health")]),
+        ("HMSA", [("insurance", "HMSA", "HMSA")]),
+        ("Oscar Health", [("insurance", "Oscar Health", "Oscar Health")]),
+        ("Florida Blue", [("insurance", "Florida Blue", "Florida Blue")]),
+        ("bcbstx", [("insurance", "Blue Cross and Blue Shield of Texas", "bcbstx")]),
+        ("I'm on MassHealth", [("insurance", "MassHealth", "MassHealth")]),
+        ("tenncare", [("insurance", "TennCare", "tenncare")]),
+        ("obamacare", [("insurance", "ACA Marketplace Plan", "obamacare")]),
+        ("my kids are on chip insurance", [
+            ("insurance", "CHIP (Children's Health Insurance Program)", "chip insurance")
+        ]),
+        ("Health Net", [("insurance", "Health Net", "Health Net")]),
+        ("UPMC for You", [("insurance", "UPMC Health Plan", "UPMC for You")]),
+        ("I have champva", [("insurance", "CHAMPVA", "champva")]),
+        ("the empire plan", [("insurance", "Empire Plan", "the empire plan")]),
+        # One slip in a distinctive carrier name, as for the clinic's own words.
+        ("do u take molna", [("insurance", "Molina Healthcare", "molna")]),
+        ("ambeter", [("insurance", "Ambetter", "ambeter")]),
+        ("wellcar", [("insurance", "WellCare", "wellcar")]),
+        ("Geisigner", [("insurance", "Geisinger Health Plan", "Geisigner")]),
+        # The longer name wins within the broad list too.
+        (
+            "ambetter from sunshine health",
+            [("insurance", "Ambetter from Sunshine Health", "ambetter from sunshine health")],
+        ),
+        ("bmc healthnet", [("insurance", "BMC HealthNet Plan", "bmc healthnet")]),
+    ],
+)
+def test_carriers_not_on_the_clinic_list_are_recognised(
+    extractor: ClinicEntityExtractor, text: str, expected: List[Found]
+) -> None:
+    """Any US carrier from the broad list is an insurer, named by the carrier's name."""
+    assert found(extractor, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("does dr romero take medicaid?", [
+            ("provider", "romero", "dr romero"), ("insurance", "medicaid", "medicaid")
+        ]),
+        ("Anthem", [("insurance", "bcbs", "Anthem")]),
+        ("anthem blue cross", [("insurance", "bcbs", "anthem blue cross")]),
+        # The broad list's longer name overlaps the clinic's alias: the clinic's words win.
+        ("blue shield of california", [("insurance", "bcbs", "blue shield")]),
+        ("Blue Cross Blue Shield of Texas", [("insurance", "bcbs", "Blue Cross Blue Shield")]),
+        ("i have premera blue cross", [("insurance", "bcbs", "blue cross")]),
+        ("Empire BlueCross BlueShield", [("insurance", "bcbs", "BlueCross BlueShield")]),
+        ("humana gold plus", [("insurance", "humana", "humana")]),
+        ("aetna better health", [("insurance", "aetna", "aetna")]),
+        ("uhc community plan", [("insurance", "unitedhealthcare", "uhc")]),
+        ("tricare prime", [("insurance", "tricare", "tricare")]),
+        ("kaiser insurance", [("insurance", "kaiser", "kaiser")]),
+        ("medicare part b", [("insurance", "medicare", "medicare")]),
+        ("unitedhealth", [("insurance", "unitedhealthcare", "unitedhealth")]),
+        ("medicade", [("insurance", "medicaid", "medicade")]),
+        ("medi care", [("insurance", "medicare", "medi care")]),
+        # Slips in the clinic's carriers give the clinic's codes.
+        ("signa", [("insurance", "cigna", "signa")]),
+        ("Atena", [("insurance", "aetna", "Atena")]),
+        ("humanna", [("insurance", "humana", "humanna")]),
+        ("medicaid", [("insurance", "medicaid", "medicaid")]),
+        ("medicad", [("insurance", "medicaid", "medicad")]),
+        ("medicar", [("insurance", "medicare", "medicar")]),
+        ("tricar", [("insurance", "tricare", "tricar")]),
+        (
+            "i have oscar and my wife has aetna",
+            [("insurance", "Oscar Health", "oscar"), ("insurance", "aetna", "aetna")],
+        ),
+    ],
+)
+def test_clinic_carriers_keep_their_codes_and_win(
+    extractor: ClinicEntityExtractor, text: str, expected: List[Found]
+) -> None:
+    """The clinic's accepted and not-accepted carriers keep their codes over the broad list."""
+    assert found(extractor, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I take the bus",
+        "my phone has no signal",
+        "we sang the national anthem",
+        "I'm human",
+        "a humane doctor please",
+        "my arm has permanent damage",
+        "medicated shampoo",
+        "I need a medical form",
+        "the chip on my tooth",
+        "can I come on friday",
+        "I need a brain scan",
+        "it's a bright day",
+        "is it in network",
+        "out of network health insurance",
+        "my son Oscar needs a checkup",
+        "I'm Oscar",
+        "oscar is my son",
+        "Dr. Molina referred me",
+        "I was at Tufts Medical Center",
+        "it's on the horizon",
+        "my first health check",
+        "select health option",
+        "coordinated care between doctors",
+        "total health care cost",
+        "una cita medica",
+        "I moved here from the United States",
+        "I allways forget",
+        "is this the surest way",
+    ],
+)
+def test_no_false_insurer_in_ordinary_sentences(
+    extractor: ClinicEntityExtractor, text: str
+) -> None:
+    """Everyday words near a carrier's name are not insurers (only other entities, if any)."""
+    assert [f for f in found(extractor, text) if f[0] == "insurance"] == []
 
 
 @pytest.mark.parametrize(
@@ -405,6 +543,8 @@ def test_options_turn_features_off(tmp_path: Path) -> None:
     assert [e.get("role") for e in run(other_role, "not medicaid")] == ["excluded"]
     only_insurance = build(tmp_path, entities=["insurance"])
     assert found(only_insurance, "dr kim, flu shot, aetna") == [("insurance", "aetna", "aetna")]
+    no_broad_list = build(tmp_path, carriers_file=False)
+    assert found(no_broad_list, "do you take oscar or aetna") == [("insurance", "aetna", "aetna")]
     narrow = build(tmp_path, negation_window=0)
     assert [e.get("role") for e in run(narrow, "not with dr kim")] == [None]
 
@@ -419,6 +559,9 @@ def test_options_turn_features_off(tmp_path: Path) -> None:
         {"max_text_chars": 0},
         {"negation_role": ""},
         {"terms_file": "/nonexistent/clinic_terms.yml"},
+        {"carriers_file": "/nonexistent/us_insurers.yml"},
+        {"carriers_file": 3},
+        {"carriers_file": ""},
     ],
 )
 def test_bad_config_fails_at_load(tmp_path: Path, config: Dict[str, Any]) -> None:
@@ -506,6 +649,122 @@ def test_a_broken_terms_file_names_the_problem(tmp_path: Path, body: str, compla
     """A staff edit that breaks the file fails at load with a message saying where and why."""
     with pytest.raises(ClinicTermsError, match=re.escape(complaint)):
         build(tmp_path, terms_file=str(write_terms(tmp_path, body)))
+
+
+def write_carriers(tmp_path: Path, body: str) -> Path:
+    """Writes a carrier list the way staff would."""
+    path = tmp_path / "carriers.yml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_staff_can_add_a_carrier_to_the_list(tmp_path: Path) -> None:
+    """A new carrier, its spellings and a typo word are all it takes; the clinic's file still wins."""
+    carriers = write_carriers(
+        tmp_path,
+        """
+        version: 1
+        carriers:
+          Acme Health Plan: [acme health, acmecare]
+          Aetna Everywhere: [aetna]
+        typos: [acmecare]
+        ignore: [acme anvils]
+        """,
+    )
+    component = build(tmp_path, carriers_file=str(carriers))
+    assert found(component, "I have acme health") == [
+        ("insurance", "Acme Health Plan", "acme health")
+    ]
+    assert found(component, "acmecar") == [("insurance", "Acme Health Plan", "acmecar")]
+    assert found(component, "acme health plan") == [
+        ("insurance", "Acme Health Plan", "acme health plan")
+    ]
+    assert found(component, "aetna") == [("insurance", "aetna", "aetna")]
+    assert found(component, "oscar") == []
+
+
+def test_carrier_list_works_with_a_terms_file_without_insurance(tmp_path: Path) -> None:
+    """A terms file without an insurance block still gets insurers from the carrier list."""
+    terms = write_terms(
+        tmp_path,
+        """
+        entities:
+          provider:
+            values:
+              kim: {aliases: [dr kim]}
+        """,
+    )
+    component = build(tmp_path, terms_file=str(terms), entities=["insurance"])
+    assert found(component, "dr kim takes molina?") == [
+        ("insurance", "Molina Healthcare", "molina")
+    ]
+
+
+@pytest.mark.parametrize(
+    "body, complaint",
+    [
+        ("carriers: [oscar]", "'carriers' must be a mapping"),
+        (
+            """
+            carriers:
+              Oscar Health: [oscar]
+              Oscar Mayer Health: [oscar]
+            """,
+            "alias 'oscar' is listed for both 'Oscar Health' and 'Oscar Mayer Health'",
+        ),
+        (
+            """
+            carriers:
+              Oscar Health: [oscar]
+            typos: [osc]
+            """,
+            "typos entry 'osc' must be one word of 4+ letters",
+        ),
+        (
+            """
+            carriers:
+              Oscar Health: [oscar]
+            typos: [molina]
+            """,
+            "typos entry 'molina' must be one of the carriers' aliases",
+        ),
+        (
+            """
+            carrier:
+              Oscar Health: [oscar]
+            """,
+            "unknown keys ['carrier']",
+        ),
+        ("carriers: {Oscar Health: [oscar}", "not valid YAML"),
+    ],
+)
+def test_a_broken_carrier_list_names_the_problem(
+    tmp_path: Path, body: str, complaint: str
+) -> None:
+    """A staff edit that breaks the carrier list fails at load, saying where and why."""
+    with pytest.raises(ClinicTermsError, match=re.escape(complaint)):
+        build(tmp_path, carriers_file=str(write_carriers(tmp_path, body)))
+
+
+def test_the_bundled_carrier_list_is_broad() -> None:
+    """Hundreds of US carriers and plans, every one reachable by its own name."""
+    vocabulary = ClinicVocabulary.load()
+    assert vocabulary.carriers is not None
+    names = set(vocabulary.carriers.aliases.values())
+    assert len(names) >= 300
+    for name in names:
+        mentions = vocabulary.find(f"do you take {name}?")
+        assert [m.entity for m in mentions if m.entity == "insurance"], name
+
+
+def test_a_long_message_with_the_broad_list_stays_cheap(extractor: ClinicEntityExtractor) -> None:
+    """Typo checks against hundreds of carriers do not make a 10 kB message slow."""
+    import time
+
+    text = "I am writing about my insurance, plans and some other things. " * 160
+    started = time.perf_counter()
+    assert run(extractor, text + "Do you take molna?")[-1]["value"] == "Molina Healthcare"
+    assert time.perf_counter() - started < 1.0
 
 
 def test_vocabulary_is_compiled_once_per_terms_file(tmp_path: Path) -> None:
