@@ -606,6 +606,14 @@ NOTHING = expect(problems=("not_understood",))
 # the doctor's advice and when a symptom happens are left out; a real wish in the
 # same message still counts.
 HISTORY = [
+    ("I hurt my back on monday", NOTHING),
+    ("my son hurt his ankle friday", NOTHING),
+    ("cut my hand last tuesday", NOTHING),
+    ("I slipped on the ice yesterday and my wrist hurts", NOTHING),
+    ("i was stung on saturday", NOTHING),
+    ("I hurt my back on monday, can I come thursday", expect(day=D(12, 3))),
+    ("can i come in monday, my back hurts", expect(day=D(12, 7))),
+    ("back on monday please", expect(day=D(12, 7))),
     ("I've had a fever since yesterday", NOTHING),
     ("fever since last night", NOTHING),
     ("sore throat since monday", NOTHING),
