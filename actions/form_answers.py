@@ -26,11 +26,17 @@ AUTOMATIC_ACTIONS = ("action_extract_slots", "action_listen")
 
 
 def form_answers_directly(tracker: Tracker) -> bool:
-    """Whether the form runs right after the patient's message (no rule answered it first)."""
+    """Whether the form runs right after the patient's message (no rule answered it first).
+
+    Rasa marks the form's own run in the tracker it sends to the validator, so
+    that action is not an answer in between.
+    """
+    form = (tracker.active_loop or {}).get("name")
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return True
-        if event.get("event") == "action" and event.get("name") not in AUTOMATIC_ACTIONS:
+        name = event.get("name")
+        if event.get("event") == "action" and name not in AUTOMATIC_ACTIONS and name != form:
             return False
     return False
 
