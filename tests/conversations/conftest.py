@@ -14,7 +14,8 @@ from tests.e2e.harness import RunningAssistant, start_assistant
 def conversation_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     """Action server and Rasa server on free ports, with their own fresh SQLite files."""
     var_dir: Path = tmp_path_factory.mktemp("conversations-var")
-    running = start_assistant(var_dir)
+    # `make test` trains before pytest; run alone, `bot run` may train first: allow for it.
+    running = start_assistant(var_dir, timeout=900)
     try:
         yield running
     finally:

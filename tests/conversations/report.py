@@ -96,7 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from tests.e2e.harness import start_assistant
 
         print("Starting an assistant (fresh database)...", flush=True)
-        assistant = start_assistant(Path(tempfile.mkdtemp(prefix="conversations-")))
+        assistant = start_assistant(Path(tempfile.mkdtemp(prefix="conversations-")), timeout=900)
         rasa_url, database_url = assistant.rasa_url, assistant.clinic_database_url
     try:
         results = run_all(ConversationRunner(rasa_url, database_url), conversations, args.workers)
