@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test setup browser train bench eval clean lint-data
+.PHONY: run test setup browser train bench eval eval-threshold eval-cv clean
 
 run: setup
 	$(PY) -m bot run
@@ -27,8 +27,20 @@ bench: setup
 	$(PY) -m bot train
 	$(PY) -m benchmarks.bench $(BENCH_ARGS)
 
-# Intent accuracy by 5-fold cross-validation (slow; figures go in the README).
+# Understanding on the held-out split and the safety sets (python -m bot.nlu_eval):
+# per-intent scores, confusions, red-flag recall, false alarms, parse time, the
+# floors of tests/nlu/floors.yml (exit 1 below one); var/eval/confusion_matrix.png.
 eval: setup
+	$(PY) -m bot train
+	$(PY) -m bot.nlu_eval $(EVAL_ARGS)
+
+# The fallback threshold, chosen on the validation split only.
+eval-threshold: setup
+	$(PY) -m bot train
+	$(PY) -m bot.nlu_eval threshold
+
+# Intent accuracy by 5-fold cross-validation of the training data (slow).
+eval-cv: setup
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
 		--out var/test-results/nlu-cv
 
