@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import List, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -30,14 +30,28 @@ IDENTITY_TASKS = ("list_appointments", "ask_next_steps", "ask_test_results", "re
 REFILL_SLOTS = ["refill_medication", "refill_pharmacy", "form_outcome"]
 
 
-def task_after_identity(tracker: Tracker) -> Optional[str]:
-    """The request that sent the patient through the identity check (latest first)."""
+def request_parse(tracker: Tracker) -> Dict[str, Any]:
+    """What the patient asked that sent them through the identity check (latest first), as parsed."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent in IDENTITY_TASKS:
-                return intent
-    return None
+            parse = event.get("parse_data") or {}
+            if (parse.get("intent") or {}).get("name") in IDENTITY_TASKS:
+                return parse
+    return {}
+
+
+def task_after_identity(tracker: Tracker) -> Optional[str]:
+    """The request that sent the patient through the identity check (latest first)."""
+    return (request_parse(tracker).get("intent") or {}).get("name")
+
+
+def asked_about(tracker: Tracker, entity: str) -> List[str]:
+    """Values of ``entity`` in the request (not negated): whose advice the patient asked about."""
+    return [
+        str(e.get("value"))
+        for e in request_parse(tracker).get("entities") or []
+        if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
+    ]
 
 
 def date_range_text(first: dt.date, last: dt.date) -> str:
@@ -55,8 +69,20 @@ async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     visit = await call_backend(
         get_records_service().latest_visit, patient_id, actor=actor_of(tracker), channel=channel_of(tracker)
     )
+    if asked_about(tracker, "outside_clinician"):
+        # "what did my cardiologist say?": never answer with the notes of another visit.
+        dispatcher.utter_message(response="utter_next_steps_outside_clinician")
+        return []
     if visit is None:
         dispatcher.utter_message(response="utter_no_visit_on_record")
+        return []
+    providers = [p for p in asked_about(tracker, "provider") if p != "any"]
+    if providers and visit.provider_id not in providers:
+        dispatcher.utter_message(
+            response="utter_next_steps_other_provider",
+            provider_name=visit.provider_name,
+            visit_date_text=format_date(visit.visit_date),
+        )
         return []
     dispatcher.utter_message(
         response="utter_next_steps_intro", provider_name=visit.provider_name, visit_date_text=format_date(visit.visit_date)

@@ -108,3 +108,32 @@ async def test_callback_phone_is_validated(clinic_db: str, domain: Dict[str, Any
     events = await ValidateCallbackForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["callback_phone"] is None
     assert texts(dispatcher) == ["utter_mobile_not_understood"]
+
+
+def asked_with(intent: str, text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Like ``asked``, with the entities the request carried."""
+    events = asked(intent, text)
+    events[0]["parse_data"]["entities"] = entities
+    return events
+
+
+async def test_another_doctors_advice_is_never_answered_with_our_notes(clinic_db: str, domain: Dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "outside_clinician", "value": "specialist"}, {"entity": "visit_type", "value": "follow_up"}]
+    events = asked_with("ask_next_steps", "my cardiologist said i need a follow up, what were the instructions", entities)
+    await ActionAfterIdentity().run(dispatcher, make_tracker({"patient_id": "P-1001"}, events=events), domain)
+    assert texts(dispatcher) == ["utter_next_steps_outside_clinician"]
+
+
+async def test_a_provider_without_a_visit_gets_the_latest_visit_named_not_told(
+    clinic_db: str, domain: Dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = asked_with("ask_next_steps", "what did dr kim say", [{"entity": "provider", "value": "kim"}])
+    await ActionAfterIdentity().run(dispatcher, make_tracker({"patient_id": "P-1001"}, events=events), domain)
+    assert texts(dispatcher) == ["utter_next_steps_other_provider"]
+    assert dispatcher.messages[0]["provider_name"] == "Dr. Amina Patel"
+    same = CollectingDispatcher()
+    events = asked_with("ask_next_steps", "what did dr patel say", [{"entity": "provider", "value": "patel"}])
+    await ActionAfterIdentity().run(same, make_tracker({"patient_id": "P-1001"}, events=events), domain)
+    assert texts(same)[:2] == ["utter_next_steps_intro", "utter_next_steps_diagnosis"]
