@@ -17,11 +17,11 @@ import logging
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import actor_of, call_backend, channel_of, latest_intent
+from actions.common import actor_of, call_backend, channel_of, latest_intent, latest_text, yes_or_no
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,10 @@ class ActionEmergency(Action):
         if category is not None:
             await answer_emergency(dispatcher, tracker, category, "rules")
             return []
+        if last_bot_response(tracker) == CHECK_RESPONSE:
+            # Asked "is it happening now and severe?", the patient described it again.
+            await answer_emergency(dispatcher, tracker, "medical", "patient confirmed")
+            return []
         logger.info("possible emergency (classifier only): check question asked")
         dispatcher.utter_message(response=CHECK_RESPONSE)
         return []
@@ -90,15 +94,21 @@ class ActionEmergencyCheckAnswer(Action):
     ) -> List[EventType]:
         """Yes to the check: the 911 answer. No: reassurance. After a real answer: say it again."""
         previous = last_bot_response(tracker)
-        said_yes = latest_intent(tracker) == "affirm"
+        intent = latest_intent(tracker)
+        said = {"affirm": True, "deny": False}.get(intent, yes_or_no(latest_text(tracker)))
         if previous == CHECK_RESPONSE:
-            if said_yes:
+            if said is True:
                 await answer_emergency(dispatcher, tracker, "medical", "patient confirmed")
-            else:
+                return []
+            if said is False:
                 logger.info("possible emergency: patient said it is not one")
                 dispatcher.utter_message(response="utter_emergency_check_declined")
+                if intent == "describe_symptoms":  # "no, it's just a bad rash": still a reason to be seen
+                    return [FollowupAction("action_offer_sick_visit")]
                 dispatcher.utter_message(response="utter_anything_else")
-            return []
+                return []
+            # Neither yes nor no: a complaint described without saying it is severe now.
+            return [FollowupAction("action_offer_sick_visit")]
         # A yes or no after the emergency answer itself: repeat it, never reassure.
         category = next((c for c, r in EMERGENCY_RESPONSES.items() if r == previous), "medical")
         dispatcher.utter_message(response=EMERGENCY_RESPONSES[category])

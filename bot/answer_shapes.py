@@ -30,6 +30,8 @@ ANSWER_SLOTS: dict[str, str] = {
     "intake_allergies": "free",
     "refill_medication": "free",
     "refill_pharmacy": "free",
+    "slot_choice": "choice",
+    "appointment_choice": "choice",
 }
 
 STOP_PATTERN = re.compile(
@@ -53,6 +55,11 @@ NOT_NAME_WORDS = frozenset(
     """.split()
 )
 PHONE_CHARACTERS = re.compile(r"^[\d\s()+.\-]+$")
+# A pick among offered options: "the first one", "2", "the 9:00", "10 am works".
+CHOICE = re.compile(
+    r"\b(first|second|third|last|1st|2nd|3rd|[1-3]|one|two|three|\d{1,2}(:\d\d)?\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d\d)\b",
+    re.IGNORECASE,
+)
 
 
 def clean_full_name(text: object) -> str | None:
@@ -90,6 +97,11 @@ def looks_like_phone(text: str) -> bool:
     return bool(PHONE_CHARACTERS.match(stripped)) and 7 <= digits <= 15
 
 
+def looks_like_choice(text: str) -> bool:
+    """A pick among the options offered: an ordinal, a number or a clock time."""
+    return bool(CHOICE.search(text or "")) and len((text or "").split()) <= 8
+
+
 def looks_like_date(text: str, today: dt.date) -> bool:
     """A date the date-of-birth reader understands."""
     from bot.timeparse import parse_date_of_birth
@@ -108,4 +120,6 @@ def fits(slot: str | None, text: str, today: dt.date) -> bool:
         return looks_like_date(text, today)
     if kind == "phone":
         return looks_like_phone(text)
+    if kind == "choice":
+        return looks_like_choice(text)
     return not is_stop_request(text)

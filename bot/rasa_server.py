@@ -46,6 +46,7 @@ _failure_answer_installed = False
 _second_request_installed = False
 SERVICE_UNAVAILABLE = "utter_service_unavailable"
 SERVICE_UNAVAILABLE_NO_PHONE = "utter_service_unavailable_no_phone"
+ALSO_ASKED = "utter_also_asked"
 
 
 def action_call_timeout() -> float:
@@ -171,6 +172,7 @@ def install_second_request_answer() -> None:
     global _second_request_installed
     if _second_request_installed:
         return
+    from rasa.core.actions.action import create_bot_utterance
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.processor import MessageProcessor
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -202,6 +204,17 @@ def install_second_request_answer() -> None:
             metadata={**(message.metadata or {}), "part_of_previous_message": True},
         )
 
+    async def say_also_asked(processor: MessageProcessor, second: UserMessage, tracker: DialogueStateTracker) -> None:
+        """'You also asked: "can I come Saturday?"', so the patient sees which part is answered now."""
+        channel = second.output_channel.name() if second.output_channel else None
+        response = await processor.nlg.generate(ALSO_ASKED, tracker, channel, request_text=second.text)
+        if response is None:
+            return
+        response["utter_action"] = ALSO_ASKED
+        events = [create_bot_utterance(response)]
+        await processor.execute_side_effects(events, tracker, second.output_channel)
+        tracker.update(events[0], processor.domain)
+
     async def handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
         """Rasa's own steps (processor.handle_message), then the second request if there is one."""
         tracker = await self.log_message(message, should_save_tracker=False)
@@ -212,6 +225,7 @@ def install_second_request_answer() -> None:
         await self._run_prediction_loop(message.output_channel, tracker)
         second = await find_second(self, message, tracker)
         if second is not None:
+            await say_also_asked(self, second, tracker)
             await self._handle_message_with_tracker(second, tracker)
             tracker = await self.run_action_extract_slots(message.output_channel, tracker)
             await self._run_prediction_loop(message.output_channel, tracker)

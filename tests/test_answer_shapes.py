@@ -33,6 +33,9 @@ def test_phrases_are_not_names(text: str) -> None:
         ("lisinopril 10 mg", "intake_medications", True),
         ("never mind", "intake_medications", False),
         ("/affirm", "intake_medications", False),
+        ("ok thanks, the first one", "slot_choice", True),
+        ("10 am works, thank you", "slot_choice", True),
+        ("thanks!", "slot_choice", False),
         ("Tyler Brooks", "visit_type", False),  # not a free-answer slot: the rules decide
         ("Tyler Brooks", None, False),
     ],

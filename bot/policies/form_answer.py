@@ -9,7 +9,7 @@ asked for (a name, a date, a phone number; ``bot.answer_shapes``), it predicts
 the form, which fills and checks the slot (``actions.form_answers``).
 
 It stays out of the way for a red flag (the emergency rules win), for a clear
-way out ("talk to a person", "bye"; "stop" and "never mind" are handled by
+way out ("talk to a person", "bye", "I just want to cancel it"; "stop" and "never mind" are handled by
 the forms themselves) and, for free answers such as medicines, for a confident
 different request ("what time do you close?"). Priority above the RulePolicy.
 """
@@ -54,7 +54,7 @@ class FormAnswerPolicy(Policy):
         """Priority above the RulePolicy; which intents always leave the turn to the rules."""
         return {
             "priority": FORM_ANSWER_PRIORITY,
-            "ways_out": ["request_human", "goodbye"],
+            "ways_out": ["request_human", "goodbye", "cancel_appointment"],
         }
 
     def __init__(

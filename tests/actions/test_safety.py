@@ -99,3 +99,28 @@ async def test_the_answer_goes_out_even_when_flagging_fails(
     tracker = make_tracker(intent="report_emergency", entities=[{"entity": "red_flag", "value": "crisis"}])
     await ActionEmergency().run(dispatcher, tracker, domain)
     assert texts(dispatcher) == ["utter_emergency_crisis"]
+
+
+async def test_a_yes_in_words_after_the_check_gets_911(clinic_db: str, domain: Dict[str, Any]) -> None:
+    tracker = after("utter_emergency_check", "describe_symptoms")
+    tracker.latest_message["text"] = "yes it's happening right now and it's bad"
+    dispatcher = CollectingDispatcher()
+    await ActionEmergencyCheckAnswer().run(dispatcher, tracker, domain)
+    assert texts(dispatcher) == ["utter_emergency"]
+
+
+async def test_a_complaint_after_the_check_is_offered_a_visit(clinic_db: str, domain: Dict[str, Any]) -> None:
+    for text, said in (("no, it's just an itchy rash", ["utter_emergency_check_declined"]), ("it's an itchy rash", [])):
+        tracker = after("utter_emergency_check", "describe_symptoms")
+        tracker.latest_message["text"] = text
+        dispatcher = CollectingDispatcher()
+        events = await ActionEmergencyCheckAnswer().run(dispatcher, tracker, domain)
+        assert texts(dispatcher) == said
+        assert events == [{"event": "followup", "name": "action_offer_sick_visit", "timestamp": None}]
+
+
+async def test_describing_it_again_after_the_check_gets_911(clinic_db: str, domain: Dict[str, Any]) -> None:
+    tracker = after("utter_emergency_check", "report_emergency")
+    dispatcher = CollectingDispatcher()
+    await ActionEmergency().run(dispatcher, tracker, domain)
+    assert texts(dispatcher) == ["utter_emergency"]
