@@ -5,13 +5,15 @@ welcome", "bye" stops the form). The intent classifier never sees the question
 the form asked, so a name can come out as ``thank`` or ``goodbye`` and a date
 of birth as ``inform`` or anything else. This policy looks at the question
 (``requested_slot``) and the reply: when the reply has the shape of the answer
-asked for (a name, a date, a phone number; ``bot.answer_shapes``), it predicts
-the form, which fills and checks the slot (``actions.form_answers``).
+asked for (a name, a date, a phone number, a pick among offered times;
+``bot.answer_shapes``), it predicts the form, which fills and checks the slot
+(``actions.form_answers``).
 
 It stays out of the way for a red flag (the emergency rules win), for a clear
-way out ("talk to a person", "bye", "I just want to cancel it"; "stop" and "never mind" are handled by
-the forms themselves) and, for free answers such as medicines, for a confident
-different request ("what time do you close?"). Priority above the RulePolicy.
+way out ("talk to a person", "bye", "I just want to cancel it"; "stop" and
+"never mind" are handled by the forms themselves) and, for free answers such
+as medicines, for a confident different request ("what time do you close?").
+Priority above the RulePolicy.
 """
 
 from __future__ import annotations
