@@ -38,7 +38,11 @@ STOP_PATTERN = re.compile(
     r"^\W*(?:(?:actually|oh|ok|okay|nah|no|um+|hmm+|sorry)\W+)*"
     r"(stop|quit|exit|never\s*mind|nevermind|nvm|forget\s+(it|about\s+it|that)|cancel\s+(that|this|it)|"
     r"don'?t\s+bother|start\s+over|i\s+changed\s+my\s+mind|no\s+thanks?|no\s+thank\s+you)"
-    r"(?:\W+(?:that|this|it|then|thanks?|thank\s+you|for\s+now|please|i'?ll\s+call(?:\s+(?:you|instead|later))*))*"
+    r"(?:\W+(?:that|this|it|then|thanks?|thank\s+you|for\s+now|please|not\s+now|later|maybe\s+later|"
+    r"i'?ll\s+(?:call|do\s+it|come\s+back|book|try|keep)(?:\s+(?:you|it|instead|later|myself|another\s+time|"
+    r"my\s+appointment|the\s+one\s+i\s+have))*|"
+    r"i\s+don'?t\s+want\s+(?:to\s+book|it|an?\s+appointment|to\s+do\s+this)(?:\s+anymore)?|"
+    r"none\s+of\s+(?:those|these|them)\s+work|i\s+changed\s+my\s+mind))*"
     r"\W*$",
     re.IGNORECASE,
 )
