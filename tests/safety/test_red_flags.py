@@ -429,3 +429,102 @@ def test_the_ordinary_set_covers_the_tricky_groups() -> None:
     """Negations, history and look-alike words each have their own group in the set."""
     for group in ("negated_symptoms", "history", "tricky_words", "booking", "spanish_ordinary"):
         assert _first(ORDINARY, group) is not None, group
+
+
+# ------------------------------------------- false alarms fixed, emergencies added
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # accidental cuts are not self-harm
+        "me corté el dedo cocinando",
+        "i cut myself with a kitchen knife yesterday and now it looks a little red",
+        "me corté afeitándome",
+        "i cut myself by accident",
+        # swelling from an injury or a cold sore is not anaphylaxis
+        "my lip is swollen after i bit it",
+        "my toddler bumped his lip and its swollen",
+        "i bit my tongue and now it's swollen",
+        "my lip is swollen from a cold sore",
+        # shoulder pain, a scrape, carpal tunnel, a leg asleep are not stroke signs
+        "i cant lift my arm over my head without pain",
+        "my son has a scrape on his face from falling",
+        "numbness in my right hand at night, maybe carpal tunnel",
+        "my leg went numb from sitting on the floor too long",
+        # fluid from the ear without an injury is an earache
+        "there's fluid coming out of my ear",
+        # a blocked nose is not respiratory distress
+        "stuffy nose and i can't breathe through it at night",
+        "my stuffy nose makes it hard to breathe at night",
+        "tengo la nariz tapada y no puedo respirar por la nariz",
+        # look-alikes of the new rules
+        "got soap in my eye",
+        "can i see the bone doctor tomorrow",
+        "my call got cut off",
+        "my baby is 4 months and has a fever",
+        "my throat is swollen and sore, maybe strep",
+    ],
+)
+def test_fixed_false_alarms_stay_quiet(text: str) -> None:
+    """Each false alarm of the review, and look-alikes of the new rules, flags nothing."""
+    assert text in {o.text for o in ORDINARY}
+    assert detect_red_flags(text).category is None
+
+
+@pytest.mark.parametrize(
+    "text, flag_id",
+    [
+        ("got stung and now my throat feels swollen", "anaphylaxis"),
+        ("my throat is swelling after eating peanuts", "anaphylaxis"),
+        ("bee sting on my lip and it's swelling", "anaphylaxis"),
+        ("i fell down the stairs and can't move my legs", "serious_injury"),
+        ("my dad fell off the ladder and can't feel his legs", "serious_injury"),
+        ("se cayó de la escalera y no puede mover las piernas", "serious_injury"),
+        ("the bone is sticking out of his arm", "serious_injury"),
+        ("her arm is bent the wrong way after she fell", "serious_injury"),
+        ("my finger got cut off in the saw", "serious_injury"),
+        ("i sliced off the tip of my finger", "serious_injury"),
+        ("got bleach in my eye and it burns badly", "serious_injury"),
+        ("me entró cloro en el ojo y me arde mucho", "serious_injury"),
+        ("my 6 week old has a fever of 100.6", "infant_emergency"),
+        ("my 2 month old has a fever of 101", "infant_emergency"),
+        ("baby is 5 weeks and has a fever", "infant_emergency"),
+        ("my newborn feels hot, temp is 100.4", "infant_emergency"),
+        ("clear fluid from his nose after he hit his head", "head_injury"),
+        ("her face is falling on one side", "stroke_signs"),
+        ("suddenly i can't lift my arm above my head", "stroke_signs"),
+    ],
+)
+def test_new_emergencies_are_flagged(text: str, flag_id: str) -> None:
+    """The review's misses and their variants are medical emergencies, with the flag that says why."""
+    assert text in {e.text for e in EMERGENCIES}
+    result = detect_red_flags(text)
+    assert result.category == "medical"
+    assert flag_id in result.matched_phrase_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i cut myself on purpose",
+        "me corto a propósito",
+        "i keep cutting myself on my arms",
+        "i've been cutting myself on my wrists",
+        "i cut myself with a razor blade to feel something",
+        "me corto los brazos cuando estoy triste",
+        "i hurt myself when i was upset",
+    ],
+)
+def test_accident_context_does_not_hide_self_harm(text: str) -> None:
+    """Cooking, shaving and named objects excuse a cut; a body part or "on purpose" never does."""
+    assert text in {e.text for e in EMERGENCIES}
+    assert detect_red_flags(text).category == "crisis"
+
+
+def test_an_accidental_cut_that_bleeds_badly_is_still_a_medical_emergency() -> None:
+    """The kitchen-knife context drops the self-harm reading, not the bleeding."""
+    result = detect_red_flags("my son cut himself with the kitchen knife and it's bleeding a lot")
+    assert result.category == "medical"
+    assert "severe_bleeding" in result.matched_phrase_ids
+    assert "self_harm" not in result.matched_phrase_ids
