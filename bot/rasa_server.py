@@ -19,10 +19,10 @@
    the error class only. Nothing the action would have changed is applied.
 
 3. Two requests in one message ("Do you take Cigna? and can I come
-   Saturday"). Rasa answers one intent per message. After the whole message
-   has been answered, its parts are read (``bot.second_request``) and a part
-   that asks for something else is handled right after, as the rest of the
-   same message, inside the same conversation lock and the same save.
+   Saturday"). Rasa answers one intent per message. The message's parts are
+   read too (``bot.second_request``) and a part that asks for something else
+   is handled as its own turn, before or after the message, inside the same
+   conversation lock and the same save.
 
 Rasa has no extension point for any of these (custom actions always go
 through ``RemoteAction``; a message is always handled by
@@ -178,30 +178,32 @@ def install_second_request_answer() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.data import TrainingType
 
-    from bot.second_request import answerable_now, request_parts, second_request
+    from bot.second_request import Plan, answerable_now, plan_message, request_parts
 
-    async def find_second(
-        processor: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker
-    ) -> Optional[UserMessage]:
-        """The part of the message to handle next, as its own message, or None."""
+    async def plan_for(processor: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker) -> Plan:
+        """Parse the message (and its parts, when it has several) and decide what to answer in which order."""
+        if message.parse_data:  # the channel read it already (a tapped choice)
+            return Plan(message.parse_data)
+        whole = await processor.parse_message(message, tracker)
         parts = request_parts(message.text or "")
-        if not parts or tracker.latest_message is None:
-            return None
         parsed = [
             await processor.parse_message(UserMessage(part, sender_id=message.sender_id), tracker)
             for part in parts
         ]
-        found = second_request((tracker.latest_message.intent or {}).get("name"), parsed)
-        if found is None or not answerable_now(found["intent"]["name"], tracker.active_loop_name):
-            return None
-        logger.info("second request in one message: %s", found["intent"]["name"])
+        plan = plan_message(whole, parsed, tracker.active_loop_name is not None)
+        if plan.before or plan.after:
+            logger.info("two requests in one message: %s", (plan.before or plan.after)["intent"]["name"])
+        return plan
+
+    def part_message(message: UserMessage, parse: Dict[Text, Any]) -> UserMessage:
+        """A part of the patient's message, handled as its own turn."""
         return UserMessage(
-            found["text"],
+            parse["text"],
             message.output_channel,
             message.sender_id,
-            parse_data=found,
+            parse_data=parse,
             input_channel=message.input_channel,
-            metadata={**(message.metadata or {}), "part_of_previous_message": True},
+            metadata={**(message.metadata or {}), "part_of_message": True},
         )
 
     async def say_also_asked(processor: MessageProcessor, second: UserMessage, tracker: DialogueStateTracker) -> None:
@@ -215,20 +217,31 @@ def install_second_request_answer() -> None:
         await processor.execute_side_effects(events, tracker, second.output_channel)
         tracker.update(events[0], processor.domain)
 
+    async def answer(processor: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker) -> None:
+        """Log one user turn and run the dialogue until it listens again (Rasa's own steps)."""
+        await processor._handle_message_with_tracker(message, tracker)
+        tracker = await processor.run_action_extract_slots(message.output_channel, tracker)
+        await processor._run_prediction_loop(message.output_channel, tracker)
+
     async def handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
-        """Rasa's own steps (processor.handle_message), then the second request if there is one."""
-        tracker = await self.log_message(message, should_save_tracker=False)
+        """Rasa's processor.handle_message, answering every request of a message with several."""
+        tracker = await self.fetch_tracker_and_update_session(message.sender_id, message.output_channel, message.metadata)
         if self.model_metadata.training_type == TrainingType.NLU:
+            await self._handle_message_with_tracker(message, tracker)
             await self.save_tracker(tracker)
             return None
-        tracker = await self.run_action_extract_slots(message.output_channel, tracker)
-        await self._run_prediction_loop(message.output_channel, tracker)
-        second = await find_second(self, message, tracker)
-        if second is not None:
+        plan = await plan_for(self, message, tracker)
+        if plan.before is not None:
+            await answer(self, part_message(message, plan.before), tracker)
+        whole = UserMessage(
+            message.text, message.output_channel, message.sender_id, parse_data=plan.whole,
+            input_channel=message.input_channel, message_id=message.message_id, metadata=message.metadata,
+        )
+        await answer(self, whole, tracker)
+        if plan.after is not None and answerable_now(plan.after["intent"]["name"], tracker.active_loop_name):
+            second = part_message(message, plan.after)
             await say_also_asked(self, second, tracker)
-            await self._handle_message_with_tracker(second, tracker)
-            tracker = await self.run_action_extract_slots(message.output_channel, tracker)
-            await self._run_prediction_loop(message.output_channel, tracker)
+            await answer(self, second, tracker)
         await self.run_anonymization_pipeline(tracker)
         await self.save_tracker(tracker)
         if isinstance(message.output_channel, CollectingOutputChannel):

@@ -1,16 +1,17 @@
 """Two requests in one message: "Do you take Cigna? and can I come Saturday".
 
 Rasa reads one intent per message, so the second request would be dropped.
-After the message has been answered as a whole, its parts are read one by one
-(`request_parts`); when a part asks for something else that the assistant can
-answer (`REQUEST_INTENTS`, read confidently), that part is handled next, as
-the rest of the same message, so both get an answer. The launcher
-(`bot.rasa_server`) wires this into Rasa's message handling.
+The parts of a message are read one by one (`request_parts`); when a part asks
+for something else that the assistant can answer (`REQUEST_INTENTS`, read
+confidently), it is handled as well, before or after the message itself
+(`plan_message`), so both get an answer. The launcher (`bot.rasa_server`)
+wires this into Rasa's message handling.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 # Intents worth answering as a second request (chit-chat, "yes", "thanks" are not).
@@ -30,6 +31,15 @@ ANSWERED_IN_FORMS = {
     "booking_form": frozenset({"ask_insurance_accepted", "ask_visit_cost"}),
     "reschedule_form": frozenset({"ask_insurance_accepted", "ask_visit_cost"}),
 }
+# Requests that end with a question back to the patient, and questions answered at once.
+ASKS_BACK = frozenset(
+    {
+        "book_appointment", "reschedule_appointment", "cancel_appointment", "list_appointments",
+        "start_intake", "ask_next_steps", "ask_test_results", "request_refill", "describe_symptoms",
+        "request_human",
+    }
+)
+QUICK_ANSWERS = frozenset({"ask_insurance_accepted", "ask_visit_cost", "ask_billing", "ask_clinic_hours", "ask_clinic_location"})
 MIN_CONFIDENCE = 0.4  # a short part ("can I come Saturday") reads less surely than a whole message
 MAX_PARTS = 4
 
@@ -51,16 +61,58 @@ def request_parts(text: str) -> list[str]:
     return parts[:MAX_PARTS] if len(parts) > 1 else []
 
 
+def confident_request(parse: dict[str, Any]) -> str | None:
+    """The part's intent when it is a request read confidently enough, else None."""
+    intent = parse.get("intent") or {}
+    name = intent.get("name")
+    if name in REQUEST_INTENTS and (intent.get("confidence") or 0.0) >= MIN_CONFIDENCE:
+        return str(name)
+    return None
+
+
 def second_request(whole_intent: str | None, parsed_parts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     """The first part asking for something other than the whole message's answer, or None."""
     if whole_intent in WHOLE_MESSAGE_ONLY:
         return None
     for parse in parsed_parts:
-        intent = parse.get("intent") or {}
-        name = intent.get("name")
-        if name in REQUEST_INTENTS and name != whole_intent and (intent.get("confidence") or 0.0) >= MIN_CONFIDENCE:
+        name = confident_request(parse)
+        if name is not None and name != whole_intent:
             return parse
     return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one message is answered: its own parse, and a part answered before or after it."""
+
+    whole: dict[str, Any]
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def plan_message(whole: dict[str, Any], parsed_parts: list[dict[str, Any]], form_active: bool) -> Plan:
+    """Decide the order of answers for a message with several parts.
+
+    - A message the classifier could not read as a whole ("do you take cigna
+      and are you open saturday? I need a sick visit" reads as two intents at
+      once) is answered as its first clear request.
+    - A quick question (hours, insurance, costs) is answered first when the
+      other request asks the patient something back (a form, an offer), so
+      the patient's next "yes" still answers that question.
+    """
+    if not parsed_parts or (whole.get("intent") or {}).get("name") in WHOLE_MESSAGE_ONLY:
+        return Plan(whole)
+    if (whole.get("intent") or {}).get("name") == "nlu_fallback":
+        first = next((parse for parse in parsed_parts if confident_request(parse)), None)
+        if first is not None:
+            whole = {**first, "text": whole.get("text")}
+    primary = (whole.get("intent") or {}).get("name")
+    other = second_request(primary, parsed_parts)
+    if other is None:
+        return Plan(whole)
+    if not form_active and primary in ASKS_BACK and other["intent"]["name"] in QUICK_ANSWERS:
+        return Plan(whole, before=other)
+    return Plan(whole, after=other)
 
 
 def answerable_now(intent: str, active_loop: str | None) -> bool:

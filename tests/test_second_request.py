@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 import pytest
 
-from bot.second_request import answerable_now, request_parts, second_request
+from bot.second_request import Plan, answerable_now, plan_message, request_parts, second_request
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,31 @@ def test_answerable_in_the_state_the_first_left() -> None:
     assert answerable_now("ask_insurance_accepted", "booking_form")
     assert not answerable_now("ask_insurance_accepted", "intake_form")
     assert not answerable_now("cancel_appointment", "booking_form")
+
+
+def test_a_quick_question_is_answered_before_a_request_that_asks_back() -> None:
+    whole = parse("describe_symptoms", 0.8, "i have a rash, do you take aetna?")
+    parts = [parse("describe_symptoms", 0.9, "i have a rash,"), parse("ask_insurance_accepted", 0.95, "do you take aetna?")]
+    assert plan_message(whole, parts, form_active=False) == Plan(whole, before=parts[1])
+    # Inside a form the order stays: the form's rules answer the question and ask again.
+    assert plan_message(whole, parts, form_active=True) == Plan(whole, after=parts[1])
+
+
+def test_a_message_unreadable_as_a_whole_is_answered_part_by_part() -> None:
+    text = "do you take cigna and are you open saturday? I need a sick visit"
+    whole = parse("nlu_fallback", 0.35, text)
+    parts = [
+        parse("ask_insurance_accepted", 0.97, "do you take cigna"),
+        parse("ask_clinic_hours", 0.98, "are you open saturday?"),
+        parse("book_appointment", 0.91, "I need a sick visit"),
+    ]
+    plan = plan_message(whole, parts, form_active=False)
+    assert plan.whole == {**parts[0], "text": text}
+    assert plan.after == parts[1] and plan.before is None
+
+
+def test_one_request_or_an_emergency_is_answered_alone() -> None:
+    whole = parse("book_appointment", 0.9, "book me in")
+    assert plan_message(whole, [], form_active=False) == Plan(whole)
+    emergency = parse("report_emergency", 1.0, "chest pain. and what are your hours")
+    assert plan_message(emergency, [parse("ask_clinic_hours", 0.9)], form_active=False) == Plan(emergency)
