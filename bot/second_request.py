@@ -49,7 +49,7 @@ OPENERS = (
     r"i'd\s+like|i\s+would\s+like|i\s+also|also|book|cancel|reschedule|tell\s+me|please"
 )
 LEADING_JOINER = re.compile(r"^(?:and|also|plus|but|oh)\s+", re.IGNORECASE)
-JOINER = re.compile(rf"(?:,\s*|\s+)(?:and|also|plus|but)\s+(?=(?:{OPENERS})\b)", re.IGNORECASE)
+JOINER = re.compile(rf"(?:(?:,\s*|\s+)(?:and|also|plus|but)\s+|,\s*)(?=(?:{OPENERS})\b)", re.IGNORECASE)
 
 
 def request_parts(text: str) -> list[str]:
