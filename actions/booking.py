@@ -125,7 +125,8 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         if code is None:
             dispatcher.utter_message(response="utter_visit_type_not_understood")
             return {**result, "visit_type": None}
-        changed = tracker.get_slot("slot_choice") and code != self._previous(tracker, "visit_type")
+        offers_made = tracker.get_slot("slot_choice") or tracker.get_slot("offered_slots")
+        changed = offers_made and code != self._previous(tracker, "visit_type")
         result["visit_type"] = code
         provider = tracker.get_slot("provider")
         if provider and provider != "any":
@@ -162,9 +163,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
                 return offer
         result: Dict[Text, Any] = {"provider": code}
         previous = self._previous(tracker, "provider")
-        if previous is not None and previous != code and (
-            tracker.get_slot("slot_choice") or tracker.get_slot("offered_slots")
-        ):
+        # Times found before a provider was named ("thursday next week" in the first
+        # message) were searched for anyone: search again for this provider.
+        searched_for = previous if previous is not None else "any"
+        if searched_for != code and (tracker.get_slot("slot_choice") or tracker.get_slot("offered_slots")):
             result.update({"offered_slots": None, "slot_choice": None, "booking_confirmed": None})
         return result
 

@@ -205,3 +205,21 @@ async def test_a_slot_that_was_not_offered_is_refused(clinic_db: str, domain: Di
     assert texts(dispatcher) == ["utter_slot_choice_not_understood"]
     _, slots = await validate(domain, {**base, "slot_choice": offered[0]}, "/inform", "slot_choice")
     assert slots["slot_choice"] == offered[0]
+
+
+async def test_times_found_before_a_provider_was_named_are_searched_again(
+    clinic_db: str, domain: Dict[str, Any]
+) -> None:
+    # "can I get seen thursday next week?" found times for anyone; then "with dr patel please".
+    offered = ["2026-12-10T08:00|romero", "2026-12-10T09:00|patel", "2026-12-10T10:00|patel"]
+    slots_before = {"visit_type": "sick_visit", "provider": "patel", "time_preference": "thursday next week",
+                    "offered_slots": offered}
+    dispatcher, slots = await validate(
+        domain, slots_before, "yes, with dr patel please", "provider",
+        entities=[{"entity": "provider", "value": "patel"}],
+    )
+    assert slots["provider"] == "patel"
+    assert slots["offered_slots"] is None and slots["slot_choice"] is None
+    # "anyone" keeps the times already found for anyone.
+    dispatcher, slots = await validate(domain, {**slots_before, "provider": "any"}, "anyone", "provider")
+    assert slots["provider"] == "any" and "offered_slots" not in slots
