@@ -101,6 +101,17 @@ def looks_like_phone(text: str) -> bool:
     return bool(PHONE_CHARACTERS.match(stripped)) and 7 <= digits <= 15
 
 
+QUESTION_WORDS = frozenset(
+    "what when where how why who which do does did can could is are will would should may".split()
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question of the patient's own ("what time do you close?"), not an answer."""
+    words = (text or "").strip().lower().split()
+    return bool(words) and (text.strip().endswith("?") or words[0].strip(",.!") in QUESTION_WORDS)
+
+
 def looks_like_choice(text: str) -> bool:
     """A pick among the options offered: an ordinal, a number or a clock time."""
     return bool(CHOICE.search(text or "")) and len((text or "").split()) <= 8

@@ -30,7 +30,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.answer_shapes import ANSWER_SLOTS, fits
+from bot.answer_shapes import ANSWER_SLOTS, fits, looks_like_question
 from bot.policies.staff_hold import awaits_answer, holds
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 FORM_ANSWER_PRIORITY = 7  # above RulePolicy (6); StaffHoldPolicy (7) acts only when this one abstains
 # Intents that leave a free answer to the rules when the classifier is this sure.
 OTHER_REQUEST_CONFIDENCE = 0.7
+SMALL_TALK = frozenset({"thank", "greet", "bot_challenge"})
+ANSWER_INTENTS = frozenset({"inform", "describe_symptoms", "deny", "affirm", "nlu_fallback"})
 
 
 def red_flag(entities: List[Dict[str, Any]]) -> bool:
@@ -87,11 +89,14 @@ class FormAnswerPolicy(Policy):
         intent = tracker.latest_message.intent or {}
         if red_flag(tracker.latest_message.entities or []) or intent.get("name") in self._ways_out:
             return False
+        text = tracker.latest_message.text or ""
         if ANSWER_SLOTS[slot] == "free" and (intent.get("confidence") or 0.0) >= OTHER_REQUEST_CONFIDENCE:
-            # A confident request with a rule of its own ("what are your hours?") is not a medicine.
-            if intent.get("name") not in ("inform", "describe_symptoms", "deny", "affirm", "nlu_fallback"):
+            name = intent.get("name")
+            # "thanks" is not a medicine; "what are your hours?" is a question of its own,
+            # but "CVS on Main Street" answers "which pharmacy?" however it was classified.
+            if name in SMALL_TALK or (name not in ANSWER_INTENTS and looks_like_question(text)):
                 return False
-        return fits(slot, tracker.latest_message.text or "", get_settings().today())
+        return fits(slot, text, get_settings().today())
 
     def predict_action_probabilities(
         self,

@@ -96,6 +96,12 @@ def test_a_confident_other_request_is_not_a_medicine(policy: FormAnswerPolicy, d
     assert predicted(policy, domain, hours) is None
     medicine = asked(domain, "refill_medication", "lisinopril 10mg", "thank", confidence=0.5)
     assert predicted(policy, domain, medicine) == "booking_form"
+    pharmacy = asked(domain, "refill_pharmacy", "CVS on Main Street", "ask_clinic_location", confidence=0.9)
+    assert predicted(policy, domain, pharmacy) == "booking_form"
+    where = asked(domain, "refill_pharmacy", "where are you located?", "ask_clinic_location", confidence=0.9)
+    assert predicted(policy, domain, where) is None
+    thanks = asked(domain, "refill_pharmacy", "thanks", "thank", confidence=0.95)
+    assert predicted(policy, domain, thanks) is None
 
 
 def test_quiet_while_staff_hold_the_chat(policy: FormAnswerPolicy, domain: Domain) -> None:
