@@ -528,3 +528,182 @@ def test_an_accidental_cut_that_bleeds_badly_is_still_a_medical_emergency() -> N
     assert result.category == "medical"
     assert "severe_bleeding" in result.matched_phrase_ids
     assert "self_harm" not in result.matched_phrase_ids
+
+
+# ------------------------------------- emergency categories added in the fourth round
+
+
+@pytest.mark.parametrize(
+    "text, category, flag_id",
+    [
+        # penetrating trauma
+        ("my brother just got shot", "medical", "penetrating_trauma"),
+        ("he has a stab wound in his side", "medical", "penetrating_trauma"),
+        ("she got stabed in the stomach", "medical", "penetrating_trauma"),
+        ("me dispararon en la pierna", "medical", "penetrating_trauma"),
+        # self-harm with a method now
+        ("i slit my wrists", "crisis", "self_harm_method"),
+        ("i have my dad's gun and i'm going to use it on myself", "crisis", "self_harm_method"),
+        ("i took a whole bottle of pills on purpose", "crisis", "self_harm_method"),
+        # a misspelt overdose with no intent said stays medical, like "i took too many pills"
+        ("i took to many pils", "medical", "overdose_poisoning"),
+        ("tooke a bottle of sleeping pills", "medical", "overdose_poisoning"),
+        # suicide plans and goodbyes
+        ("i wrote a note and i'm ready to go", "crisis", "suicide_plan"),
+        ("i'm standing on the bridge and i want to jump", "crisis", "suicide_plan"),
+        ("my son keeps talking about ending it and he has pills", "crisis", "suicide_plan"),
+        ("i'm giving away my things and saying goodbye", "crisis", "suicide_plan"),
+        ("estoy en el puente y quiero saltar", "crisis", "suicide_plan"),
+        # meningitis signs
+        ("my son has a stiff neck and a high fever", "medical", "meningitis_signs"),
+        (
+            "my daughter has a fever and a rash that doesn't fade when i press a glass on it",
+            "medical",
+            "meningitis_signs",
+        ),
+        ("my toddler has purplish spots and a fever", "medical", "meningitis_signs"),
+        # pregnancy warning signs
+        (
+            "i'm 34 weeks pregnant and have a severe headache and blurry vision",
+            "medical",
+            "pregnancy_warning",
+        ),
+        ("i'm pregnant and my face and hands suddenly swelled up", "medical", "pregnancy_warning"),
+        ("i'm 30 weeks and the baby hasn't moved all day", "medical", "pregnancy_warning"),
+        # acute abdomen
+        ("the worst stomach pain of my life", "medical", "acute_abdomen"),
+        ("my belly is hard as a rock and it hurts so much", "medical", "acute_abdomen"),
+        ("severe abdominal pain, vomiting won't stop", "medical", "acute_abdomen"),
+        # breathing distress in a child
+        ("my baby is breathing really fast and grunting", "medical", "breathing_distress"),
+        ("you can see her ribs sucking in when she breathes", "medical", "breathing_distress"),
+        ("my son is so wheezy he can't finish a sentence", "medical", "breathing_distress"),
+        # sudden vision loss
+        ("i suddenly can't see", "medical", "sudden_vision_loss"),
+        ("my mom just went blind in her left eye", "medical", "sudden_vision_loss"),
+        # not moving after a fall or a blow
+        ("he fell off the roof and isn't moving", "medical", "motionless_after_injury"),
+        ("grandma fell and she isn't answering me", "medical", "motionless_after_injury"),
+        # a very sleepy child
+        ("my baby is really lethargic and has a fever", "medical", "sleepy_child"),
+        ("my daughter is very hard to wake up and has a fever", "medical", "sleepy_child"),
+        ("the baby won't wake up for feeds and feels hot", "medical", "sleepy_child"),
+        # low blood sugar
+        ("my diabetic husband is confused and sweaty", "medical", "low_blood_sugar"),
+        ("my dad's sugar is 42 and he's shaking", "medical", "low_blood_sugar"),
+        ("glucose reading 35 mg/dl", "medical", "low_blood_sugar"),
+        # near-amputation
+        ("my finger is almost cut off", "medical", "serious_injury"),
+        ("my thumb is barely attached", "medical", "serious_injury"),
+    ],
+)
+def test_fourth_round_emergencies_are_flagged(text: str, category: str, flag_id: str) -> None:
+    """Each new emergency category fires with its own flag and the category the dialogue needs."""
+    assert text in {e.text for e in EMERGENCIES if e.category == category}
+    result = detect_red_flags(text)
+    assert result.category == category, result
+    assert flag_id in result.matched_phrase_ids, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # shots that are injections, drinks and idioms
+        "can i get a flu shot on saturday",
+        "a shot of espresso makes my heart race",
+        "i was shot down at work lol",
+        "my knee is shot from years of running, can i see someone",
+        "got shot with a nerf gun at the party lol, just a red mark",
+        # wrists, notes, goodbyes, bridges, a relationship ending
+        "my wrists hurt from typing all day",
+        "i need a doctor's note for school",
+        "does the clinic take donations, i'm giving away baby clothes",
+        "i'm standing on the bridge waiting for the bus, i'll be 10 minutes late",
+        "my daughter keeps talking about ending it with her boyfriend",
+        "i don't want to wake up early, anything later in the day?",
+        # a stiff neck without fever, a rash that fades
+        "stiff neck from sleeping wrong",
+        "my baby has a rash that fades when pressed",
+        "can i book the meningitis vaccine before college",
+        # pregnancy without warning signs
+        "pregnant and have a mild headache",
+        "i'm pregnant and my feet are a little swollen at the end of the day",
+        "my baby hasn't had a bowel movement in 2 days",
+        # ordinary belly pain
+        "stomach pain after eating too much",
+        "my abs are hard as a rock from working out",
+        # ordinary breathing and vision complaints
+        "my baby grunts when she poops",
+        "my baby breathes fast when sleeping, is that normal",
+        "i can't see well at night",
+        "i suddenly can't see my appointment in the portal",
+        # a fall without a motionless person
+        "my son fell off his bike but he's moving fine and talking",
+        "my dad fell last week and isn't moving around as much, can he be seen",
+        # a sleepy child, a normal sugar, paperwork confusion
+        "my son is sleepy after his nap",
+        "i can barely wake up in the morning",
+        "my diabetic dad's sugar was 140",
+        "i'm 45 years old and diabetic, due for my eye exam",
+        "my diabetic mom gets shaky when she skips lunch",
+        "i'm diabetic and confused about my insurance",
+        # things hanging by a thread that are not fingers
+        "my son's baby tooth is hanging by a thread",
+        "i almost cut my finger while cooking but i'm fine",
+    ],
+)
+def test_fourth_round_look_alikes_stay_quiet(text: str) -> None:
+    """The ordinary look-alikes of each new category flag nothing."""
+    assert text in {o.text for o in ORDINARY}
+    assert detect_red_flags(text).category is None
+
+
+@pytest.mark.parametrize(
+    "text, flag_id, status",
+    [
+        ("i had meningitis as a kid, do you have my records", "meningitis_signs", "not_current"),
+        ("no stiff neck or fever, just a cold", "meningitis_signs", "negated"),
+        (
+            "the stab wound from last year healed well, i want the scar checked",
+            "penetrating_trauma",
+            "not_current",
+        ),
+        (
+            "my sugar was 52 last month and the doctor changed my insulin",
+            "low_blood_sugar",
+            "not_current",
+        ),
+        ("i've been blind in one eye since birth", "sudden_vision_loss", "not_current"),
+    ],
+)
+def test_fourth_round_flags_respect_negation_and_history(
+    text: str, flag_id: str, status: str
+) -> None:
+    """A denied sign or an old event is seen and ruled out, not flagged."""
+    result = detect_red_flags(text)
+    assert result.category is None, result
+    ruled_out = result.negated if status == "negated" else result.not_current
+    assert flag_id in ruled_out, result
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # the narrowed 'wake up ...' ignore no longer hides these
+        ("i don't want to wake up in the morning", "crisis"),
+        ("he won't wake up at all", "medical"),
+        # a dose is not a meter reading: 'mg/dl' after a low sugar still flags
+        ("glucose reading 35 mg/dl", "medical"),
+        # an accidental wrist cut is not self-harm, but its bleeding is still an emergency
+        ("i cut my wrist by accident on glass and it's spurting", "medical"),
+    ],
+)
+def test_narrowed_ignores_no_longer_hide_emergencies(text: str, category: str) -> None:
+    """Ignore phrases narrowed in the fourth round let these through, with the right category."""
+    assert detect_red_flags(text).category == category
+
+
+def test_a_dose_in_mg_is_still_not_an_overdose() -> None:
+    """The '# mg' ignore now needs a taking verb before it and still keeps doses quiet."""
+    assert detect_red_flags("i took 20 mg of oxy").category is None
+    assert detect_red_flags("he took 20 mg of melatonin").category is None
