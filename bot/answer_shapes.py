@@ -32,6 +32,7 @@ ANSWER_SLOTS: dict[str, str] = {
     "refill_pharmacy": "free",
     "slot_choice": "choice",
     "appointment_choice": "choice",
+    "time_preference": "when",
 }
 
 STOP_PATTERN = re.compile(
@@ -117,6 +118,14 @@ def looks_like_choice(text: str) -> bool:
     return bool(CHOICE.search(text or "")) and len((text or "").split()) <= 8
 
 
+def looks_like_when(text: str, today: dt.date) -> bool:
+    """A wish for a day or time the date parser understands ("soonest you have", "friday after 3")."""
+    from bot.timeparse import parse_when
+
+    noon = dt.datetime.combine(today, dt.time(12, 0))
+    return parse_when(text or "", noon).understood
+
+
 def looks_like_date(text: str, today: dt.date) -> bool:
     """A date the date-of-birth reader understands."""
     from bot.timeparse import parse_date_of_birth
@@ -137,4 +146,6 @@ def fits(slot: str | None, text: str, today: dt.date) -> bool:
         return looks_like_phone(text)
     if kind == "choice":
         return looks_like_choice(text)
+    if kind == "when":
+        return looks_like_when(text, today)
     return not is_stop_request(text)

@@ -9,11 +9,12 @@ asked for (a name, a date, a phone number, a pick among offered times;
 ``bot.answer_shapes``), it predicts the form, which fills and checks the slot
 (``actions.form_answers``).
 
-It stays out of the way for a red flag (the emergency rules win), for a clear
-way out ("talk to a person", "bye", "I just want to cancel it"; "stop" and
-"never mind" are handled by the forms themselves) and, for free answers such
-as medicines, for a confident different request ("what time do you close?").
-Priority above the RulePolicy.
+It stays out of the way for a red flag (the emergency rules win) and for
+anything without the asked shape ("talk to a person", "bye", "I just want to
+cancel it"; "stop" and "never mind" are handled by the forms themselves). For
+free answers such as medicines, which have no shape, a clear way out or a
+confident question of the patient's own ("what time do you close?") is left
+to the rules. Priority above the RulePolicy.
 """
 
 from __future__ import annotations
@@ -87,15 +88,21 @@ class FormAnswerPolicy(Policy):
         if not awaits_answer(tracker) or tracker.latest_message is None:
             return False
         intent = tracker.latest_message.intent or {}
-        if red_flag(tracker.latest_message.entities or []) or intent.get("name") in self._ways_out:
+        if red_flag(tracker.latest_message.entities or []):
             return False
         text = tracker.latest_message.text or ""
-        if ANSWER_SLOTS[slot] == "free" and (intent.get("confidence") or 0.0) >= OTHER_REQUEST_CONFIDENCE:
+        if ANSWER_SLOTS[slot] == "free":
+            # Free text has no shape to go by: the classifier's clear verdicts count.
             name = intent.get("name")
+            if name in self._ways_out:
+                return False
             # "thanks" is not a medicine; "what are your hours?" is a question of its own,
             # but "CVS on Main Street" answers "which pharmacy?" however it was classified.
-            if name in SMALL_TALK or (name not in ANSWER_INTENTS and looks_like_question(text)):
+            confident = (intent.get("confidence") or 0.0) >= OTHER_REQUEST_CONFIDENCE
+            if confident and (name in SMALL_TALK or (name not in ANSWER_INTENTS and looks_like_question(text))):
                 return False
+        # A name, a date, a number or a time is the answer, whatever the classifier
+        # made of it ("Tasha Green" read as goodbye, "soonest you have" as goodbye).
         return fits(slot, text, get_settings().today())
 
     def predict_action_probabilities(

@@ -69,6 +69,9 @@ def predicted(policy: FormAnswerPolicy, domain: Domain, state: DialogueStateTrac
         ("patient_full_name", "Brandon Hughes", "report_emergency"),
         ("patient_dob", "03/04/1985", "ask_clinic_hours"),
         ("patient_mobile", "555 201 7777", "thank"),
+        ("patient_full_name", "Tasha Green", "goodbye"),
+        ("time_preference", "soonest you have", "goodbye"),
+        ("slot_choice", "ok thanks, the first one", "thank"),
     ],
 )
 def test_the_answer_goes_to_the_form(policy: FormAnswerPolicy, domain: Domain, slot: str, text: str, intent: str) -> None:
@@ -80,7 +83,8 @@ def test_the_answer_goes_to_the_form(policy: FormAnswerPolicy, domain: Domain, s
     [
         ("patient_full_name", "thank you", "thank", []),
         ("patient_full_name", "talk to a person", "request_human", []),
-        ("patient_full_name", "Tyler Brooks", "goodbye", []),  # a way out stays a way out
+        ("patient_full_name", "bye", "goodbye", []),
+        ("time_preference", "what are your hours", "ask_clinic_hours", []),
         ("patient_full_name", "Chest Pain", "report_emergency", [{"entity": "red_flag", "value": "medical"}]),
         ("visit_type", "Tyler Brooks", "thank", []),  # not a free-answer slot
     ],
@@ -102,6 +106,8 @@ def test_a_confident_other_request_is_not_a_medicine(policy: FormAnswerPolicy, d
     assert predicted(policy, domain, where) is None
     thanks = asked(domain, "refill_pharmacy", "thanks", "thank", confidence=0.95)
     assert predicted(policy, domain, thanks) is None
+    bye = asked(domain, "refill_pharmacy", "ok bye", "goodbye", confidence=0.5)
+    assert predicted(policy, domain, bye) is None
 
 
 def test_quiet_while_staff_hold_the_chat(policy: FormAnswerPolicy, domain: Domain) -> None:
