@@ -168,7 +168,7 @@ def install_action_response_validator() -> None:
 
 
 def install_second_request_answer() -> None:
-    """Answer a second request in the same message after the first (``bot.second_request``)."""
+    """Answer every request of a message with several, in a sensible order (``bot.second_request``)."""
     global _second_request_installed
     if _second_request_installed:
         return
