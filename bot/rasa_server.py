@@ -191,8 +191,8 @@ def install_second_request_answer() -> None:
             for part in parts
         ]
         plan = plan_message(whole, parsed, tracker.active_loop_name is not None)
-        if plan.before or plan.after:
-            logger.info("two requests in one message: %s", (plan.before or plan.after)["intent"]["name"])
+        for part in ([plan.before] if plan.before else []) + list(plan.after):
+            logger.info("another request in the same message: %s", part["intent"]["name"])
         return plan
 
     def part_message(message: UserMessage, parse: Dict[Text, Any]) -> UserMessage:
@@ -238,8 +238,10 @@ def install_second_request_answer() -> None:
             input_channel=message.input_channel, message_id=message.message_id, metadata=message.metadata,
         )
         await answer(self, whole, tracker)
-        if plan.after is not None and answerable_now(plan.after["intent"]["name"], tracker.active_loop_name):
-            second = part_message(message, plan.after)
+        for part in plan.after:
+            if not answerable_now(part["intent"]["name"], tracker.active_loop_name):
+                break  # a form is asking; its rules would take this part as the answer
+            second = part_message(message, part)
             await say_also_asked(self, second, tracker)
             await answer(self, second, tracker)
         await self.run_anonymization_pipeline(tracker)

@@ -70,24 +70,25 @@ def confident_request(parse: dict[str, Any]) -> str | None:
     return None
 
 
-def second_request(whole_intent: str | None, parsed_parts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
-    """The first part asking for something other than the whole message's answer, or None."""
-    if whole_intent in WHOLE_MESSAGE_ONLY:
-        return None
-    for parse in parsed_parts:
-        name = confident_request(parse)
-        if name is not None and name != whole_intent:
-            return parse
-    return None
-
-
 @dataclass(frozen=True)
 class Plan:
-    """How one message is answered: its own parse, and a part answered before or after it."""
+    """How one message is answered: its own parse, a part answered before it, parts answered after it."""
 
     whole: dict[str, Any]
     before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
+    after: tuple[dict[str, Any], ...] = ()
+
+
+def other_requests(primary: str | None, parsed_parts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each part asking for something the message as a whole does not, one per intent, in order."""
+    seen = {primary}
+    found = []
+    for parse in parsed_parts:
+        name = confident_request(parse)
+        if name is not None and name not in seen:
+            seen.add(name)
+            found.append(parse)
+    return found
 
 
 def plan_message(whole: dict[str, Any], parsed_parts: list[dict[str, Any]], form_active: bool) -> Plan:
@@ -97,8 +98,9 @@ def plan_message(whole: dict[str, Any], parsed_parts: list[dict[str, Any]], form
       and are you open saturday? I need a sick visit" reads as two intents at
       once) is answered as its first clear request.
     - A quick question (hours, insurance, costs) is answered first when the
-      other request asks the patient something back (a form, an offer), so
+      message itself asks for something that asks back (a form, an offer), so
       the patient's next "yes" still answers that question.
+    - Every other request follows, in the order the patient wrote them.
     """
     if not parsed_parts or (whole.get("intent") or {}).get("name") in WHOLE_MESSAGE_ONLY:
         return Plan(whole)
@@ -107,12 +109,13 @@ def plan_message(whole: dict[str, Any], parsed_parts: list[dict[str, Any]], form
         if first is not None:
             whole = {**first, "text": whole.get("text")}
     primary = (whole.get("intent") or {}).get("name")
-    other = second_request(primary, parsed_parts)
-    if other is None:
+    others = other_requests(primary, parsed_parts)
+    if not others:
         return Plan(whole)
-    if not form_active and primary in ASKS_BACK and other["intent"]["name"] in QUICK_ANSWERS:
-        return Plan(whole, before=other)
-    return Plan(whole, after=other)
+    first = others[0]
+    if not form_active and primary in ASKS_BACK and first["intent"]["name"] in QUICK_ANSWERS:
+        return Plan(whole, before=first, after=tuple(others[1:]))
+    return Plan(whole, after=tuple(others))
 
 
 def answerable_now(intent: str, active_loop: str | None) -> bool:

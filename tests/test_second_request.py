@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 import pytest
 
-from bot.second_request import Plan, answerable_now, plan_message, request_parts, second_request
+from bot.second_request import Plan, answerable_now, other_requests, plan_message, request_parts
 
 
 @pytest.mark.parametrize(
@@ -33,14 +33,16 @@ def parse(name: str, confidence: float, text: str = "part") -> Dict[str, Any]:
 
 def test_the_first_other_confident_request_is_second() -> None:
     parts = [parse("ask_insurance_accepted", 0.9, "Do you take Cigna?"), parse("book_appointment", 0.8, "can I come Saturday")]
-    assert second_request("ask_insurance_accepted", parts)["text"] == "can I come Saturday"
-    assert second_request("book_appointment", parts)["text"] == "Do you take Cigna?"
+    assert other_requests("ask_insurance_accepted", parts) == [parts[1]]
+    assert other_requests("book_appointment", parts) == [parts[0]]
 
 
 def test_no_second_request_for_chitchat_unsure_parts_or_an_emergency() -> None:
-    assert second_request("book_appointment", [parse("greet", 0.99), parse("book_appointment", 0.9)]) is None
-    assert second_request("book_appointment", [parse("ask_clinic_hours", 0.3)]) is None
-    assert second_request("report_emergency", [parse("ask_clinic_hours", 0.9)]) is None
+    assert other_requests("book_appointment", [parse("greet", 0.99), parse("book_appointment", 0.9)]) == []
+    assert other_requests("book_appointment", [parse("ask_clinic_hours", 0.3)]) == []
+    assert other_requests("book_appointment", [parse("ask_clinic_hours", 0.9), parse("ask_clinic_hours", 0.8)]) == [
+        parse("ask_clinic_hours", 0.9)
+    ]
 
 
 def test_answerable_in_the_state_the_first_left() -> None:
@@ -56,7 +58,7 @@ def test_a_quick_question_is_answered_before_a_request_that_asks_back() -> None:
     parts = [parse("describe_symptoms", 0.9, "i have a rash,"), parse("ask_insurance_accepted", 0.95, "do you take aetna?")]
     assert plan_message(whole, parts, form_active=False) == Plan(whole, before=parts[1])
     # Inside a form the order stays: the form's rules answer the question and ask again.
-    assert plan_message(whole, parts, form_active=True) == Plan(whole, after=parts[1])
+    assert plan_message(whole, parts, form_active=True) == Plan(whole, after=(parts[1],))
 
 
 def test_a_message_unreadable_as_a_whole_is_answered_part_by_part() -> None:
@@ -69,7 +71,7 @@ def test_a_message_unreadable_as_a_whole_is_answered_part_by_part() -> None:
     ]
     plan = plan_message(whole, parts, form_active=False)
     assert plan.whole == {**parts[0], "text": text}
-    assert plan.after == parts[1] and plan.before is None
+    assert plan.after == (parts[1], parts[2]) and plan.before is None
 
 
 def test_one_request_or_an_emergency_is_answered_alone() -> None:
