@@ -141,6 +141,9 @@ class Conversation(_Strict):
     patient: Union[Literal["none", "jordan", "ana"], SeededPatient] = "none"
     channel: Literal["rest"] = "rest"
     emergency: bool = False  # the 911/988 answer is expected somewhere in this chat
+    # A known gap, in one line: the test is expected to fail (strictly: once the
+    # assistant gets it right, the test fails until this line is removed).
+    known_gap: Optional[str] = None
     never_says: List[str] = []  # checked on every turn
     turns: List[Turn]
     outcome: Outcome

@@ -29,7 +29,16 @@ def runner(conversation_assistant: RunningAssistant) -> ConversationRunner:
     )
 
 
-@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.id for c in CONVERSATIONS])
+def marked(conversation: Conversation) -> object:
+    """A conversation as a test case; a declared known gap is expected to fail, strictly."""
+    if conversation.known_gap:
+        return pytest.param(
+            conversation, marks=pytest.mark.xfail(reason=conversation.known_gap, strict=True), id=conversation.id
+        )
+    return pytest.param(conversation, id=conversation.id)
+
+
+@pytest.mark.parametrize("conversation", [marked(c) for c in CONVERSATIONS])
 def test_conversation(conversation: Conversation, runner: ConversationRunner) -> None:
     result = runner.run(conversation)
     RESULTS[conversation.id] = result
