@@ -61,6 +61,14 @@ def date_range_text(first: dt.date, last: dt.date) -> str:
     return f"between {format_date(first)} and {format_date(last)}"
 
 
+def refill_medicine_named(tracker: Tracker) -> List[EventType]:
+    """"a refill of my lisinopril": the medicine, in the patient's words, so the form does not ask it."""
+    for entity in request_parse(tracker).get("entities") or []:
+        if entity.get("entity") == "medicine" and entity.get("text"):
+            return [SlotSet("refill_medication", str(entity["text"])[:120])]
+    return []
+
+
 async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """The latest visit's summary in short messages, ending with what to do next."""
     from bot.records import get_records_service
@@ -159,7 +167,7 @@ class ActionAfterIdentity(Action):
             await tell_backend_down(dispatcher)
             return done
         if task == "request_refill":
-            return done + [FollowupAction("refill_form")]
+            return done + refill_medicine_named(tracker) + [FollowupAction("refill_form")]
         return await ActionListAppointments().run(dispatcher, tracker, domain)
 
 

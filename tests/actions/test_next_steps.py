@@ -137,3 +137,15 @@ async def test_a_provider_without_a_visit_gets_the_latest_visit_named_not_told(
     events = asked_with("ask_next_steps", "what did dr patel say", [{"entity": "provider", "value": "patel"}])
     await ActionAfterIdentity().run(same, make_tracker({"patient_id": "P-1001"}, events=events), domain)
     assert texts(same)[:2] == ["utter_next_steps_intro", "utter_next_steps_diagnosis"]
+
+
+async def test_a_medicine_named_in_the_refill_request_is_not_asked_again(clinic_db: str, domain: Dict[str, Any]) -> None:
+    entities = [{"entity": "medicine", "value": "lisinopril", "text": "lisinopril"}]
+    events = asked_with("request_refill", "can I get a refill of my lisinopril? I'm almost out", entities)
+    result = await ActionAfterIdentity().run(CollectingDispatcher(), make_tracker({"patient_id": "P-1002"}, events=events), domain)
+    assert slot_events(result)["refill_medication"] == "lisinopril"
+    assert result[-1] == {"event": "followup", "name": "refill_form", "timestamp": None}
+    plain = await ActionAfterIdentity().run(
+        CollectingDispatcher(), make_tracker({"patient_id": "P-1002"}, events=asked("request_refill", "refill please")), domain
+    )
+    assert "refill_medication" not in slot_events(plain)
