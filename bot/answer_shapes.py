@@ -1,4 +1,4 @@
-"""What an answer to a form's question looks like: a name, a date, a phone number.
+"""What an answer to a form's question looks like: a name, a date, a phone number, a time, a pick.
 
 While a form asks for a name, "Tyler Brooks" is the answer, even though the
 intent classifier, which never sees the question, may call it ``thank``.

@@ -40,6 +40,9 @@ FORM_ANSWER_PRIORITY = 7  # above RulePolicy (6); StaffHoldPolicy (7) acts only 
 # Intents that leave a free answer to the rules when the classifier is this sure.
 OTHER_REQUEST_CONFIDENCE = 0.7
 SMALL_TALK = frozenset({"thank", "greet", "bot_challenge"})
+# Shapes that everyday sentences can have too (a day, a number): a clear way out wins.
+LOOSE_SHAPES = frozenset({"when", "choice"})
+CLEAR_WAY_OUT = 0.8
 ANSWER_INTENTS = frozenset({"inform", "describe_symptoms", "deny", "affirm", "nlu_fallback"})
 
 
@@ -100,6 +103,11 @@ class FormAnswerPolicy(Policy):
             # but "CVS on Main Street" answers "which pharmacy?" however it was classified.
             confident = (intent.get("confidence") or 0.0) >= OTHER_REQUEST_CONFIDENCE
             if confident and (name in SMALL_TALK or (name not in ANSWER_INTENTS and looks_like_question(text))):
+                return False
+        elif ANSWER_SLOTS[slot] in LOOSE_SHAPES and intent.get("name") in self._ways_out:
+            # "ok bye, talk tomorrow" mentions a day but leaves; "soonest you have" (a
+            # goodbye at 0.65) does not.
+            if (intent.get("confidence") or 0.0) >= CLEAR_WAY_OUT:
                 return False
         # A name, a date, a number or a time is the answer, whatever the classifier
         # made of it ("Tasha Green" read as goodbye, "soonest you have" as goodbye).

@@ -108,6 +108,8 @@ def test_a_confident_other_request_is_not_a_medicine(policy: FormAnswerPolicy, d
     assert predicted(policy, domain, thanks) is None
     bye = asked(domain, "refill_pharmacy", "ok bye", "goodbye", confidence=0.5)
     assert predicted(policy, domain, bye) is None
+    leaving = asked(domain, "time_preference", "ok bye, talk tomorrow", "goodbye", confidence=0.95)
+    assert predicted(policy, domain, leaving) is None
 
 
 def test_quiet_while_staff_hold_the_chat(policy: FormAnswerPolicy, domain: Domain) -> None:
