@@ -68,10 +68,19 @@ def test_test_results_for_an_unverified_patient_ask_for_identity_first(chat: Con
 
 
 def test_refill_request(chat: Conversation) -> None:
-    chat.say("i need a refill on my inhaler")
+    chat.say("i need a refill please")
     chat.say("Jordan Rivera")
     chat.say("03/14/1990")
     assert "Which medicine" in chat.text
     chat.say("albuterol")
     chat.say("walgreens on oak street")
     assert "refill request for albuterol" in chat.text
+
+
+def test_a_medicine_named_in_the_refill_request_is_not_asked_again(chat: Conversation) -> None:
+    chat.say("i need a refill on my inhaler")
+    chat.say("Jordan Rivera")
+    chat.say("03/14/1990")
+    assert "Which pharmacy" in chat.text and "Which medicine" not in chat.text
+    chat.say("walgreens on oak street")
+    assert "refill request for inhaler" in chat.text

@@ -91,9 +91,8 @@ def test_insurance_and_next_steps_on_postgresql(two_instances) -> None:
     chat.say("03/14/1990")
     assert "acute bronchitis" in chat.text and "chest X-ray" in chat.text
     chat.say("i need a refill on my inhaler")
-    chat.say("albuterol")
     chat.say("cvs on main")
-    assert "refill request for albuterol" in chat.text
+    assert "refill request for inhaler" in chat.text
 
 
 def test_intake_pause_and_resume_on_postgresql(two_instances) -> None:
