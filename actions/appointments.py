@@ -30,7 +30,7 @@ from actions.common import (
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
-    conflict_text,
+    offer_new_times,
     provider_names,
     slot_summary,
 )
@@ -336,9 +336,7 @@ class ActionRescheduleAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Move it (new slot taken before the old one is freed, in one transaction)."""
-        from bot.scheduling import (
-            BackendUnavailable, OverlappingAppointment, SchedulingError, SlotUnavailable, get_scheduling_service,
-        )
+        from bot.scheduling import BackendUnavailable, SchedulingError, SlotUnavailable, get_scheduling_service
 
         done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
@@ -370,22 +368,7 @@ class ActionRescheduleAppointment(Action):
             await tell_backend_down(dispatcher)
             return done
         except SlotUnavailable as exc:
-            from rasa_sdk.events import FollowupAction
-
-            if isinstance(exc, OverlappingAppointment):
-                logger.info("reschedule of %s overlaps %s; offering new times", appointment_id,
-                            exc.conflict.appointment_id)
-                dispatcher.utter_message(
-                    response="utter_patient_time_conflict", conflict_text=conflict_text(exc.conflict)
-                )
-            else:
-                dispatcher.utter_message(response="utter_slot_taken")
-            return [
-                SlotSet("slot_choice", None),
-                SlotSet("offered_slots", None),
-                SlotSet("reschedule_confirmed", None),
-                FollowupAction("reschedule_form"),
-            ]
+            return offer_new_times(dispatcher, exc, "reschedule_form", "reschedule_confirmed")
         except SchedulingError as exc:
             logger.info("reschedule refused: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_appointment_changed_meanwhile")

@@ -14,7 +14,7 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -38,7 +38,7 @@ from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
-    conflict_text,
+    offer_new_times,
     provider_names,
     slot_summary,
     visit_type_names,
@@ -311,9 +311,7 @@ class ActionBookAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Book, or explain why not; never leaves half a booking behind."""
-        from bot.scheduling import (
-            BackendUnavailable, OverlappingAppointment, SchedulingError, get_scheduling_service,
-        )
+        from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
 
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return reset_form_slots(BOOKING_SLOTS)
@@ -338,25 +336,8 @@ class ActionBookAppointment(Action):
             logger.error("booking failed: %s", type(exc).__name__)
             await tell_backend_down(dispatcher)
             return reset_form_slots(BOOKING_SLOTS)
-        except OverlappingAppointment as exc:
-            logger.info("patient %s already has %s at that time; offering new times", patient_id,
-                        exc.conflict.appointment_id)
-            dispatcher.utter_message(response="utter_patient_time_conflict", conflict_text=conflict_text(exc.conflict))
-            return [
-                SlotSet("slot_choice", None),
-                SlotSet("offered_slots", None),
-                SlotSet("booking_confirmed", None),
-                FollowupAction("booking_form"),
-            ]
         except SchedulingError as exc:
-            logger.info("slot no longer bookable (%s); offering new times", type(exc).__name__)
-            dispatcher.utter_message(response="utter_slot_taken")
-            return [
-                SlotSet("slot_choice", None),
-                SlotSet("offered_slots", None),
-                SlotSet("booking_confirmed", None),
-                FollowupAction("booking_form"),
-            ]
+            return offer_new_times(dispatcher, exc, "booking_form", "booking_confirmed")
         except Exception as exc:  # noqa: BLE001
             logger.error("booking failed: %s", type(exc).__name__)
             await tell_backend_down(dispatcher)

@@ -390,6 +390,28 @@ class ActionAskSlotChoice(Action):
         return events
 
 
+def offer_new_times(
+    dispatcher: CollectingDispatcher, exc: Exception, form: str, confirm_slot: str
+) -> List[EventType]:
+    """The chosen time cannot be had: say why (the patient's own visit then, or taken) and search again."""
+    from rasa_sdk.events import FollowupAction
+
+    from bot.scheduling import OverlappingAppointment
+
+    if isinstance(exc, OverlappingAppointment):
+        logger.info("time overlaps the patient's %s; offering new times", exc.conflict.appointment_id)
+        dispatcher.utter_message(response="utter_patient_time_conflict", conflict_text=conflict_text(exc.conflict))
+    else:
+        logger.info("slot no longer bookable (%s); offering new times", type(exc).__name__)
+        dispatcher.utter_message(response="utter_slot_taken")
+    return [
+        SlotSet("slot_choice", None),
+        SlotSet("offered_slots", None),
+        SlotSet(confirm_slot, None),
+        FollowupAction(form),
+    ]
+
+
 def conflict_text(appointment: Any) -> str:
     """ "your sick visit with Dr. Amina Patel on Thursday, December 3 at 10:00 AM"."""
     return (f"your {appointment.visit_type_name.lower()} with {appointment.provider_name}"
@@ -424,6 +446,7 @@ __all__ = [
     "SlotOfferingValidator",
     "conflict_text",
     "describe_window",
+    "offer_new_times",
     "format_time",
     "pick_from_text",
     "provider_names",
