@@ -45,13 +45,18 @@ def task_after_identity(tracker: Tracker) -> Optional[str]:
     return (request_parse(tracker).get("intent") or {}).get("name")
 
 
-def asked_about(tracker: Tracker, entity: str) -> List[str]:
-    """Values of ``entity`` in the request (not negated): whose advice the patient asked about."""
+def requested(tracker: Tracker, entity: str) -> List[Dict[str, Any]]:
+    """The ``entity`` mentions in that request, negated ones ("not Dr. Patel") left out."""
     return [
-        str(e.get("value"))
+        e
         for e in request_parse(tracker).get("entities") or []
         if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
     ]
+
+
+def asked_about(tracker: Tracker, entity: str) -> List[str]:
+    """Values of ``entity`` in the request: whose advice the patient asked about."""
+    return [str(e["value"]) for e in requested(tracker, entity)]
 
 
 def date_range_text(first: dt.date, last: dt.date) -> str:
@@ -63,10 +68,8 @@ def date_range_text(first: dt.date, last: dt.date) -> str:
 
 def refill_medicine_named(tracker: Tracker) -> List[EventType]:
     """"a refill of my lisinopril": the medicine, in the patient's words, so the form does not ask it."""
-    for entity in request_parse(tracker).get("entities") or []:
-        if entity.get("entity") == "medicine" and entity.get("text"):
-            return [SlotSet("refill_medication", str(entity["text"])[:120])]
-    return []
+    named = [str(e["text"]) for e in requested(tracker, "medicine") if e.get("text")]
+    return [SlotSet("refill_medication", named[0][:120])] if named else []
 
 
 async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
