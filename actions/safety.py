@@ -5,8 +5,9 @@ matched it: thoughts of suicide or self-harm get the 988 Suicide and Crisis
 Lifeline and 911; a medical emergency gets 911. A message that only the intent
 classifier calls ``report_emergency`` gets a short check first ("Is this
 happening now, and is it severe? If it is, call 911 now."): an ordinary
-message must never get an alarm, and a "yes" gets the 911 answer at once. The rules stop any open form first, and nothing is
-booked afterwards unless the patient asks again. The conversation is flagged
+message must never get an alarm, and a "yes" gets the 911 answer at once.
+The rules stop any open form first, and nothing is booked afterwards unless
+the patient asks again. The conversation is flagged
 for staff (a work item of kind ``emergency``, first on the staff page) after
 the answer has gone out.
 """
