@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,11 +21,11 @@ from actions.common import (
     call_backend,
     format_short_when,
     format_when,
-    stop_form_backend_down,
-    yes_or_no,
-    tell_backend_down,
     sentence_start,
+    stop_form_backend_down,
+    tell_backend_down,
     with_article,
+    yes_or_no,
 )
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
@@ -49,11 +49,25 @@ RESCHEDULE_SLOTS = [
     "provider",
 ]
 IDENTITY_WORKING_SLOTS = ["patient_full_name", "patient_dob"]
-ORDINAL_WORDS = {"1": 0, "first": 0, "one": 0, "2": 1, "second": 1, "two": 1, "3": 2, "third": 2,
-                 "three": 2, "4": 3, "fourth": 3, "5": 4, "fifth": 4, "last": -1}
+ORDINAL_WORDS = {
+    "1": 0,
+    "first": 0,
+    "one": 0,
+    "2": 1,
+    "second": 1,
+    "two": 1,
+    "3": 2,
+    "third": 2,
+    "three": 2,
+    "4": 3,
+    "fourth": 3,
+    "5": 4,
+    "fifth": 4,
+    "last": -1,
+}
 
 
-async def upcoming_for(patient_id: str) -> List[Any]:
+async def upcoming_for(patient_id: str) -> list[Any]:
     """The verified patient's upcoming appointments."""
     from bot.scheduling import get_scheduling_service
 
@@ -65,7 +79,7 @@ def appointment_label(appointment: Any) -> str:
     return f"{format_short_when(appointment.start)} - {appointment.visit_type_name.lower()} with {appointment.provider_name}"
 
 
-def pick_appointment(text: str, offered: List[str], appointments: List[Any]) -> Optional[str]:
+def pick_appointment(text: str, offered: list[str], appointments: list[Any]) -> str | None:
     """Map an id, "the first one" or a weekday to one of the offered appointment ids."""
     text = (text or "").strip()
     if text in offered:
@@ -99,7 +113,7 @@ class AppointmentChoiceValidator(PatientFormValidator):
 
     async def validate_appointment_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Accept one of the patient's own upcoming appointments."""
         patient_id = tracker.get_slot("patient_id")
         if not patient_id:
@@ -118,7 +132,7 @@ class AppointmentChoiceValidator(PatientFormValidator):
             return {"appointment_choice": None}
         return self.chosen(appointment)
 
-    def chosen(self, appointment: Any) -> Dict[Text, Any]:
+    def chosen(self, appointment: Any) -> dict[str, Any]:
         """Slots to set once an appointment is chosen."""
         return {"appointment_choice": appointment.appointment_id}
 
@@ -126,11 +140,11 @@ class AppointmentChoiceValidator(PatientFormValidator):
 class ValidateIdentityForm(PatientFormValidator):
     """Identity only: used before listing appointments."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The identity form's validation action."""
         return "validate_identity_form"
 
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """Nothing besides identity."""
         return []
 
@@ -138,17 +152,17 @@ class ValidateIdentityForm(PatientFormValidator):
 class ValidateCancelForm(AppointmentChoiceValidator):
     """Identity, which appointment, and a confirmation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The cancel form's validation action."""
         return "validate_cancel_form"
 
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """Which appointment, then yes or no."""
         return ["appointment_choice", "cancel_confirmed"]
 
     async def validate_cancel_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Only a clear yes or no counts."""
         answer = yes_or_no(value)
         if answer is None:
@@ -161,15 +175,15 @@ class ValidateRescheduleForm(SlotOfferingValidator, AppointmentChoiceValidator):
 
     confirm_slot = "reschedule_confirmed"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The reschedule form's validation action."""
         return "validate_reschedule_form"
 
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """Which appointment, when, which slot, then yes or no."""
         return ["appointment_choice", "time_preference", "slot_choice", "reschedule_confirmed"]
 
-    def chosen(self, appointment: Any) -> Dict[Text, Any]:
+    def chosen(self, appointment: Any) -> dict[str, Any]:
         """Search new slots for the same visit type and provider."""
         return {
             "appointment_choice": appointment.appointment_id,
@@ -179,13 +193,13 @@ class ValidateRescheduleForm(SlotOfferingValidator, AppointmentChoiceValidator):
 
     async def validate_provider(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A provider named while rescheduling re-offers slots with that provider."""
         return {"provider": value, "offered_slots": None, "slot_choice": None, "reschedule_confirmed": None}
 
     async def validate_reschedule_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Yes moves it; no keeps it; a new "when" searches again."""
         answer = await self.confirmation_or_new_time(value, dispatcher, tracker)
         return {"reschedule_confirmed": answer} if isinstance(answer, bool) else answer
@@ -194,13 +208,11 @@ class ValidateRescheduleForm(SlotOfferingValidator, AppointmentChoiceValidator):
 class ActionAskAppointmentChoice(Action):
     """Shows the patient's upcoming appointments as buttons (or says there are none)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Asked by the cancel and reschedule forms."""
         return "action_ask_appointment_choice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """List the verified patient's own upcoming appointments only."""
         try:
             appointments = await upcoming_for(tracker.get_slot("patient_id"))
@@ -217,7 +229,7 @@ class ActionAskAppointmentChoice(Action):
         return [SlotSet("offered_appointments", [a.appointment_id for a in appointments[:5]])]
 
 
-async def _appointment_by_id(patient_id: str, appointment_id: str) -> Optional[Any]:
+async def _appointment_by_id(patient_id: str, appointment_id: str) -> Any | None:
     """One of the patient's own upcoming appointments, by id."""
     return next((a for a in await upcoming_for(patient_id) if a.appointment_id == appointment_id), None)
 
@@ -229,12 +241,12 @@ class ConfirmChosenAppointment(Action, abc.ABC):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
         """Ask the yes/no question about ``appointment``."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Find the patient's chosen appointment again; stop the form if it is gone."""
         try:
-            appointment = await _appointment_by_id(tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice"))
+            appointment = await _appointment_by_id(
+                tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice")
+            )
             if appointment is not None:
                 await self.ask(dispatcher, tracker, appointment)
                 return []
@@ -247,12 +259,12 @@ class ConfirmChosenAppointment(Action, abc.ABC):
 class ActionAskCancelConfirmed(ConfirmChosenAppointment):
     """Reads back the appointment before cancelling it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Asked by the cancel form."""
         return "action_ask_cancel_confirmed"
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
-        """"Cancel your follow-up with Dr. Kim on ...?" with yes/no buttons."""
+        """ "Cancel your follow-up with Dr. Kim on ...?" with yes/no buttons."""
         dispatcher.utter_message(
             response="utter_ask_cancel_confirmed",
             visit_type_name=appointment.visit_type_name.lower(),
@@ -264,12 +276,12 @@ class ActionAskCancelConfirmed(ConfirmChosenAppointment):
 class ActionAskRescheduleConfirmed(ConfirmChosenAppointment):
     """Reads back the old and the new time before moving anything."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Asked by the reschedule form."""
         return "action_ask_reschedule_confirmed"
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment: Any) -> None:
-        """"Move your follow-up from ... to ... with ...?" with yes/no buttons."""
+        """ "Move your follow-up from ... to ... with ...?" with yes/no buttons."""
         dispatcher.utter_message(
             response="utter_ask_reschedule_confirmed",
             visit_type_name=appointment.visit_type_name.lower(),
@@ -281,13 +293,11 @@ class ActionAskRescheduleConfirmed(ConfirmChosenAppointment):
 class ActionCancelAppointment(Action):
     """Cancels the confirmed appointment."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the cancel form is complete."""
         return "action_cancel_appointment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Cancel, or keep it when the patient said no."""
         from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
 
@@ -328,13 +338,11 @@ class ActionCancelAppointment(Action):
 class ActionRescheduleAppointment(Action):
     """Moves the confirmed appointment to the chosen slot."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the reschedule form is complete."""
         return "action_reschedule_appointment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Move it (new slot taken before the old one is freed, in one transaction)."""
         from bot.scheduling import BackendUnavailable, SchedulingError, SlotUnavailable, get_scheduling_service
 
@@ -390,13 +398,11 @@ class ActionRescheduleAppointment(Action):
 class ActionListAppointments(Action):
     """Lists a verified patient's upcoming appointments."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs after the identity form."""
         return "action_list_appointments"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Tell the verified patient what is booked; nothing for anyone else."""
         done = reset_form_slots(IDENTITY_WORKING_SLOTS)
         patient_id = tracker.get_slot("patient_id")
@@ -417,5 +423,3 @@ class ActionListAppointments(Action):
         )
         dispatcher.utter_message(response="utter_list_appointments", appointments_text=lines)
         return done
-
-

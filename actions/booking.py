@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -19,22 +19,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    actor_of,
-    entity_values,
-    mobile_from_text,
     SlotKey,
+    actor_of,
     call_backend,
     channel_of,
+    entity_values,
     format_when,
     latest_intent,
+    mobile_from_text,
     safe_clinic_values,
     stop_form_backend_down,
-    yes_or_no,
     tell_backend_down,
     with_article,
+    yes_or_no,
 )
 from actions.form_answers import form_answers_directly
-from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
 from actions.identity import PatientFormValidator, locked_out, reset_form_slots
 from actions.slot_offering import (
     SlotOfferingValidator,
@@ -43,6 +42,7 @@ from actions.slot_offering import (
     slot_summary,
     visit_type_names,
 )
+from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
 
 logger = logging.getLogger(__name__)
 
@@ -59,30 +59,32 @@ BOOKING_SLOTS = [
     "patient_mobile",
     "booking_confirmed",
 ]
+
+
 class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
     """Validates the booking form's answers and decides what to ask next."""
 
     confirm_slot = "booking_confirmed"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The form's validation action."""
         return "validate_booking_form"
 
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """Visit, provider, time and slot; identity is inserted after the slot."""
         return ["visit_type", "provider", "time_preference", "slot_choice", "booking_confirmed"]
 
-    def identity_position(self, slots: List[Text], identity: List[Text]) -> List[Text]:
+    def identity_position(self, slots: list[str], identity: list[str]) -> list[str]:
         """Ask who the patient is after they picked a slot, before confirming."""
         return slots[:4] + identity + ["is_new_patient", "patient_mobile"] + slots[4:]
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         """Ask "are you new?" and the mobile only when the records have no match."""
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
         unmatched = (
@@ -98,8 +100,8 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def extract_visit_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        """"can I come in? my back has hurt for a week": a complaint is a sick visit, not a question to ask."""
+    ) -> dict[str, Any]:
+        """ "can I come in? my back has hurt for a week": a complaint is a sick visit, not a question to ask."""
         if tracker.get_slot("visit_type") or entity_values(tracker, "visit_type"):
             return {}
         if not form_answers_directly(tracker) or not complaint_of(tracker) or not describes_symptoms(tracker):
@@ -108,13 +110,13 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def validate_visit_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Accept a known visit type; keep a free-text reason and ask for the type."""
         try:
             known = await visit_type_names()
         except Exception as exc:  # noqa: BLE001
             return await self.backend_failed(exc, dispatcher)
-        result: Dict[Text, Any] = {}
+        result: dict[str, Any] = {}
         text = str(value or "").strip()
         code = text if text in known else next((v for v in entity_values(tracker, "visit_type") if v in known), None)
         complaint = complaint_of(tracker) if latest_intent(tracker) not in ("affirm", "deny") else None
@@ -139,7 +141,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def validate_provider(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Accept a known provider or "any"; a change re-offers slots."""
         try:
             names = await provider_names()
@@ -149,19 +151,19 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         code = text if text in names or text == "any" else None
         if code is None:
             code = next((v for v in entity_values(tracker, "provider") if v in names or v == "any"), None)
-        if code is None and re.search(r"\b(any|anyone|anybody|whoever|no pref|doesn'?t matter|dont care|don'?t mind)\b", text, re.I):
+        if code is None and re.search(
+            r"\b(any|anyone|anybody|whoever|no pref|doesn'?t matter|dont care|don'?t mind)\b", text, re.I
+        ):
             code = "any"
         if code is None:
-            dispatcher.utter_message(
-                response="utter_provider_not_found", providers_text=", ".join(names.values())
-            )
+            dispatcher.utter_message(response="utter_provider_not_found", providers_text=", ".join(names.values()))
             return {"provider": None}
         visit_type = tracker.get_slot("visit_type")
         if code != "any" and visit_type:
             offer = await self._provider_offers(code, visit_type, dispatcher)
             if offer is not None:
                 return offer
-        result: Dict[Text, Any] = {"provider": code}
+        result: dict[str, Any] = {"provider": code}
         previous = self._previous(tracker, "provider")
         # Times found before a provider was named ("thursday next week" in the first
         # message) were searched for anyone: search again for this provider.
@@ -172,7 +174,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def _provider_offers(
         self, provider: str, visit_type: str, dispatcher: CollectingDispatcher
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         """None if the provider offers the visit type, else the re-ask to return."""
         from bot.scheduling import get_scheduling_service
 
@@ -197,7 +199,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         return {"provider": None, "offered_slots": None, "slot_choice": None, "booking_confirmed": None}
 
     @staticmethod
-    def _previous(tracker: Tracker, slot: str) -> Optional[Any]:
+    def _previous(tracker: Tracker, slot: str) -> Any | None:
         """The value a slot had before the latest user message (to spot corrections)."""
         seen_user = False
         for event in reversed(tracker.events):
@@ -210,7 +212,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def validate_is_new_patient(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A new patient gives a mobile number; otherwise this was a failed verification."""
         answer = yes_or_no(value)
         if answer is None:
@@ -223,7 +225,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def validate_patient_mobile(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Register the new patient once a valid US mobile number is given."""
         from bot.records import InvalidPatientData, PatientAlreadyExists, get_records_service
 
@@ -255,13 +257,13 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 
     async def on_no_match(
         self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """No record: keep name and date of birth and ask whether this is a new patient."""
         return {"patient_full_name": name, "patient_dob": dob_iso, "is_new_patient": None}
 
     async def validate_booking_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Yes books; no asks for another time; a new "when" searches again."""
         others = set(tracker.slots_to_validate()) - {"booking_confirmed"}
         if others & {"provider", "visit_type"}:
@@ -278,13 +280,11 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
 class ActionAskBookingConfirmed(Action):
     """Reads the booking back before anything is stored."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Asked by the booking form for ``booking_confirmed``."""
         return "action_ask_booking_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say visit type, provider and time, with yes/no buttons."""
         try:
             names = await provider_names()
@@ -303,13 +303,11 @@ class ActionAskBookingConfirmed(Action):
 class ActionBookAppointment(Action):
     """Books the confirmed slot; a slot taken meanwhile offers new times."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the booking form is complete."""
         return "action_book_appointment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Book, or explain why not; never leaves half a booking behind."""
         from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
 

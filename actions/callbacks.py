@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -37,13 +37,13 @@ CALLBACK_SLOTS = ["callback_name", "callback_phone", "callback_best_time", "call
 class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
     """Name (unless verified), phone and best time for a call back."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The call-back form's validation action."""
         return "validate_callback_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Text]:
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         """A verified patient's name is known already."""
         if tracker.get_slot("form_outcome"):
             return []
@@ -51,9 +51,7 @@ class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
             return ["callback_phone", "callback_best_time"]
         return ["callback_name", "callback_phone", "callback_best_time"]
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Let the patient stop at any question."""
         if is_stop_request(tracker) and tracker.get_slot("requested_slot"):
             dispatcher.utter_message(response="utter_callback_stopped")
@@ -62,7 +60,7 @@ class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
 
     async def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A first and last name."""
         name = clean_full_name(value)
         if name is None:
@@ -71,7 +69,7 @@ class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
 
     async def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A US phone number, stored in E.164."""
         phone = mobile_from_text(value)
         if phone is None:
@@ -80,7 +78,7 @@ class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
 
     async def validate_callback_best_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Any short free text ("mornings", "after 3", "anytime")."""
         text = re.sub(r"\s+", " ", str(value or "")).strip()
         if not text or len(text) > 200:
@@ -92,13 +90,11 @@ class ValidateCallbackForm(TakesDirectAnswers, FormValidationAction):
 class ActionSubmitCallback(Action):
     """Creates the staff work item and tells the patient when to expect the call."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the call-back form is complete."""
         return "action_submit_callback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Queue the call back; nothing is stored when the patient stopped."""
         from bot.records import get_records_service
 

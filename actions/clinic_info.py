@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -19,13 +18,11 @@ logger = logging.getLogger(__name__)
 class ActionClinicHours(Action):
     """Answers "when are you open?" with the hours and whether we're open now."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_clinic_hours``."""
         return "action_clinic_hours"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say the weekly hours and today's status."""
         from bot.scheduling import get_scheduling_service
 
@@ -58,13 +55,11 @@ class ActionClinicHours(Action):
 class ActionClinicLocation(Action):
     """Answers "where are you?" with the address and phone number."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_clinic_location``."""
         return "action_clinic_location"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say the address and phone number from clinic data."""
         values = await safe_clinic_values()
         if values.get("clinic_address") == "our clinic":

@@ -13,8 +13,9 @@ import asyncio
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,7 +35,7 @@ YES_WORDS = re.compile(
 NO_WORDS = re.compile(r"^\s*(n|no+|nope|nah|not really|don'?t|do not|wrong|incorrect)\b", re.I)
 
 
-def yes_or_no(value: Any) -> Optional[bool]:
+def yes_or_no(value: Any) -> bool | None:
     """Read a yes/no answer given as a bool or in words."""
     if isinstance(value, bool):
         return value
@@ -44,6 +45,7 @@ def yes_or_no(value: Any) -> Optional[bool]:
     if NO_WORDS.match(text):
         return False
     return None
+
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -68,7 +70,7 @@ def format_time(value: dt.time | dt.datetime) -> str:
     return text[1:] if text.startswith("0") else text
 
 
-def format_date(value: dt.date, reference: Optional[dt.date] = None) -> str:
+def format_date(value: dt.date, reference: dt.date | None = None) -> str:
     """Say a date in plain words: Thursday, December 3 (", 2027" when not ``reference``'s year)."""
     text = f"{WEEKDAY_NAMES[value.weekday()]}, {value.strftime('%B')} {value.day}"
     if reference is not None and value.year != reference.year:
@@ -120,7 +122,7 @@ class SlotKey:
         return f"{self.start.strftime('%Y-%m-%dT%H:%M')}|{self.provider_id}"
 
     @staticmethod
-    def decode(value: Any) -> Optional["SlotKey"]:
+    def decode(value: Any) -> SlotKey | None:
         """Parse an encoded slot key; None when the text is not one."""
         if not isinstance(value, str) or "|" not in value:
             return None
@@ -140,13 +142,11 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def entity_values(tracker: Tracker, entity: str) -> List[str]:
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
     """Values of an entity in the latest message, skipping negated mentions ("not Dr. Patel")."""
     entities = (tracker.latest_message or {}).get("entities") or []
     return [
-        str(e["value"])
-        for e in entities
-        if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
+        str(e["value"]) for e in entities if e.get("entity") == entity and e.get("role") != "not" and e.get("value")
     ]
 
 
@@ -163,7 +163,7 @@ def channel_of(tracker: Tracker) -> str:
 PHONE_IN_TEXT = re.compile(r"\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 
 
-def mobile_from_text(text: Any) -> Optional[str]:
+def mobile_from_text(text: Any) -> str | None:
     """The US phone number in an answer like "my cell is (555) 201-9999", in E.164, or None."""
     from bot.records import InvalidPatientData, normalize_us_mobile
 
@@ -181,9 +181,9 @@ def actor_of(tracker: Tracker) -> str:
     return assistant_actor(tracker.sender_id or "unknown")
 
 
-def hours_text(opening_hours: Dict[int, List[tuple]]) -> str:
+def hours_text(opening_hours: dict[int, list[tuple]]) -> str:
     """Describe opening hours compactly: Monday to Friday 8:00 AM to 5:00 PM, ..."""
-    groups: List[tuple] = []
+    groups: list[tuple] = []
     for weekday in range(7):
         blocks = tuple(opening_hours.get(weekday) or ())
         if groups and groups[-1][2] == blocks and groups[-1][1] == weekday - 1:
@@ -201,7 +201,7 @@ def hours_text(opening_hours: Dict[int, List[tuple]]) -> str:
     return "; ".join(parts)
 
 
-def clinic_values() -> Dict[Text, Any]:
+def clinic_values() -> dict[str, Any]:
     """Clinic facts used by many responses; read from clinic data, not code."""
     from bot.scheduling import get_scheduling_service
 
@@ -213,15 +213,15 @@ def clinic_values() -> Dict[Text, Any]:
     }
 
 
-FALLBACK_CLINIC_VALUES: Dict[Text, Any] = {
+FALLBACK_CLINIC_VALUES: dict[str, Any] = {
     "clinic_name": "the clinic",
     "clinic_address": "our clinic",
     "clinic_phone": "the clinic's front desk",
 }
-_last_clinic_values: Dict[Text, Any] = {}
+_last_clinic_values: dict[str, Any] = {}
 
 
-def fallback_clinic_values() -> Dict[Text, Any]:
+def fallback_clinic_values() -> dict[str, Any]:
     """Clinic facts when the database is down: the last ones read, else the fallback phone setting."""
     values = dict(FALLBACK_CLINIC_VALUES)
     phone = get_settings().fallback_phone
@@ -231,7 +231,7 @@ def fallback_clinic_values() -> Dict[Text, Any]:
     return values
 
 
-async def safe_clinic_values() -> Dict[Text, Any]:
+async def safe_clinic_values() -> dict[str, Any]:
     """Clinic facts, or the best we know when the database cannot be read."""
     try:
         values = await call_backend(clinic_values)
@@ -249,7 +249,7 @@ async def tell_backend_down(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
 
 
-async def stop_form_backend_down(dispatcher: CollectingDispatcher, reason: Exception | None = None) -> List[EventType]:
+async def stop_form_backend_down(dispatcher: CollectingDispatcher, reason: Exception | None = None) -> list[EventType]:
     """Tell the patient plainly that we cannot do it now, and end the open form unchanged."""
     if reason is not None:
         logger.error("backend failed: %s", type(reason).__name__)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 SUMMARY_MAX = 500
 
 # What a patient wanted, in the front desk's words (by intent, then by form).
-TOPICS: Dict[str, str] = {
+TOPICS: dict[str, str] = {
     "book_appointment": "book a visit",
     "reschedule_appointment": "move a visit",
     "cancel_appointment": "cancel a visit",
@@ -52,7 +52,7 @@ TOPICS: Dict[str, str] = {
     "ask_clinic_hours": "opening hours",
     "ask_clinic_location": "directions to the clinic",
 }
-FORM_TOPICS: Dict[str, str] = {
+FORM_TOPICS: dict[str, str] = {
     "booking_form": "book a visit",
     "cancel_form": "cancel a visit",
     "reschedule_form": "move a visit",
@@ -61,21 +61,38 @@ FORM_TOPICS: Dict[str, str] = {
     "callback_form": "a call back",
 }
 # The steps of each form staff may want to know about: (slot, label). Labels only, never values.
-FORM_STEPS: Dict[str, List[Tuple[str, str]]] = {
+FORM_STEPS: dict[str, list[tuple[str, str]]] = {
     "booking_form": [
-        ("visit_type", "visit type"), ("provider", "provider"), ("time_preference", "preferred time"),
-        ("slot_choice", "time slot"), ("patient_mobile", "mobile number"), ("booking_confirmed", "confirmation"),
+        ("visit_type", "visit type"),
+        ("provider", "provider"),
+        ("time_preference", "preferred time"),
+        ("slot_choice", "time slot"),
+        ("patient_mobile", "mobile number"),
+        ("booking_confirmed", "confirmation"),
     ],
     "cancel_form": [("appointment_choice", "which appointment"), ("cancel_confirmed", "confirmation")],
     "reschedule_form": [
-        ("appointment_choice", "which appointment"), ("time_preference", "preferred time"),
-        ("slot_choice", "new time slot"), ("reschedule_confirmed", "confirmation"),
+        ("appointment_choice", "which appointment"),
+        ("time_preference", "preferred time"),
+        ("slot_choice", "new time slot"),
+        ("reschedule_confirmed", "confirmation"),
     ],
     "refill_form": [("refill_medication", "medication"), ("refill_pharmacy", "pharmacy")],
     "callback_form": [("callback_phone", "phone number"), ("callback_best_time", "best time")],
 }
-GENERIC_INTENTS = {"affirm", "deny", "inform", "greet", "goodbye", "thank", "bot_challenge",
-                   "request_human", "out_of_scope", "nlu_fallback", "report_emergency"}
+GENERIC_INTENTS = {
+    "affirm",
+    "deny",
+    "inform",
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "request_human",
+    "out_of_scope",
+    "nlu_fallback",
+    "report_emergency",
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,8 @@ class ClinicNow:
     """Whether the front desk is staffed now, and when it opens next."""
 
     is_open: bool
-    next_open: Optional[dt.datetime]
-    closes_at: Optional[dt.time]
+    next_open: dt.datetime | None
+    closes_at: dt.time | None
 
 
 def clinic_now() -> ClinicNow:
@@ -122,7 +139,7 @@ def callback_when_text(state: ClinicNow) -> str:
 
 def misunderstood_in_a_row(tracker: Tracker) -> int:
     """How many user messages in a row (this one included) got the fallback answer."""
-    turns: List[bool] = []
+    turns: list[bool] = []
     for event in tracker.events:
         if event.get("event") == "user":
             turns.append(False)
@@ -136,20 +153,22 @@ def misunderstood_in_a_row(tracker: Tracker) -> int:
     return count
 
 
-def _last_bot_action(tracker: Tracker) -> Optional[str]:
+def _last_bot_action(tracker: Tracker) -> str | None:
     """The last action before the latest user message (skipping listen and slot extraction)."""
     seen_user = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") not in (
-            "action_listen", "action_extract_slots"
+        elif (
+            seen_user
+            and event.get("event") == "action"
+            and event.get("name") not in ("action_listen", "action_extract_slots")
         ):
             return event.get("name")
     return None
 
 
-def _topic(tracker: Tracker, form: Optional[str]) -> str:
+def _topic(tracker: Tracker, form: str | None) -> str:
     """What the patient came for: the open form, else their latest request."""
     if form in FORM_TOPICS:
         return FORM_TOPICS[form]
@@ -174,8 +193,8 @@ def handoff_summary(tracker: Tracker) -> str:
     """A short note for the front desk: wanted, done, missing; step names and record id only."""
     form = tracker.active_loop_name
     patient_id = tracker.get_slot("patient_id")
-    done: List[str] = []
-    missing: List[str] = []
+    done: list[str] = []
+    missing: list[str] = []
     if patient_id:
         done.append(f"identity verified ({patient_id})")
     elif tracker.get_slot("identity_locked"):
@@ -199,7 +218,7 @@ def handoff_summary(tracker: Tracker) -> str:
     return summary[:SUMMARY_MAX]
 
 
-def _offer_callback(dispatcher: CollectingDispatcher, state: ClinicNow, values: Dict[Text, Any]) -> List[EventType]:
+def _offer_callback(dispatcher: CollectingDispatcher, state: ClinicNow, values: dict[str, Any]) -> list[EventType]:
     """Outside opening hours: the patient may leave a call-back request."""
     dispatcher.utter_message(response="utter_offer_callback_closed", next_open_text=next_open_text(state), **values)
     return [SlotSet("callback_reason", "handoff")]
@@ -208,13 +227,11 @@ def _offer_callback(dispatcher: CollectingDispatcher, state: ClinicNow, values: 
 class ActionFallback(Action):
     """Re-asks helpfully; the second miss in a row offers a person."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``nlu_fallback`` and ``out_of_scope`` outside forms."""
         return "action_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say what the assistant can do, or offer a person after two misses."""
         if misunderstood_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_still_not_understood")
@@ -227,13 +244,11 @@ class ActionFallback(Action):
 class ActionOfferPerson(Action):
     """Offers a person: the front desk in this chat when open, a call back when closed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Run after two misunderstood messages in a row."""
         return "action_offer_person"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Ask first: the patient did not ask for a person themselves."""
         values = await safe_clinic_values()
         try:
@@ -251,13 +266,11 @@ class ActionOfferPerson(Action):
 class ActionHandoff(Action):
     """Hands the chat to the front desk when the clinic is open; offers a call back when closed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``request_human`` (and a yes to an offered person)."""
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Create the handoff item and go quiet, or offer (or start) the call back."""
         from bot.records import get_records_service
 
@@ -288,7 +301,7 @@ class ActionHandoff(Action):
         logger.info("conversation handed to the front desk as %s", item.work_item_id)
         closes = format_time(state.closes_at) if state.closes_at else "closing time"
         dispatcher.utter_message(response="utter_handoff_started", closes_at_text=closes, **values)
-        events: List[EventType] = [SlotSet("staff_holds", True), SlotSet("handoff_id", item.work_item_id)]
+        events: list[EventType] = [SlotSet("staff_holds", True), SlotSet("handoff_id", item.work_item_id)]
         if tracker.active_loop_name:
             from actions.session import _all_working_slots
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -23,7 +23,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import BackendCallFailed, actor_of, call_backend, channel_of, latest_text, safe_clinic_values, tell_backend_down
+from actions.common import (
+    BackendCallFailed,
+    actor_of,
+    call_backend,
+    channel_of,
+    latest_text,
+    safe_clinic_values,
+    tell_backend_down,
+)
 from actions.form_answers import TakesDirectAnswers
 from bot.answer_shapes import clean_full_name
 from bot.answer_shapes import is_stop_request as is_stop_text
@@ -35,7 +43,7 @@ MAX_VERIFICATION_ATTEMPTS = 3
 IDENTITY_SLOTS = ["patient_full_name", "patient_dob"]
 
 
-def channel_claim(tracker: Tracker, kind: Text) -> Optional[Dict[Text, Any]]:
+def channel_claim(tracker: Tracker, kind: str) -> dict[str, Any] | None:
     """What the latest message's channel proves (signed by our connector), or None."""
     from bot.channel_identity import proven_identity
 
@@ -43,21 +51,21 @@ def channel_claim(tracker: Tracker, kind: Text) -> Optional[Dict[Text, Any]]:
     return proven_identity(latest.get("metadata"), tracker.get_latest_input_channel(), kind)
 
 
-def portal_record_id(tracker: Tracker) -> Optional[str]:
+def portal_record_id(tracker: Tracker) -> str | None:
     """The record id a valid patient-portal token named, on the portal channel only."""
     claim = channel_claim(tracker, "portal")
     record_id = (claim or {}).get("record_id")
     return str(record_id) if record_id else None
 
 
-def sms_sender(tracker: Tracker) -> Optional[str]:
+def sms_sender(tracker: Tracker) -> str | None:
     """The sender's number Twilio's signed webhook gave, on the SMS channel only."""
     claim = channel_claim(tracker, "sms")
     phone = (claim or {}).get("phone")
     return str(phone) if phone else None
 
 
-async def portal_patient_slots(tracker: Tracker) -> Dict[Text, Any]:
+async def portal_patient_slots(tracker: Tracker) -> dict[str, Any]:
     """Slots that verify a portal patient (empty when not on the portal or no such record)."""
     from bot.records import get_records_service
 
@@ -88,7 +96,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     #: Slots of the form that come after identity, in the order they are asked.
     @abc.abstractmethod
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """The form's own slots (besides identity) that are still required."""
 
     def identity_required(self, tracker: Tracker) -> bool:
@@ -97,11 +105,11 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         """Skip identity for a verified patient; require nothing once locked out."""
         if tracker.get_slot("identity_locked") or tracker.get_slot("form_outcome"):
             return []
@@ -110,19 +118,17 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
             slots = self.identity_position(slots, self.identity_slots(tracker))
         return slots
 
-    def identity_slots(self, tracker: Tracker) -> List[Text]:
+    def identity_slots(self, tracker: Tracker) -> list[str]:
         """Name and date of birth; on SMS, first the date of birth alone (tried with the number)."""
         if sms_sender(tracker) and not tracker.get_slot("mobile_identity_tried"):
             return ["patient_dob"]
         return list(IDENTITY_SLOTS)
 
-    def identity_position(self, slots: List[Text], identity: List[Text]) -> List[Text]:
+    def identity_position(self, slots: list[str], identity: list[str]) -> list[str]:
         """Where identity questions go among the form's slots (first by default)."""
         return identity + slots
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Let the patient stop the form at any question; a portal patient is verified already."""
         if is_stop_request(tracker) and tracker.get_slot("requested_slot"):
             dispatcher.utter_message(response="utter_form_stopped")
@@ -137,7 +143,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def validate_patient_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Accept something that looks like a first and last name."""
         name = clean_full_name(value)
         if name is None:
@@ -150,7 +156,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def validate_patient_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Parse the date of birth and check name + date of birth against the records."""
         from bot.timeparse import parse_date_of_birth
 
@@ -168,7 +174,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def verify_by_mobile(
         self, phone: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """SMS: the sender's number plus date of birth; no match asks the full name next."""
         import datetime as dt
 
@@ -201,7 +207,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def verify(
         self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Look the patient up; count failures and lock after the third."""
         import datetime as dt
 
@@ -218,7 +224,12 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
         except (BackendCallFailed, Exception) as exc:  # noqa: BLE001 - any backend failure
             logger.error("identity check failed: %s", type(exc).__name__)
             await tell_backend_down(dispatcher)
-            return {"patient_full_name": None, "patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
+            return {
+                "patient_full_name": None,
+                "patient_dob": None,
+                "form_outcome": "backend_down",
+                "requested_slot": None,
+            }
         if patient is not None:
             logger.info("patient verified: %s", patient.patient_id)
             dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)
@@ -233,13 +244,11 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
     async def on_no_match(
         self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A name and date of birth that match no record: count it as a failed try."""
         return await self.record_failed_attempt(dispatcher, tracker)
 
-    async def record_failed_attempt(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    async def record_failed_attempt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """Count a failed verification; lock after the third one."""
         attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
         logger.info("identity verification failed (attempt %d)", attempts)
@@ -257,7 +266,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
         return {"patient_full_name": None, "patient_dob": None, "verification_attempts": float(attempts)}
 
 
-def reset_form_slots(names: List[Text]) -> List[EventType]:
+def reset_form_slots(names: list[str]) -> list[EventType]:
     """Clear a form's working slots after it finished, so the next run starts clean."""
     return [SlotSet(name, None) for name in names] + [SlotSet("form_outcome", None)]
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,9 +24,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     actor_of,
-    entity_values,
     call_backend,
     channel_of,
+    entity_values,
     latest_text,
     safe_clinic_values,
     tell_backend_down,
@@ -49,12 +48,12 @@ def dollars(cents: int) -> str:
     return f"${cents // 100}" if cents % 100 == 0 else f"${cents / 100:.2f}"
 
 
-def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
+def entity_value(tracker: Tracker, entity: str) -> str | None:
     """The first value of an entity in the latest message."""
     return next(iter(entity_values(tracker, entity)), None)
 
 
-def entity_text(tracker: Tracker, entity: str) -> Optional[str]:
+def entity_text(tracker: Tracker, entity: str) -> str | None:
     """What the patient actually typed for an entity (for "we don't know X")."""
     for item in (tracker.latest_message or {}).get("entities") or []:
         if item.get("entity") == entity:
@@ -68,7 +67,7 @@ def entity_text(tracker: Tracker, entity: str) -> Optional[str]:
 CARRIER_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def carrier_label(code: str, typed: Optional[str]) -> str:
+def carrier_label(code: str, typed: str | None) -> str:
     """How to name a carrier we have no policy on: its name from the carrier list, else the words typed."""
     if not CARRIER_CODE.match(code):
         return code
@@ -86,13 +85,11 @@ async def accepted_names() -> str:
 class ActionInsuranceAccepted(Action):
     """Answers "do you take my insurance?" from the clinic's carrier list."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_insurance_accepted`` (and a bare carrier name)."""
         return "action_insurance_accepted"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say accepted, not accepted, or not on our list, and what to do next."""
         from bot.records import get_records_service
 
@@ -106,8 +103,10 @@ class ActionInsuranceAccepted(Action):
                 carrier = await call_backend(service.match_carrier, latest_text(tracker))
             if carrier is None and code is None and tracker.get_slot("patient_id"):
                 coverage = await call_backend(
-                    service.coverage_for, tracker.get_slot("patient_id"),
-                    actor=actor_of(tracker), channel=channel_of(tracker),
+                    service.coverage_for,
+                    tracker.get_slot("patient_id"),
+                    actor=actor_of(tracker),
+                    channel=channel_of(tracker),
                 )
                 if coverage and coverage.carrier_code:
                     carrier = await call_backend(service.carrier, coverage.carrier_code)
@@ -142,13 +141,11 @@ class ActionInsuranceAccepted(Action):
 class ActionVisitCost(Action):
     """Answers "how much is a visit?" with the patient's copay on record or self-pay prices."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_visit_cost``."""
         return "action_visit_cost"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Copay when on file; otherwise self-pay prices; always called an estimate."""
         from bot.records import get_records_service
 
@@ -187,13 +184,11 @@ class ActionVisitCost(Action):
 class ActionBillingHelp(Action):
     """Explains the words on a medical bill and offers a call from billing staff."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_billing``."""
         return "action_billing_help"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Explain the terms the patient used (all of them if none), then offer a callback."""
         text = latest_text(tracker)
         terms = [term for term, pattern in BILLING_TERMS.items() if pattern.search(text)]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Dict, List, Mapping, Optional, Text
+from collections.abc import Mapping
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,8 +35,8 @@ from actions.common import (
     latest_text,
     safe_clinic_values,
     stop_form_backend_down,
-    yes_or_no,
     tell_backend_down,
+    yes_or_no,
 )
 from actions.identity import IDENTITY_SLOTS, PatientFormValidator, clean_full_name, locked_out
 from bot.settings import get_settings
@@ -76,11 +77,24 @@ COVERAGE_ON_FILE = "intake_coverage_on_file"
 
 #: The answers, in the order they are asked (insurance details only without self-pay).
 ANSWER_SLOTS = [
-    LEGAL_NAME, PREFERRED_NAME, DOB, MOBILE, EMAIL, ADDRESS,
-    CONTACT_NAME, CONTACT_PHONE, CONTACT_RELATIONSHIP,
-    REASON, MEDICATIONS, ALLERGIES,
-    CARRIER, MEMBER_ID, SUBSCRIBER_RELATIONSHIP, SUBSCRIBER_NAME,
-    CONSENT_TREATMENT, CONSENT_TEXT,
+    LEGAL_NAME,
+    PREFERRED_NAME,
+    DOB,
+    MOBILE,
+    EMAIL,
+    ADDRESS,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    CONTACT_RELATIONSHIP,
+    REASON,
+    MEDICATIONS,
+    ALLERGIES,
+    CARRIER,
+    MEMBER_ID,
+    SUBSCRIBER_RELATIONSHIP,
+    SUBSCRIBER_NAME,
+    CONSENT_TREATMENT,
+    CONSENT_TEXT,
 ]
 #: Every slot the form asks for, in the domain's order.
 ASKED_SLOTS = ANSWER_SLOTS + [EDIT, CONFIRMED]
@@ -88,7 +102,7 @@ ASKED_SLOTS = ANSWER_SLOTS + [EDIT, CONFIRMED]
 INTAKE_SLOTS = ASKED_SLOTS + [LOADED, NAME_ON_FILE, COVERAGE_ON_FILE]
 
 # Plain words for each answer, for "OK, let's change {field_text}."
-SLOT_TEXT: Dict[str, str] = {
+SLOT_TEXT: dict[str, str] = {
     LEGAL_NAME: "your legal name",
     PREFERRED_NAME: "the name you go by",
     DOB: "your date of birth",
@@ -111,12 +125,14 @@ SLOT_TEXT: Dict[str, str] = {
 
 # --- what the patient may call each answer ("change my <field>") ----------------
 # Order matters: the first pattern that matches the whole phrase wins.
-FIELD_PATTERNS: List[tuple[str, List[str], re.Pattern[str]]] = [
+FIELD_PATTERNS: list[tuple[str, list[str], re.Pattern[str]]] = [
     (
         "contact_phone",
         [CONTACT_PHONE],
-        re.compile(r"(emergency )?contact'?s? (phone|cell|number)( number)?|emergency (phone|number|cell)( number)?|"
-                   r"their (phone|number|cell)( number)?"),
+        re.compile(
+            r"(emergency )?contact'?s? (phone|cell|number)( number)?|emergency (phone|number|cell)( number)?|"
+            r"their (phone|number|cell)( number)?"
+        ),
     ),
     ("contact_name", [CONTACT_NAME], re.compile(r"(emergency )?contact'?s? name|their name")),
     (
@@ -129,16 +145,24 @@ FIELD_PATTERNS: List[tuple[str, List[str], re.Pattern[str]]] = [
         [CONTACT_NAME, CONTACT_PHONE, CONTACT_RELATIONSHIP],
         re.compile(r"emergency contact( info| information| person)?|emergency( person)?|contact( person)?"),
     ),
-    ("member_id", [MEMBER_ID], re.compile(r"member ?(id|number|#)|insurance (id|number)|policy (id|number)|id( number)?")),
+    (
+        "member_id",
+        [MEMBER_ID],
+        re.compile(r"member ?(id|number|#)|insurance (id|number)|policy (id|number)|id( number)?"),
+    ),
     (
         "subscriber",
         [SUBSCRIBER_RELATIONSHIP, SUBSCRIBER_NAME],
-        re.compile(r"subscriber( name)?|policy ?holder( name)?|plan ?holder( name)?|whose plan( it is)?|who holds the plan"),
+        re.compile(
+            r"subscriber( name)?|policy ?holder( name)?|plan ?holder( name)?|whose plan( it is)?|who holds the plan"
+        ),
     ),
     (
         "insurance",
         [CARRIER, MEMBER_ID, SUBSCRIBER_RELATIONSHIP, SUBSCRIBER_NAME],
-        re.compile(r"(health )?insurance( info| information| company| plan| carrier)?|carrier|insurer|plan|coverage|self[- ]?pay"),
+        re.compile(
+            r"(health )?insurance( info| information| company| plan| carrier)?|carrier|insurer|plan|coverage|self[- ]?pay"
+        ),
     ),
     ("preferred_name", [PREFERRED_NAME], re.compile(r"preferred name|nick ?name|name i go by|what (you|to) call me")),
     ("dob", [DOB], re.compile(r"date of birth|birth ?date|birthday|dob|d\.o\.b\.?")),
@@ -147,15 +171,21 @@ FIELD_PATTERNS: List[tuple[str, List[str], re.Pattern[str]]] = [
     ("address", [ADDRESS], re.compile(r"(home |street |mailing )?address|street|zip( code)?|city|state")),
     ("legal_name", [LEGAL_NAME], re.compile(r"(full |legal |last |first |real )?name|spelling of my name")),
     ("reason", [REASON], re.compile(r"reason( for (my|the) visit)?|visit reason|why i'?m coming( in)?")),
-    ("medications", [MEDICATIONS], re.compile(r"med(ication|icine)?s?|meds|drugs|pills|prescriptions?|medication list")),
+    (
+        "medications",
+        [MEDICATIONS],
+        re.compile(r"med(ication|icine)?s?|meds|drugs|pills|prescriptions?|medication list"),
+    ),
     ("allergies", [ALLERGIES], re.compile(r"allerg(y|ies)|allergic|allergy list")),
     ("consent_text", [CONSENT_TEXT], re.compile(r"texts?( messages?)?( consent| answer)?|sms|texting")),
     ("consent_treatment", [CONSENT_TREATMENT], re.compile(r"consent( to (treatment|care))?|treatment")),
 ]
 PREVIOUS = "previous"
 _PREFIX = r"(?:(?:wait|oops|sorry|actually|hold on|hang on|hm+|uh+|um+|oh|ah|no|ok|okay)\b[\s,.!-]*)*"
-_POLITE = (r"(?:(?:can|could|may) (?:i|we|you) |i (?:want|need|would like|'d like|wanna) to |let me |let'?s |"
-           r"please |i have to |i gotta |i need to |i'?ll |i will |we'?ll |we can )?")
+_POLITE = (
+    r"(?:(?:can|could|may) (?:i|we|you) |i (?:want|need|would like|'d like|wanna) to |let me |let'?s |"
+    r"please |i have to |i gotta |i need to |i'?ll |i will |we'?ll |we can )?"
+)
 _DET = r"(?:(?:my|the|your|that|our|this) )?"
 _END = r"(?:\s+(?:please|pls|plz|again|answer|too|now))*[\s.!?]*$"
 CHANGE_VERB = re.compile(
@@ -175,7 +205,9 @@ GO_BACK = re.compile(
     rf"go to the last question){_END}",
     re.I,
 )
-LAST_ANSWER = re.compile(r"^(it|that|this|my answer|that answer|the answer|the last one|last answer|my last answer)$", re.I)
+LAST_ANSWER = re.compile(
+    r"^(it|that|this|my answer|that answer|the answer|the last one|last answer|my last answer)$", re.I
+)
 
 PAUSE = re.compile(
     rf"^{_PREFIX}{_POLITE}(?:pause(?: it| this| the form)?(?: for now)?|stop for now|stop here for now|"
@@ -236,21 +268,79 @@ RELATIONSHIP_WORDS = (
 )
 # Words no one's name is made of: "my mom" or "I don't know" is not a name.
 NOT_NAME_WORDS = {
-    "im", "i'm", "me", "my", "mine", "you", "your", "he", "she", "his", "her", "they", "their", "we", "our",
-    "it", "its", "it's", "the", "an", "is", "are", "was", "not", "don't", "dont", "know", "what", "why",
-    "how", "yes", "no", "none", "skip", "same", "idk", "sure", "ok", "okay", "please", "thanks", "thank",
-    "name", "called", "call", "and", "or", "to", "nobody", "no-one", "someone", "anyone",
+    "im",
+    "i'm",
+    "me",
+    "my",
+    "mine",
+    "you",
+    "your",
+    "he",
+    "she",
+    "his",
+    "her",
+    "they",
+    "their",
+    "we",
+    "our",
+    "it",
+    "its",
+    "it's",
+    "the",
+    "an",
+    "is",
+    "are",
+    "was",
+    "not",
+    "don't",
+    "dont",
+    "know",
+    "what",
+    "why",
+    "how",
+    "yes",
+    "no",
+    "none",
+    "skip",
+    "same",
+    "idk",
+    "sure",
+    "ok",
+    "okay",
+    "please",
+    "thanks",
+    "thank",
+    "name",
+    "called",
+    "call",
+    "and",
+    "or",
+    "to",
+    "nobody",
+    "no-one",
+    "someone",
+    "anyone",
 }
-CONTACT_LEAD = re.compile(rf"^\s*(?:my\s+)?(?P<relationship>{RELATIONSHIP_WORDS})\b[,:]?\s+(?:is\s+)?(?P<rest>.+)$", re.I)
+CONTACT_LEAD = re.compile(
+    rf"^\s*(?:my\s+)?(?P<relationship>{RELATIONSHIP_WORDS})\b[,:]?\s+(?:is\s+)?(?P<rest>.+)$", re.I
+)
 RELATIONSHIP_LEAD = re.compile(r"^\s*((s?he|they)('?s| is| are)|it'?s|that'?s|is)?\s*(my|our)?\s+", re.I)
-SUBSCRIBER_WORDS: List[tuple[str, re.Pattern[str]]] = [
-    ("self", re.compile(r"^\s*(yes|yeah|yep|me|mine|myself|my own( plan)?|self|i am|i'?m the (holder|subscriber)|"
-                        r"in my name|it'?s mine|it is mine|my name|i do|/affirm)\b", re.I)),
+SUBSCRIBER_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "self",
+        re.compile(
+            r"^\s*(yes|yeah|yep|me|mine|myself|my own( plan)?|self|i am|i'?m the (holder|subscriber)|"
+            r"in my name|it'?s mine|it is mine|my name|i do|/affirm)\b",
+            re.I,
+        ),
+    ),
     ("spouse", re.compile(r"\b(spouse|wife|husband|partner)('?s)?\b", re.I)),
     ("child", re.compile(r"\b(parents?|mom|dad|mother|father|mommy|daddy|stepmom|stepdad|guardian)('?s)?\b", re.I)),
     ("other", re.compile(r"\b(other|someone else|somebody else|else'?s|employer|grand\w*|aunt|uncle)\b", re.I)),
 ]
-YES_EXTRA = re.compile(r"^\s*(i (agree|consent|do)|agreed|of course|absolutely|yes please|that'?s (right|correct|me))\b", re.I)
+YES_EXTRA = re.compile(
+    r"^\s*(i (agree|consent|do)|agreed|of course|absolutely|yes please|that'?s (right|correct|me))\b", re.I
+)
 NO_EXTRA = re.compile(r"^\s*(i (don'?t|do not) (agree|consent)|no way|never|i disagree|not okay|not ok)\b", re.I)
 NOTHING_TO_CHANGE = re.compile(
     r"^\s*(nothing|none|never ?mind|nvm|no changes?|it'?s (all )?(fine|good|right|correct)|all good|looks good|"
@@ -267,16 +357,58 @@ EMAIL_IN_TEXT = re.compile(r"[^\s@<>(),;:\"'\[\]]+@[^\s@<>(),;:\"'\[\]]+")
 ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 ADDRESS_LEAD = re.compile(r"^\s*(my (home )?address is|i live at|address:|it'?s|it is|home:)\s+", re.I)
 US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
-    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
-    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY", "north carolina": "NC",
-    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
-    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
-    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
-    "wisconsin": "WI", "wyoming": "WY", "district of columbia": "DC", "puerto rico": "PR",
+    "alabama": "AL",
+    "alaska": "AK",
+    "arizona": "AZ",
+    "arkansas": "AR",
+    "california": "CA",
+    "colorado": "CO",
+    "connecticut": "CT",
+    "delaware": "DE",
+    "florida": "FL",
+    "georgia": "GA",
+    "hawaii": "HI",
+    "idaho": "ID",
+    "illinois": "IL",
+    "indiana": "IN",
+    "iowa": "IA",
+    "kansas": "KS",
+    "kentucky": "KY",
+    "louisiana": "LA",
+    "maine": "ME",
+    "maryland": "MD",
+    "massachusetts": "MA",
+    "michigan": "MI",
+    "minnesota": "MN",
+    "mississippi": "MS",
+    "missouri": "MO",
+    "montana": "MT",
+    "nebraska": "NE",
+    "nevada": "NV",
+    "new hampshire": "NH",
+    "new jersey": "NJ",
+    "new mexico": "NM",
+    "new york": "NY",
+    "north carolina": "NC",
+    "north dakota": "ND",
+    "ohio": "OH",
+    "oklahoma": "OK",
+    "oregon": "OR",
+    "pennsylvania": "PA",
+    "rhode island": "RI",
+    "south carolina": "SC",
+    "south dakota": "SD",
+    "tennessee": "TN",
+    "texas": "TX",
+    "utah": "UT",
+    "vermont": "VT",
+    "virginia": "VA",
+    "washington": "WA",
+    "west virginia": "WV",
+    "wisconsin": "WI",
+    "wyoming": "WY",
+    "district of columbia": "DC",
+    "puerto rico": "PR",
 }
 STATE_CODES = set(US_STATES.values()) | {"VI", "GU", "AS", "MP"}
 # State codes that are also common English words: only read as a state in capitals or before a ZIP.
@@ -291,7 +423,7 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def _field_of(phrase: str) -> Optional[str]:
+def _field_of(phrase: str) -> str | None:
     """The answer a phrase names ("my emergency contact's phone" -> contact_phone), or None."""
     phrase = re.sub(r"\s+", " ", phrase.strip().lower()).strip(" .!?,")
     phrase = re.sub(r"^(my|the|your|our|that|this) ", "", phrase)
@@ -303,7 +435,7 @@ def _field_of(phrase: str) -> Optional[str]:
     return None
 
 
-def parse_change_request(text: str) -> Optional[str]:
+def parse_change_request(text: str) -> str | None:
     """What the patient wants to change: a field key, PREVIOUS for "go back", or None for an answer."""
     text = (text or "").strip()
     if not text or words(text) > 10:
@@ -319,7 +451,7 @@ def parse_change_request(text: str) -> Optional[str]:
     return None
 
 
-def field_slots(field: str) -> List[str]:
+def field_slots(field: str) -> list[str]:
     """The slots an answer name covers."""
     return next((slots for key, slots, _ in FIELD_PATTERNS if key == field), [])
 
@@ -348,7 +480,7 @@ def choice_or_text(value: Any) -> str:
     return text
 
 
-def answer_yes_no(value: Any, tracker: Tracker) -> Optional[bool]:
+def answer_yes_no(value: Any, tracker: Tracker) -> bool | None:
     """A yes/no answer from words, a button ("/affirm") or the message's intent."""
     if isinstance(value, bool):
         return value
@@ -374,7 +506,7 @@ def is_plain_yes(value: Any) -> bool:
     return words(text) <= 4 and (yes_or_no(text) is True or bool(YES_EXTRA.match(text)))
 
 
-def parse_us_phone(text: str) -> Optional[str]:
+def parse_us_phone(text: str) -> str | None:
     """A US phone number in E.164 read with ``phonenumbers``, or None (not one, or not exactly one)."""
     import phonenumbers
 
@@ -416,7 +548,7 @@ def phone_text(e164: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
-def parse_email(text: str) -> Optional[str]:
+def parse_email(text: str) -> str | None:
     """An e-mail address checked for syntax only (no network), or None."""
     from email_validator import EmailNotValidError, validate_email
 
@@ -434,7 +566,7 @@ def parse_email(text: str) -> Optional[str]:
         return None
 
 
-def parse_address(text: str) -> Optional[str]:
+def parse_address(text: str) -> str | None:
     """A one-line US address: a street number, words, and a ZIP code or a state; None otherwise."""
     text = ADDRESS_LEAD.sub("", " ".join((text or "").split())).strip(" .")
     if not 8 <= len(text) <= 300 or any(ord(ch) < 32 for ch in text):
@@ -470,7 +602,7 @@ def looks_like_a_name(text: str) -> bool:
     )
 
 
-def parse_full_name(text: str) -> Optional[str]:
+def parse_full_name(text: str) -> str | None:
     """A first and last name, tidied like patient names ("jordan rivera" -> "Jordan Rivera")."""
     from bot.records import InvalidIntake
     from bot.records.intake import person_name
@@ -484,7 +616,7 @@ def parse_full_name(text: str) -> Optional[str]:
         return None
 
 
-def parse_short_name(text: str) -> Optional[str]:
+def parse_short_name(text: str) -> str | None:
     """A name to be called by: one to three words of letters."""
     from bot.records import InvalidIntake
     from bot.records.intake import person_name
@@ -498,7 +630,7 @@ def parse_short_name(text: str) -> Optional[str]:
         return None
 
 
-def parse_list(text: str, none_pattern: re.Pattern[str]) -> Optional[List[str]]:
+def parse_list(text: str, none_pattern: re.Pattern[str]) -> list[str] | None:
     """A list of short answers ("aspirin, insulin and vitamin d"); [] for "none"; None if unclear."""
     from bot.records import InvalidIntake
     from bot.records.intake import clean_list
@@ -519,7 +651,7 @@ def parse_list(text: str, none_pattern: re.Pattern[str]) -> Optional[List[str]]:
         return None
 
 
-def parse_relationship(text: str) -> Optional[str]:
+def parse_relationship(text: str) -> str | None:
     """How someone is related to the patient, in a word or two ("mother", "friend")."""
     text = RELATIONSHIP_LEAD.sub("", " ".join(str(text or "").split())).strip(" .!,").lower()
     if not text or words(text) > 4 or len(text) > 40 or yes_or_no(text) is not None or UNSURE.match(text):
@@ -529,7 +661,7 @@ def parse_relationship(text: str) -> Optional[str]:
     return text
 
 
-def parse_subscriber_relationship(text: str) -> Optional[str]:
+def parse_subscriber_relationship(text: str) -> str | None:
     """Whose plan it is, as the records want it: self, spouse, child (of the holder) or other."""
     text = str(text or "").strip()
     for relationship, pattern in SUBSCRIBER_WORDS:
@@ -541,9 +673,9 @@ def parse_subscriber_relationship(text: str) -> Optional[str]:
 # --- the answers as a dict: one shape for drafts and submissions -------------------
 
 
-def answers_from_slots(values: Mapping[str, Any]) -> Dict[str, Any]:
+def answers_from_slots(values: Mapping[str, Any]) -> dict[str, Any]:
     """The answers so far in ``IntakeAnswers.to_dict``'s shape (missing answers left out)."""
-    answers: Dict[str, Any] = {"schema": 1}
+    answers: dict[str, Any] = {"schema": 1}
 
     def put(key: str, slot: str) -> None:
         if values.get(slot) is not None:
@@ -576,7 +708,11 @@ def answers_from_slots(values: Mapping[str, Any]) -> Dict[str, Any]:
     elif carrier is not None:
         answers["self_pay"] = False
         insurance = {"carrier": carrier}
-        for key, slot in (("member_id", MEMBER_ID), ("relationship", SUBSCRIBER_RELATIONSHIP), ("subscriber_name", SUBSCRIBER_NAME)):
+        for key, slot in (
+            ("member_id", MEMBER_ID),
+            ("relationship", SUBSCRIBER_RELATIONSHIP),
+            ("subscriber_name", SUBSCRIBER_NAME),
+        ):
             if values.get(slot) is not None:
                 insurance[key] = values.get(slot)
         answers["insurance"] = insurance
@@ -587,9 +723,9 @@ def answers_from_slots(values: Mapping[str, Any]) -> Dict[str, Any]:
     return answers
 
 
-def slots_from_answers(answers: Mapping[str, Any]) -> Dict[str, Any]:
+def slots_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Slot values for a saved draft's answers; anything of the wrong shape is asked again."""
-    values: Dict[str, Any] = {}
+    values: dict[str, Any] = {}
 
     def text(key: str, slot: str, source: Mapping[str, Any] = answers) -> None:
         value = source.get(key)
@@ -635,7 +771,7 @@ def slots_from_answers(answers: Mapping[str, Any]) -> Dict[str, Any]:
     return values
 
 
-def intake_steps(values: Mapping[str, Any]) -> List[str]:
+def intake_steps(values: Mapping[str, Any]) -> list[str]:
     """The form's questions for these answers: insurance details only with insurance, edit only after a no."""
     steps = ANSWER_SLOTS[: ANSWER_SLOTS.index(CARRIER) + 1]
     if values.get(CARRIER) != SELF_PAY:
@@ -649,22 +785,33 @@ def intake_steps(values: Mapping[str, Any]) -> List[str]:
     return steps
 
 
-def next_step(values: Mapping[str, Any]) -> Optional[str]:
+def next_step(values: Mapping[str, Any]) -> str | None:
     """The first question still unanswered, or None when the form is complete."""
     return next((slot for slot in intake_steps(values) if values.get(slot) is None), None)
 
 
-def field_for_error(field: str) -> List[str]:
+def field_for_error(field: str) -> list[str]:
     """The slots to ask again for an InvalidIntake field name ("emergency_contact.phone")."""
     mapping = {
-        "legal_name": [LEGAL_NAME], "preferred_name": [PREFERRED_NAME], "date_of_birth": [DOB],
-        "mobile": [MOBILE], "email": [EMAIL], "address": [ADDRESS],
-        "emergency_contact.name": [CONTACT_NAME], "emergency_contact.phone": [CONTACT_PHONE],
-        "emergency_contact.relationship": [CONTACT_RELATIONSHIP], "reason_for_visit": [REASON],
-        "medications": [MEDICATIONS], "allergies": [ALLERGIES], "no_known_allergies": [ALLERGIES],
-        "insurance.carrier": [CARRIER], "insurance.member_id": [MEMBER_ID],
-        "insurance.relationship": [SUBSCRIBER_RELATIONSHIP], "insurance.subscriber_name": [SUBSCRIBER_NAME],
-        "consent_to_treatment": [CONSENT_TREATMENT], "consent_to_text": [CONSENT_TEXT],
+        "legal_name": [LEGAL_NAME],
+        "preferred_name": [PREFERRED_NAME],
+        "date_of_birth": [DOB],
+        "mobile": [MOBILE],
+        "email": [EMAIL],
+        "address": [ADDRESS],
+        "emergency_contact.name": [CONTACT_NAME],
+        "emergency_contact.phone": [CONTACT_PHONE],
+        "emergency_contact.relationship": [CONTACT_RELATIONSHIP],
+        "reason_for_visit": [REASON],
+        "medications": [MEDICATIONS],
+        "allergies": [ALLERGIES],
+        "no_known_allergies": [ALLERGIES],
+        "insurance.carrier": [CARRIER],
+        "insurance.member_id": [MEMBER_ID],
+        "insurance.relationship": [SUBSCRIBER_RELATIONSHIP],
+        "insurance.subscriber_name": [SUBSCRIBER_NAME],
+        "consent_to_treatment": [CONSENT_TREATMENT],
+        "consent_to_text": [CONSENT_TEXT],
     }
     base = field.split("[")[0]
     if base in mapping:
@@ -726,12 +873,12 @@ def is_activation(tracker: Tracker) -> bool:
     return False
 
 
-def audit_kwargs(tracker: Tracker) -> Dict[str, str]:
+def audit_kwargs(tracker: Tracker) -> dict[str, str]:
     """Who is asking, for the records audit: a hash of the conversation, and the channel."""
     return {"actor": actor_of(tracker), "channel": channel_of(tracker)}
 
 
-async def backend_down(dispatcher: CollectingDispatcher, exc: Exception) -> Dict[Text, Any]:
+async def backend_down(dispatcher: CollectingDispatcher, exc: Exception) -> dict[str, Any]:
     """The backend-down message, and the slots that end the form unchanged."""
     return {event["name"]: event["value"] for event in await stop_form_backend_down(dispatcher, exc)}
 
@@ -742,25 +889,23 @@ async def backend_down(dispatcher: CollectingDispatcher, exc: Exception) -> Dict
 class ValidateIntakeForm(PatientFormValidator):
     """Checks each intake answer, handles go back / pause, and keeps the draft up to date."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The intake form's validation action."""
         return "validate_intake_form"
 
-    def task_slots(self, tracker: Tracker) -> List[Text]:
+    def task_slots(self, tracker: Tracker) -> list[str]:
         """The intake questions that apply to the answers so far."""
         return intake_steps(tracker.slots)
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """"Pause", "later" or "stop" end the form for now; the draft already holds every answer."""
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """ "Pause", "later" or "stop" end the form for now; the draft already holds every answer."""
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested and is_pause_request(latest_text(tracker)):
             return self.pause(dispatcher, tracker, requested)
         # Skip PatientFormValidator.run: its "stop" says nothing about saved answers.
         return await super(PatientFormValidator, self).run(dispatcher, tracker, domain)
 
-    def pause(self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str) -> List[EventType]:
+    def pause(self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str) -> list[EventType]:
         """Stop here; say the answers are saved when there are any."""
         patient_id = tracker.get_slot("patient_id")
         if patient_id and tracker.get_slot(LOADED):
@@ -774,11 +919,11 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         """Validate this message's answer (or take a change request), then load or save the draft."""
-        updates: Dict[str, Any] = {}
+        updates: dict[str, Any] = {}
 
-        def apply(values: Dict[str, Any]) -> None:
+        def apply(values: dict[str, Any]) -> None:
             updates.update(values)
             tracker.slots.update(values)
 
@@ -813,15 +958,17 @@ class ValidateIntakeForm(PatientFormValidator):
         try:
             if patient_id and not tracker.get_slot(LOADED) and not tracker.get_slot("form_outcome"):
                 apply(await self.start(dispatcher, tracker, patient_id))
-            elif loaded and not tracker.get_slot("form_outcome") and any(
-                tracker.get_slot(slot) != before[slot] for slot in ANSWER_SLOTS
+            elif (
+                loaded
+                and not tracker.get_slot("form_outcome")
+                and any(tracker.get_slot(slot) != before[slot] for slot in ANSWER_SLOTS)
             ):
                 await self.save_draft(tracker, patient_id)
         except Exception as exc:  # noqa: BLE001 - any backend failure ends the form with a clear message
             apply(await backend_down(dispatcher, exc))
         return [SlotSet(slot, value) for slot, value in updates.items()]
 
-    async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: str) -> Dict[Text, Any]:
+    async def start(self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: str) -> dict[str, Any]:
         """Fill the form from the patient's draft (welcome back) or start it fresh."""
         from bot.records import get_records_service
 
@@ -832,8 +979,8 @@ class ValidateIntakeForm(PatientFormValidator):
             raise LookupError("verified patient not found")
         draft = await call_backend(service.load_intake_draft, patient_id, **who)
         coverage = await call_backend(service.coverage_for, patient_id, **who)
-        values: Dict[str, Any] = {slot: None for slot in ASKED_SLOTS}
-        resumed: Dict[str, Any] = {}
+        values: dict[str, Any] = {slot: None for slot in ASKED_SLOTS}
+        resumed: dict[str, Any] = {}
         if draft is not None:
             resumed = slots_from_answers(draft.answers)
             values.update(resumed)
@@ -848,12 +995,14 @@ class ValidateIntakeForm(PatientFormValidator):
                 "relationship": coverage.relationship,
                 "subscriber_name": coverage.subscriber_name,
             }
-        values.update({
-            LOADED: True,
-            NAME_ON_FILE: patient.full_name,
-            COVERAGE_ON_FILE: on_file,
-            "patient_first_name": patient.first_name,
-        })
+        values.update(
+            {
+                LOADED: True,
+                NAME_ON_FILE: patient.full_name,
+                COVERAGE_ON_FILE: on_file,
+                "patient_first_name": patient.first_name,
+            }
+        )
         if resumed:
             logger.info("intake resumed from draft for %s at %s", patient_id, next_step(values))
             dispatcher.utter_message(response="utter_intake_welcome_back", first_name=patient.first_name)
@@ -868,13 +1017,11 @@ class ValidateIntakeForm(PatientFormValidator):
 
         answers = answers_from_slots(tracker.slots)
         step = next_step(tracker.slots) or CONFIRMED
-        await call_backend(
-            get_records_service().save_intake_draft, patient_id, answers, step, **audit_kwargs(tracker)
-        )
+        await call_backend(get_records_service().save_intake_draft, patient_id, answers, step, **audit_kwargs(tracker))
 
     def change_request(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         """Clear the answer the patient wants to change ("go back", "my email is wrong"); None if not one."""
         field = parse_change_request(latest_text(tracker))
         if field is None:
@@ -899,18 +1046,22 @@ class ValidateIntakeForm(PatientFormValidator):
             return None  # not answered yet: read the message as an answer
         logger.info("intake: patient %s changes %s", tracker.get_slot("patient_id"), ",".join(answered))
         dispatcher.utter_message(response="utter_intake_change_ok", field_text=SLOT_TEXT[answered[0]])
-        cleared: Dict[str, Any] = {slot: None for slot in targets}
+        cleared: dict[str, Any] = {slot: None for slot in targets}
         if CARRIER in targets:
             cleared.update({MEMBER_ID: None, SUBSCRIBER_RELATIONSHIP: None, SUBSCRIBER_NAME: None})
         return {requested: None, **cleared, CONFIRMED: None, EDIT: None}
 
-    def reask(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, reason: str) -> Dict[Text, Any]:
+    def reask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, reason: str
+    ) -> dict[str, Any]:
         """Say what was wrong and ask again (the form repeats the question)."""
         logger.info("intake: %s asked again for %s (%s)", slot, tracker.get_slot("patient_id"), reason)
         dispatcher.utter_message(response=response)
         return {slot: None}
 
-    def required_answer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> Optional[Dict[Text, Any]]:
+    def required_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
+    ) -> dict[str, Any] | None:
         """A "skip" to a question that cannot be skipped gets a clear re-ask."""
         text = str(value or "").strip().lower()
         if re.fullmatch(r"(skip|skip (it|this|that)|pass|next)[.!]*", text):
@@ -921,7 +1072,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_legal_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A full name; "yes" takes the name on the record."""
         on_file = tracker.get_slot(NAME_ON_FILE)
         if is_plain_yes(value) and on_file:
@@ -936,21 +1087,25 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_preferred_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Optional: a short name, or "skip"."""
         text = str(value or "").strip()
         if SKIP_WORDS.match(text) or answer_yes_no(text, tracker) is False:
             return {PREFERRED_NAME: SKIPPED}
         if is_plain_yes(text):
-            return self.reask(dispatcher, tracker, PREFERRED_NAME, "utter_intake_preferred_name_which", "yes without a name")
+            return self.reask(
+                dispatcher, tracker, PREFERRED_NAME, "utter_intake_preferred_name_which", "yes without a name"
+            )
         name = parse_short_name(text)
         if name is None:
-            return self.reask(dispatcher, tracker, PREFERRED_NAME, "utter_intake_preferred_name_not_understood", "not a name")
+            return self.reask(
+                dispatcher, tracker, PREFERRED_NAME, "utter_intake_preferred_name_not_understood", "not a name"
+            )
         return {PREFERRED_NAME: name}
 
     async def validate_intake_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A date of birth that matches the verified record."""
         from bot.records import get_records_service
         from bot.timeparse import parse_date_of_birth
@@ -964,7 +1119,10 @@ class ValidateIntakeForm(PatientFormValidator):
         else:
             try:
                 found = await call_backend(
-                    get_records_service().verify_identity, tracker.get_slot(NAME_ON_FILE) or "", dob, **audit_kwargs(tracker)
+                    get_records_service().verify_identity,
+                    tracker.get_slot(NAME_ON_FILE) or "",
+                    dob,
+                    **audit_kwargs(tracker),
                 )
             except Exception as exc:  # noqa: BLE001
                 return {DOB: None, **(await backend_down(dispatcher, exc))}
@@ -975,7 +1133,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_mobile(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A US mobile number."""
         mobile = parse_us_phone(str(value or ""))
         if mobile is None:
@@ -984,7 +1142,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Optional: an e-mail address, or "skip"/"none"."""
         text = str(value or "").strip()
         if "@" not in text and (SKIP_WORDS.match(text) or answer_yes_no(text, tracker) is False):
@@ -996,7 +1154,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A one-line US address."""
         skip = self.required_answer(value, dispatcher, tracker, ADDRESS)
         if skip:
@@ -1008,13 +1166,13 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """The contact's full name; "my wife Maria Rivera, 212-555-0188" fills all three answers."""
         skip = self.required_answer(value, dispatcher, tracker, CONTACT_NAME)
         if skip:
             return skip
         text = " ".join(str(value or "").split())
-        result: Dict[str, Any] = {}
+        result: dict[str, Any] = {}
         phone = None
         if re.search(r"\d{3}", text):
             phone = parse_us_phone(text)
@@ -1026,7 +1184,9 @@ class ValidateIntakeForm(PatientFormValidator):
                 result[CONTACT_RELATIONSHIP] = lead.group("relationship").lower()
         name = parse_full_name(text.strip(" ,."))
         if name is None:
-            return self.reask(dispatcher, tracker, CONTACT_NAME, "utter_intake_contact_name_not_understood", "not a full name")
+            return self.reask(
+                dispatcher, tracker, CONTACT_NAME, "utter_intake_contact_name_not_understood", "not a full name"
+            )
         result[CONTACT_NAME] = name
         if phone and phone != tracker.get_slot(MOBILE) and tracker.get_slot(CONTACT_PHONE) is None:
             result[CONTACT_PHONE] = phone
@@ -1034,27 +1194,33 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """The contact's US phone number, not the patient's own."""
         phone = parse_us_phone(str(value or ""))
         if phone is None:
-            return self.reask(dispatcher, tracker, CONTACT_PHONE, "utter_intake_phone_not_understood", "not a US number")
+            return self.reask(
+                dispatcher, tracker, CONTACT_PHONE, "utter_intake_phone_not_understood", "not a US number"
+            )
         if phone == tracker.get_slot(MOBILE):
-            return self.reask(dispatcher, tracker, CONTACT_PHONE, "utter_intake_contact_phone_is_yours", "patient's own number")
+            return self.reask(
+                dispatcher, tracker, CONTACT_PHONE, "utter_intake_contact_phone_is_yours", "patient's own number"
+            )
         return {CONTACT_PHONE: phone}
 
     async def validate_intake_contact_relationship(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A word or two: mother, friend, neighbor."""
         relationship = parse_relationship(str(value or ""))
         if relationship is None:
-            return self.reask(dispatcher, tracker, CONTACT_RELATIONSHIP, "utter_intake_relationship_not_understood", "unclear")
+            return self.reask(
+                dispatcher, tracker, CONTACT_RELATIONSHIP, "utter_intake_relationship_not_understood", "unclear"
+            )
         return {CONTACT_RELATIONSHIP: relationship}
 
     async def validate_intake_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Why the patient is coming, in their words."""
         from bot.records import InvalidIntake
         from bot.records.intake import REASON_MAX, clean_text
@@ -1077,16 +1243,18 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_medications(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A list of medicines, or none."""
         items = value if isinstance(value, list) else parse_list(str(value or ""), NONE_MEDICATIONS)
         if items is None:
-            return self.reask(dispatcher, tracker, MEDICATIONS, "utter_intake_medications_not_understood", "unclear list")
+            return self.reask(
+                dispatcher, tracker, MEDICATIONS, "utter_intake_medications_not_understood", "unclear list"
+            )
         return {MEDICATIONS: items}
 
     async def validate_intake_allergies(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """A list of allergies, or "none" / "no known allergies" / "NKDA"."""
         items = value if isinstance(value, list) else parse_list(str(value or ""), NONE_ALLERGIES)
         if items is None:
@@ -1095,7 +1263,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_insurance_carrier(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """The insurer (by name, or the one on file), or self-pay."""
         from bot.records import get_records_service
 
@@ -1124,7 +1292,9 @@ class ValidateIntakeForm(PatientFormValidator):
             return {CARRIER: None, **(await backend_down(dispatcher, exc))}
         if carrier is not None:
             if not carrier.accepted:
-                dispatcher.utter_message(response="utter_intake_carrier_not_accepted", carrier_name=carrier.display_name)
+                dispatcher.utter_message(
+                    response="utter_intake_carrier_not_accepted", carrier_name=carrier.display_name
+                )
             return {CARRIER: carrier.code, **reset}
         name = CARRIER_PREFIX.sub("", " ".join(text.split())).strip(" .!")
         if (
@@ -1138,7 +1308,7 @@ class ValidateIntakeForm(PatientFormValidator):
         return {CARRIER: name, **reset}
 
     @staticmethod
-    def keep_coverage(on_file: Mapping[str, Any]) -> Dict[Text, Any]:
+    def keep_coverage(on_file: Mapping[str, Any]) -> dict[str, Any]:
         """Take the insurance on record: carrier, member id and plan holder."""
         from bot.records import InvalidIntake
         from bot.records.intake import normalize_member_id
@@ -1147,7 +1317,9 @@ class ValidateIntakeForm(PatientFormValidator):
             member_id = normalize_member_id(on_file.get("member_id"))
         except InvalidIntake:
             member_id = None
-        relationship = on_file.get("relationship") if on_file.get("relationship") in ("self", "spouse", "child", "other") else None
+        relationship = (
+            on_file.get("relationship") if on_file.get("relationship") in ("self", "spouse", "child", "other") else None
+        )
         subscriber = on_file.get("subscriber_name") if relationship not in (None, "self") else None
         if relationship not in (None, "self") and not subscriber:
             relationship = None
@@ -1160,7 +1332,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_member_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """The member id as printed on the card."""
         from bot.records import InvalidIntake
         from bot.records.intake import normalize_member_id
@@ -1171,11 +1343,13 @@ class ValidateIntakeForm(PatientFormValidator):
         try:
             return {MEMBER_ID: normalize_member_id(text)}
         except InvalidIntake:
-            return self.reask(dispatcher, tracker, MEMBER_ID, "utter_intake_member_id_not_understood", "not a member id")
+            return self.reask(
+                dispatcher, tracker, MEMBER_ID, "utter_intake_member_id_not_understood", "not a member id"
+            )
 
     async def validate_intake_subscriber_relationship(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Whose plan it is: the patient's, a spouse's, a parent's or someone else's."""
         text = str(value or "").strip()
         relationship = text if text in ("self", "spouse", "child", "other") else parse_subscriber_relationship(text)
@@ -1187,7 +1361,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_subscriber_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """The plan holder's full name."""
         name = parse_full_name(str(value or ""))
         if name is None:
@@ -1196,7 +1370,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_consent_treatment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Yes goes on; no ends the form politely (we cannot treat without consent)."""
         answer = answer_yes_no(value, tracker)
         if answer is None:
@@ -1209,7 +1383,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_consent_text(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Yes or no to text messages."""
         answer = answer_yes_no(value, tracker)
         if answer is None:
@@ -1218,7 +1392,7 @@ class ValidateIntakeForm(PatientFormValidator):
 
     async def validate_intake_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Yes sends (after a last full check); no asks what to change."""
         from bot.records import IntakeAnswers, InvalidIntake
 
@@ -1232,13 +1406,15 @@ class ValidateIntakeForm(PatientFormValidator):
         except InvalidIntake as exc:
             slots = field_for_error(exc.field) or [CONFIRMED]
             logger.warning("intake of %s failed the final check at %s", tracker.get_slot("patient_id"), exc.field)
-            dispatcher.utter_message(response="utter_intake_fix_answer", field_text=SLOT_TEXT.get(slots[0], "one answer"))
+            dispatcher.utter_message(
+                response="utter_intake_fix_answer", field_text=SLOT_TEXT.get(slots[0], "one answer")
+            )
             return {**{slot: None for slot in slots}, CONFIRMED: None}
         return {CONFIRMED: True}
 
     async def validate_intake_edit(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Which answer to change ("my email", "insurance"); "nothing" shows the summary again."""
         text = str(value or "").strip()
         if NOTHING_TO_CHANGE.match(text):
@@ -1261,17 +1437,17 @@ class ValidateIntakeForm(PatientFormValidator):
 class ActionAskIntakeInsuranceCarrier(Action):
     """Asks about insurance, offering the one on record when there is one."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Found by the form before ``utter_ask_intake_form_intake_insurance_carrier``."""
         return "action_ask_intake_form_intake_insurance_carrier"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """"We have Aetna on file. Is that still your insurance?" or the open question."""
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """ "We have Aetna on file. Is that still your insurance?" or the open question."""
         on_file = tracker.get_slot(COVERAGE_ON_FILE)
         if isinstance(on_file, dict) and on_file.get("carrier_name"):
-            dispatcher.utter_message(response="utter_ask_intake_insurance_on_file", carrier_name=on_file["carrier_name"])
+            dispatcher.utter_message(
+                response="utter_ask_intake_insurance_on_file", carrier_name=on_file["carrier_name"]
+            )
         else:
             dispatcher.utter_message(response="utter_ask_intake_form_intake_insurance_carrier")
         return []
@@ -1280,13 +1456,11 @@ class ActionAskIntakeInsuranceCarrier(Action):
 class ActionAskIntakeConfirmed(Action):
     """Reads all answers back before anything is submitted."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Found by the form before ``utter_ask_intake_form_intake_confirmed``."""
         return "action_ask_intake_form_intake_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The summary in short lines, with yes/no buttons."""
         from bot.records import get_records_service
 
@@ -1308,7 +1482,7 @@ class ActionAskIntakeConfirmed(Action):
 # --- the end of the form ------------------------------------------------------------
 
 
-def clear_intake() -> List[EventType]:
+def clear_intake() -> list[EventType]:
     """Forget the form's answers and identity answers (the draft keeps what is needed)."""
     return [SlotSet(slot, None) for slot in INTAKE_SLOTS + IDENTITY_SLOTS + ["form_outcome", REQUESTED_SLOT]]
 
@@ -1316,13 +1490,11 @@ def clear_intake() -> List[EventType]:
 class ActionSubmitIntake(Action):
     """Submits a confirmed intake; after a pause, a stop or a no it only tidies up."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the intake form ends."""
         return "action_submit_intake"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Store the confirmed answers as the patient's next intake version, or nothing."""
         from bot.records import IntakeAnswers, InvalidIntake, get_records_service
 
@@ -1335,7 +1507,10 @@ class ActionSubmitIntake(Action):
         try:
             answers = IntakeAnswers.from_dict(answers_from_slots(tracker.slots))
             submission = await call_backend(
-                get_records_service().submit_intake, patient_id, answers, channel_of(tracker),
+                get_records_service().submit_intake,
+                patient_id,
+                answers,
+                channel_of(tracker),
                 actor=audit_kwargs(tracker)["actor"],
             )
         except InvalidIntake as exc:
@@ -1356,13 +1531,11 @@ class ActionSubmitIntake(Action):
 class ActionPauseIntake(Action):
     """Ends the intake form for now when the patient leaves (goodbye); the draft stays."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Used by the rule for "goodbye" during the intake form."""
         return "action_pause_intake"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say the answers are saved (when there are any) and clear the form's slots."""
         if tracker.get_slot("patient_id") and tracker.get_slot(LOADED):
             logger.info("intake paused by %s on goodbye", tracker.get_slot("patient_id"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -30,7 +30,7 @@ IDENTITY_TASKS = ("list_appointments", "ask_next_steps", "ask_test_results", "re
 REFILL_SLOTS = ["refill_medication", "refill_pharmacy", "form_outcome"]
 
 
-def request_parse(tracker: Tracker) -> Dict[str, Any]:
+def request_parse(tracker: Tracker) -> dict[str, Any]:
     """What the patient asked that sent them through the identity check (latest first), as parsed."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -40,12 +40,12 @@ def request_parse(tracker: Tracker) -> Dict[str, Any]:
     return {}
 
 
-def task_after_identity(tracker: Tracker) -> Optional[str]:
+def task_after_identity(tracker: Tracker) -> str | None:
     """The request that sent the patient through the identity check (latest first)."""
     return (request_parse(tracker).get("intent") or {}).get("name")
 
 
-def requested(tracker: Tracker, entity: str) -> List[Dict[str, Any]]:
+def requested(tracker: Tracker, entity: str) -> list[dict[str, Any]]:
     """The ``entity`` mentions in that request, negated ones ("not Dr. Patel") left out."""
     return [
         e
@@ -54,7 +54,7 @@ def requested(tracker: Tracker, entity: str) -> List[Dict[str, Any]]:
     ]
 
 
-def asked_about(tracker: Tracker, entity: str) -> List[str]:
+def asked_about(tracker: Tracker, entity: str) -> list[str]:
     """Values of ``entity`` in the request: whose advice the patient asked about."""
     return [str(e["value"]) for e in requested(tracker, entity)]
 
@@ -66,13 +66,13 @@ def date_range_text(first: dt.date, last: dt.date) -> str:
     return f"between {format_date(first)} and {format_date(last)}"
 
 
-def refill_medicine_named(tracker: Tracker) -> List[EventType]:
-    """"a refill of my lisinopril": the medicine, in the patient's words, so the form does not ask it."""
+def refill_medicine_named(tracker: Tracker) -> list[EventType]:
+    """ "a refill of my lisinopril": the medicine, in the patient's words, so the form does not ask it."""
     named = [str(e["text"]) for e in requested(tracker, "medicine") if e.get("text")]
     return [SlotSet("refill_medication", named[0][:120])] if named else []
 
 
-async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The latest visit's summary in short messages, ending with what to do next."""
     from bot.records import get_records_service
 
@@ -96,7 +96,9 @@ async def tell_next_steps(dispatcher: CollectingDispatcher, tracker: Tracker) ->
         )
         return []
     dispatcher.utter_message(
-        response="utter_next_steps_intro", provider_name=visit.provider_name, visit_date_text=format_date(visit.visit_date)
+        response="utter_next_steps_intro",
+        provider_name=visit.provider_name,
+        visit_date_text=format_date(visit.visit_date),
     )
     dispatcher.utter_message(response="utter_next_steps_diagnosis", diagnosis_text=visit.diagnosis_plain)
     for instruction in visit.instructions:
@@ -122,7 +124,7 @@ def _today() -> dt.date:
     return get_settings().today()
 
 
-async def tell_test_results(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+async def tell_test_results(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Results still pending, with their expected dates; the clinic calls with results."""
     from bot.records import get_records_service
 
@@ -148,13 +150,11 @@ async def tell_test_results(dispatcher: CollectingDispatcher, tracker: Tracker) 
 class ActionAfterIdentity(Action):
     """Does what the patient asked for once they are verified."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the identity form is complete."""
         return "action_after_identity"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """List appointments, tell next steps or results, or start a refill request."""
         done = reset_form_slots(["patient_full_name", "patient_dob"])
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome") or not tracker.get_slot("patient_id"):
@@ -177,20 +177,18 @@ class ActionAfterIdentity(Action):
 class ValidateRefillForm(Action):
     """Medication and pharmacy for a refill request (free text, kept short)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The refill form's validation action."""
         return "validate_refill_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Validate the slot just answered; "stop" ends the form without storing anything."""
         requested = tracker.get_slot("requested_slot")
         if is_stop_request(tracker) and requested:
             dispatcher.utter_message(response="utter_refill_stopped")
             return [SlotSet("form_outcome", "stopped"), SlotSet("requested_slot", None)]
         answered = direct_answer(tracker)
-        events: List[EventType] = [SlotSet(slot, value) for slot, value in answered.items()]
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in answered.items()]
         for slot in ("refill_medication", "refill_pharmacy"):
             value = answered.get(slot, tracker.get_slot(slot))
             if value is None:
@@ -207,13 +205,11 @@ class ValidateRefillForm(Action):
 class ActionSubmitRefill(Action):
     """Records the refill request as a staff work item."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs when the refill form is complete."""
         return "action_submit_refill"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Queue the refill for the care team; say when to expect an answer."""
         from bot.records import get_records_service
 

@@ -15,7 +15,6 @@ the answer has gone out.
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
@@ -27,7 +26,7 @@ from actions.common import actor_of, call_backend, channel_of, latest_intent, la
 logger = logging.getLogger(__name__)
 
 
-def red_flag_category(tracker: Tracker) -> Optional[str]:
+def red_flag_category(tracker: Tracker) -> str | None:
     """``crisis`` or ``medical`` when the rule check matched the latest message."""
     for entity in (tracker.latest_message or {}).get("entities") or []:
         if entity.get("entity") == "red_flag" and entity.get("value") in ("crisis", "medical"):
@@ -39,7 +38,7 @@ CHECK_RESPONSE = "utter_emergency_check"
 EMERGENCY_RESPONSES = {"crisis": "utter_emergency_crisis", "medical": "utter_emergency"}
 
 
-def last_bot_response(tracker: Tracker) -> Optional[str]:
+def last_bot_response(tracker: Tracker) -> str | None:
     """The response name of the assistant's latest message before the patient's latest one."""
     seen_user = False
     for event in reversed(tracker.events):
@@ -62,13 +61,11 @@ async def answer_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, c
 class ActionEmergency(Action):
     """Says "call 988" for a crisis and "call 911" for a medical emergency; checks first when unsure."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``report_emergency`` in every state."""
         return "action_emergency"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Answer a red flag at once; ask the check question when only the classifier said so."""
         category = red_flag_category(tracker)
         if category is not None:
@@ -86,13 +83,11 @@ class ActionEmergency(Action):
 class ActionEmergencyCheckAnswer(Action):
     """The patient's yes or no right after ``action_emergency``."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by affirm or deny right after ``action_emergency``, by rule."""
         return "action_emergency_check_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Yes to the check: the 911 answer. No: reassurance. After a real answer: say it again."""
         previous = last_bot_response(tracker)
         intent = latest_intent(tracker)
@@ -139,13 +134,11 @@ async def flag_for_staff(tracker: Tracker, category: str) -> None:
 class ActionMedicalAdvice(Action):
     """Says kindly that the assistant gives no medical advice, and what the patient can do."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``ask_medical_advice`` (set by the rule check), in any state."""
         return "action_medical_advice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Urgent-sounding questions point to the nurse line and 911; others get the options."""
         urgent = any(
             entity.get("entity") == "medical_advice" and entity.get("value") == "urgent"

@@ -9,8 +9,6 @@ in the domain can say them.
 
 from __future__ import annotations
 
-from typing import List, Text
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -22,13 +20,11 @@ from actions.common import safe_clinic_values
 class ActionSessionStart(Action):
     """Starts a session with the clinic facts and no carried-over identity."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa's session start hook."""
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Emit SessionStarted, the clinic slots and action_listen; a staff hold outlives the session."""
         values = await safe_clinic_values()
         # A person from the front desk may answer later than the idle timeout:
@@ -47,11 +43,29 @@ class ActionSessionStart(Action):
 
 
 FORM_WORKING_SLOTS = [
-    "visit_type", "visit_reason", "provider", "time_preference", "slot_choice", "offered_slots",
-    "booking_confirmed", "patient_full_name", "patient_dob", "is_new_patient", "patient_mobile",
-    "appointment_choice", "offered_appointments", "cancel_confirmed", "reschedule_confirmed",
-    "callback_name", "callback_phone", "callback_best_time", "callback_reason",
-    "refill_medication", "refill_pharmacy", "form_outcome", "requested_slot",
+    "visit_type",
+    "visit_reason",
+    "provider",
+    "time_preference",
+    "slot_choice",
+    "offered_slots",
+    "booking_confirmed",
+    "patient_full_name",
+    "patient_dob",
+    "is_new_patient",
+    "patient_mobile",
+    "appointment_choice",
+    "offered_appointments",
+    "cancel_confirmed",
+    "reschedule_confirmed",
+    "callback_name",
+    "callback_phone",
+    "callback_best_time",
+    "callback_reason",
+    "refill_medication",
+    "refill_pharmacy",
+    "form_outcome",
+    "requested_slot",
 ]
 
 
@@ -65,13 +79,11 @@ def _all_working_slots() -> list:
 class ActionStopForm(Action):
     """Stops the open form at the patient's request and forgets its half-given answers."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Used by rules after ``action_deactivate_loop``."""
         return "action_stop_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say nothing was booked or changed; clear the working slots (identity stays)."""
         dispatcher.utter_message(response="utter_form_stopped")
         return [SlotSet(name, None) for name in _all_working_slots()]
@@ -80,13 +92,11 @@ class ActionStopForm(Action):
 class ActionClearFormSlots(Action):
     """Quietly forgets a stopped form's answers (after an emergency message)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Used by the emergency rules inside forms."""
         return "action_clear_form_slots"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Clear the working slots so nothing half-given is reused later."""
         return [SlotSet(name, None) for name in _all_working_slots()]
 
@@ -97,15 +107,13 @@ KEPT_FOR_CANCEL = ("patient_full_name", "patient_dob", "appointment_choice", "of
 
 
 class ActionSwitchToCancel(Action):
-    """"I just want to cancel it" inside another form: the cancel form takes over."""
+    """ "I just want to cancel it" inside another form: the cancel form takes over."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Used by rules after ``action_deactivate_loop``, before ``cancel_form``."""
         return "action_switch_to_cancel"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Forget the other form's answers; keep the identity answers and the chosen appointment."""
         # A slot mapping may have taken "I just want to cancel it" as the answer to the open question.
         taken_now = set()
@@ -115,7 +123,5 @@ class ActionSwitchToCancel(Action):
             if event.get("event") == "slot":
                 taken_now.add(event.get("name"))
         return [
-            SlotSet(name, None)
-            for name in _all_working_slots()
-            if name not in KEPT_FOR_CANCEL or name in taken_now
+            SlotSet(name, None) for name in _all_working_slots() if name not in KEPT_FOR_CANCEL or name in taken_now
         ]

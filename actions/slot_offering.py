@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -30,8 +30,8 @@ from actions.common import (
     latest_intent,
     latest_text,
     stop_form_backend_down,
-    yes_or_no,
     tell_backend_down,
+    yes_or_no,
 )
 from bot.settings import get_settings
 
@@ -43,9 +43,22 @@ SEARCH_DAYS_DEFAULT = 21
 WHEN_CARRYING_INTENTS = {"book_appointment", "reschedule_appointment", "inform"}
 MAX_OFFERED = 3
 ORDINALS = {
-    "1": 0, "one": 0, "first": 0, "1st": 0, "top": 0, "earliest": 0,
-    "2": 1, "two": 1, "second": 1, "2nd": 1, "middle": 1,
-    "3": 2, "three": 2, "third": 2, "3rd": 2, "last": -1,
+    "1": 0,
+    "one": 0,
+    "first": 0,
+    "1st": 0,
+    "top": 0,
+    "earliest": 0,
+    "2": 1,
+    "two": 1,
+    "second": 1,
+    "2nd": 1,
+    "middle": 1,
+    "3": 2,
+    "three": 2,
+    "third": 2,
+    "3rd": 2,
+    "last": -1,
 }
 TIME_IN_TEXT = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\b", re.I)
 
@@ -57,7 +70,7 @@ def parse_preference(text: str):  # -> bot.timeparse.WhenPreference
     return parse_when(text or "", get_settings().now())
 
 
-def search_window(pref: Any) -> Dict[str, Any]:
+def search_window(pref: Any) -> dict[str, Any]:
     """Turn a parsed preference into slot-search arguments."""
     today = get_settings().today()
     start = pref.start_date or today
@@ -77,7 +90,7 @@ NO_WINDOW_TEXT = "in the next few weeks"
 _PLURAL_DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
-def describe_window(pref: Any, open_weekdays: Optional[frozenset] = None) -> str:
+def describe_window(pref: Any, open_weekdays: frozenset | None = None) -> str:
     """Words that follow "Here are the first open times" / "there's nothing open".
 
     "on Tuesday, December 8, in the afternoon", "from Monday, December 7 to Saturday,
@@ -97,7 +110,7 @@ def describe_window(pref: Any, open_weekdays: Optional[frozenset] = None) -> str
     return text or NO_WINDOW_TEXT
 
 
-def _date_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
+def _date_words(pref: Any, open_weekdays: frozenset | None) -> str:
     """The calendar part: one day, a range trimmed to open days, an open start or an end."""
     today = get_settings().today()
     start, end = pref.start_date, pref.end_date
@@ -119,7 +132,7 @@ def _date_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
     return ""
 
 
-def _weekday_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
+def _weekday_words(pref: Any, open_weekdays: frozenset | None) -> str:
     """ "on Mondays or Fridays", "on weekdays" (closed days left out); "" for a single day."""
     days = [d for d in (pref.weekdays or ()) if not open_weekdays or d in open_weekdays]
     if not days or (pref.start_date is not None and pref.start_date == pref.end_date):
@@ -131,7 +144,7 @@ def _weekday_words(pref: Any, open_weekdays: Optional[frozenset]) -> str:
     return f"on {joined}"
 
 
-async def clinic_open_weekdays() -> Optional[frozenset]:
+async def clinic_open_weekdays() -> frozenset | None:
     """The weekdays the clinic opens (Monday = 0), or None when clinic data cannot be read."""
     from bot.scheduling import get_scheduling_service
 
@@ -142,12 +155,12 @@ async def clinic_open_weekdays() -> Optional[frozenset]:
     return frozenset(day for day in range(7) if clinic.hours_on(day))
 
 
-def encode_slots(slots: List[Any]) -> List[str]:
+def encode_slots(slots: list[Any]) -> list[str]:
     """Slots as slot-key strings for the ``offered_slots`` slot."""
     return [SlotKey(slot.start, slot.provider_id).encode() for slot in slots]
 
 
-def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
+def pick_from_text(text: str, offered: list[str]) -> str | None:
     """Map "2", "the first one", "the 10:40 one" or "thursday's" to an offered slot key."""
     keys = [k for k in (SlotKey.decode(o) for o in offered) if k is not None]
     if not keys:
@@ -162,9 +175,10 @@ def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
         for key in keys:
             local = key.start
             hour_12 = local.hour % 12 or 12
-            if minute == local.minute and (hour == local.hour or (hour == hour_12 and (
-                not meridiem or meridiem.startswith("p") == (local.hour >= 12)
-            ))):
+            if minute == local.minute and (
+                hour == local.hour
+                or (hour == hour_12 and (not meridiem or meridiem.startswith("p") == (local.hour >= 12)))
+            ):
                 candidates.append(key)
         if len(candidates) == 1:
             return candidates[0].encode()
@@ -184,7 +198,7 @@ def pick_from_text(text: str, offered: List[str]) -> Optional[str]:
     return None
 
 
-async def find_slots(tracker: Tracker, pref: Any) -> List[Any]:
+async def find_slots(tracker: Tracker, pref: Any) -> list[Any]:
     """Search open slots for the form's visit type and provider preference."""
     from bot.scheduling import get_scheduling_service
 
@@ -206,17 +220,18 @@ async def find_slots(tracker: Tracker, pref: Any) -> List[Any]:
     return await call_backend(_search_on_weekdays, arguments, window, weekdays)
 
 
-def _search_on_weekdays(arguments: Dict[str, Any], window: Dict[str, Any], weekdays: set) -> List[Any]:
+def _search_on_weekdays(arguments: dict[str, Any], window: dict[str, Any], weekdays: set) -> list[Any]:
     """Collect up to three slots from the allowed weekdays inside the window (blocking)."""
     from bot.scheduling import get_scheduling_service
 
     service = get_scheduling_service()
-    found: List[Any] = []
+    found: list[Any] = []
     day = window["start_date"]
     while day <= window["end_date"] and len(found) < MAX_OFFERED:
         if day.weekday() in weekdays:
             found += service.search_slots(
-                **arguments, **{**window, "start_date": day, "end_date": day},
+                **arguments,
+                **{**window, "start_date": day, "end_date": day},
             )[: MAX_OFFERED - len(found)]
         day += dt.timedelta(days=1)
     return found
@@ -244,11 +259,11 @@ async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
 class SlotOfferingValidator(abc.ABC):
     """Validation of ``time_preference`` and ``slot_choice`` for a form with a visit."""
 
-    confirm_slot: Text = "booking_confirmed"
+    confirm_slot: str = "booking_confirmed"
 
     async def extract_time_preference(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Take a "when" said before it was asked ("book me with Dr. Kim Friday morning")."""
         text = latest_text(tracker)
         if (
@@ -266,13 +281,13 @@ class SlotOfferingValidator(abc.ABC):
 
     async def validate_time_preference(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Understand the preference and find real open slots for it, or re-ask."""
         return await self.apply_time_preference(str(value or ""), dispatcher, tracker)
 
     async def apply_time_preference(
         self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Parse ``text``, search, and return the slots to set (or a re-ask)."""
         cleared = {"time_preference": None, "offered_slots": None, "slot_choice": None, self.confirm_slot: None}
         pref = parse_preference(text)
@@ -300,7 +315,7 @@ class SlotOfferingValidator(abc.ABC):
 
     async def confirmation_or_new_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any] | bool:
+    ) -> dict[str, Any] | bool:
         """Read a yes/no answer; a new "when" instead starts a new search; else re-ask."""
         answer = yes_or_no(value)
         if answer is not None:
@@ -312,7 +327,7 @@ class SlotOfferingValidator(abc.ABC):
         dispatcher.utter_message(response="utter_yes_or_no")
         return {self.confirm_slot: None}
 
-    async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         """Tell the patient plainly and stop the form without changing anything."""
         logger.error("scheduling backend failed: %s", type(exc).__name__)
         await tell_backend_down(dispatcher)
@@ -320,7 +335,7 @@ class SlotOfferingValidator(abc.ABC):
 
     async def validate_slot_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Accept an offered slot (tap, number, time); a new "when" starts a new search."""
         offered = tracker.get_slot("offered_slots") or []
         text = str(value or "")
@@ -345,19 +360,17 @@ class SlotOfferingValidator(abc.ABC):
 class ActionAskSlotChoice(Action):
     """Offers up to three open slots as buttons (searching again if needed)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa calls this to ask for ``slot_choice`` in any form."""
         return "action_ask_slot_choice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Show the offered slots, or search when a correction cleared them."""
         from bot.scheduling import get_scheduling_service
 
         offered = tracker.get_slot("offered_slots") or []
         pref = parse_preference(tracker.get_slot("time_preference") or "")
-        events: List[EventType] = []
+        events: list[EventType] = []
         if not offered:
             try:
                 slots = await find_slots(tracker, pref)
@@ -369,7 +382,9 @@ class ActionAskSlotChoice(Action):
             offered = encode_slots(slots)
             events.append(SlotSet("offered_slots", offered))
         try:
-            providers = {p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)}
+            providers = {
+                p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)
+            }
         except Exception:  # noqa: BLE001
             providers = {}
         buttons = []
@@ -390,9 +405,7 @@ class ActionAskSlotChoice(Action):
         return events
 
 
-def offer_new_times(
-    dispatcher: CollectingDispatcher, exc: Exception, form: str, confirm_slot: str
-) -> List[EventType]:
+def offer_new_times(dispatcher: CollectingDispatcher, exc: Exception, form: str, confirm_slot: str) -> list[EventType]:
     """The chosen time cannot be had: say why (the patient's own visit then, or taken) and search again."""
     from rasa_sdk.events import FollowupAction
 
@@ -414,11 +427,13 @@ def offer_new_times(
 
 def conflict_text(appointment: Any) -> str:
     """ "your sick visit with Dr. Amina Patel on Thursday, December 3 at 10:00 AM"."""
-    return (f"your {appointment.visit_type_name.lower()} with {appointment.provider_name}"
-            f" on {format_when(appointment.start)}")
+    return (
+        f"your {appointment.visit_type_name.lower()} with {appointment.provider_name}"
+        f" on {format_when(appointment.start)}"
+    )
 
 
-def slot_summary(encoded: Optional[str], providers: Dict[str, str]) -> Dict[str, str]:
+def slot_summary(encoded: str | None, providers: dict[str, str]) -> dict[str, str]:
     """Values for confirmation messages: provider name and the spoken date and time."""
     key = SlotKey.decode(encoded)
     if key is None:
@@ -426,14 +441,14 @@ def slot_summary(encoded: Optional[str], providers: Dict[str, str]) -> Dict[str,
     return {"provider_name": providers.get(key.provider_id, key.provider_id), "when_text": format_when(key.start)}
 
 
-async def provider_names() -> Dict[str, str]:
+async def provider_names() -> dict[str, str]:
     """Provider id -> display name, from clinic data."""
     from bot.scheduling import get_scheduling_service
 
     return {p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)}
 
 
-async def visit_type_names() -> Dict[str, str]:
+async def visit_type_names() -> dict[str, str]:
     """Visit type code -> display name in lower case, for sentences."""
     from bot.scheduling import get_scheduling_service
 

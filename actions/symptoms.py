@@ -11,7 +11,6 @@ here: the red-flag rules turn them into ``report_emergency`` first.
 from __future__ import annotations
 
 import logging
-from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -53,13 +52,11 @@ def describes_symptoms(tracker: Tracker) -> bool:
 class ActionOfferSickVisit(Action):
     """Acknowledges a described complaint and offers a sick visit with it as the reason."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Triggered by ``describe_symptoms`` outside a form."""
         return "action_offer_sick_visit"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Keep the complaint for the booking; say when to call if it gets worse."""
         logger.info("symptoms described: sick visit offered")
         dispatcher.utter_message(response="utter_offer_sick_visit")
@@ -70,13 +67,11 @@ class ActionOfferSickVisit(Action):
 class ActionStartSickVisit(Action):
     """After "yes" to the offer: the booking form starts with a sick visit and the kept reason."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs right before the booking form, by rule."""
         return "action_start_sick_visit"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Fill the visit type; the reason slot was set with the offer."""
         return [SlotSet("visit_type", SICK_VISIT)]
 
@@ -84,13 +79,11 @@ class ActionStartSickVisit(Action):
 class ActionSickVisitDeclined(Action):
     """After "no" to the offer: nothing is booked, and the kept complaint is forgotten."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Runs after a "no" to the sick-visit offer, by rule."""
         return "action_sick_visit_declined"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say how to come back to it; clear the reason."""
         dispatcher.utter_message(response="utter_sick_visit_declined", **(await safe_clinic_values()))
         return [SlotSet("visit_reason", None)]

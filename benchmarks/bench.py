@@ -20,9 +20,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any
 
 from benchmarks import conversations
 from benchmarks.loadgen import LevelResult, Script, run_level
@@ -65,9 +66,9 @@ class AssistantResult:
     """Everything measured for one assistant."""
 
     name: str
-    training_s: Optional[float] = None
-    startup_s: Optional[float] = None
-    peak_rss_kib: Optional[int] = None
+    training_s: float | None = None
+    startup_s: float | None = None
+    peak_rss_kib: int | None = None
     rss_samples: int = 0
     levels: dict[int, LevelResult] = field(default_factory=dict)
 
@@ -86,7 +87,7 @@ class AssistantResult:
 class Options:
     """The parsed command line."""
 
-    only: Optional[str]
+    only: str | None
     levels: list[int]
     messages: int
     warmup: int
@@ -94,14 +95,12 @@ class Options:
     startup_timeout_s: float
     train_timeout_s: float
     skip_training: bool
-    json_path: Optional[Path]
+    json_path: Path | None
     keep_tmp: bool
     strict: bool
 
 
-def measure_load(
-    server: RunningServer, scripts: Sequence[Script], opts: Options, result: AssistantResult
-) -> None:
+def measure_load(server: RunningServer, scripts: Sequence[Script], opts: Options, result: AssistantResult) -> None:
     """Warm up, then run every level while sampling the server tree's RSS."""
     with RssSampler(server.proc.pid) as sampler:
         if opts.warmup > 0:
@@ -200,12 +199,18 @@ def bench_baseline(tmp: Path, opts: Options) -> AssistantResult:
         return ServerSpec(
             name="baseline",
             argv=[
-                rasa_bin(), "run",
-                "--model", str(model),
-                "--interface", "127.0.0.1",
-                "--port", str(port),
-                "--credentials", "credentials.yml",
-                "--endpoints", "endpoints.yml",
+                rasa_bin(),
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
             ],
             cwd=project,
             log_path=tmp / f"baseline-run-{attempt}.log",
@@ -275,25 +280,23 @@ def bench_ours(tmp: Path, opts: Options) -> AssistantResult:
             extra_log_dirs=[var_dir / "log"],
         )
 
-    serve_and_measure(
-        make_spec, conversations.OURS, opts, result, retry_if=lambda: _models_state() != before
-    )
+    serve_and_measure(make_spec, conversations.OURS, opts, result, retry_if=lambda: _models_state() != before)
     return result
 
 
-def _fmt(value: Optional[float], digits: int = 1) -> str:
+def _fmt(value: float | None, digits: int = 1) -> str:
     """A number for the table, or '-' when it was not measured."""
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _ratio(ours: Optional[float], baseline: Optional[float]) -> Optional[float]:
+def _ratio(ours: float | None, baseline: float | None) -> float | None:
     """ours / baseline, None when either is missing or baseline is zero."""
     if ours is None or baseline is None or baseline == 0:
         return None
     return ours / baseline
 
 
-Cell = Union[float, str, None]
+Cell = float | str | None
 
 
 def _count_cell(level: LevelResult) -> str:
@@ -314,8 +317,7 @@ def table_rows(levels: Sequence[int]) -> list[tuple[str, str, Callable[[Assistan
     rows: list[tuple[str, str, Callable[[AssistantResult], Cell]]] = [
         ("training time (s)", "lower", lambda r: r.training_s),
         ("startup time (s)", "lower", lambda r: r.startup_s),
-        ("peak RSS under load (MiB)", "lower",
-         lambda r: r.peak_rss_kib / 1024.0 if r.peak_rss_kib else None),
+        ("peak RSS under load (MiB)", "lower", lambda r: r.peak_rss_kib / 1024.0 if r.peak_rss_kib else None),
     ]
     for c in levels:
         rows += [
@@ -327,9 +329,7 @@ def table_rows(levels: Sequence[int]) -> list[tuple[str, str, Callable[[Assistan
     return rows
 
 
-def render(
-    results: dict[str, AssistantResult], levels: Sequence[int]
-) -> tuple[str, list[dict[str, Any]]]:
+def render(results: dict[str, AssistantResult], levels: Sequence[int]) -> tuple[str, list[dict[str, Any]]]:
     """The plain-text table and the target verdicts."""
     ours, base = results.get("ours"), results.get("baseline")
     header = ("metric", "ours", "baseline", "ratio", "better")
@@ -344,9 +344,9 @@ def render(
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     out = []
     for n, row in enumerate(lines):
-        out.append("  ".join(
-            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        ).rstrip())
+        out.append(
+            "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        )
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
 
@@ -356,48 +356,56 @@ def render(
         o_tp = ours.levels[top].throughput if top in ours.levels else None
         b_tp = base.levels[top].throughput if top in base.levels else None
         ratio = _ratio(o_tp, b_tp)
-        targets.append({
-            "target": f"ours throughput @{top} >= {THROUGHPUT_TARGET:g}x baseline",
-            "observed": f"{_fmt(ratio, 2)}x ({_fmt(o_tp)} vs {_fmt(b_tp)} msg/s)",
-            "holds": ratio is not None and ratio >= THROUGHPUT_TARGET,
-        })
+        targets.append(
+            {
+                "target": f"ours throughput @{top} >= {THROUGHPUT_TARGET:g}x baseline",
+                "observed": f"{_fmt(ratio, 2)}x ({_fmt(o_tp)} vs {_fmt(b_tp)} msg/s)",
+                "holds": ratio is not None and ratio >= THROUGHPUT_TARGET,
+            }
+        )
         for c in levels:
             o_p = ours.levels[c].latency_ms(95) if c in ours.levels else None
             b_p = base.levels[c].latency_ms(95) if c in base.levels else None
-            targets.append({
-                "target": f"ours p95 @{c} < baseline p95 @{c}",
-                "observed": f"{_fmt(o_p)} ms vs {_fmt(b_p)} ms",
-                "holds": o_p is not None and b_p is not None and o_p < b_p,
-            })
+            targets.append(
+                {
+                    "target": f"ours p95 @{c} < baseline p95 @{c}",
+                    "observed": f"{_fmt(o_p)} ms vs {_fmt(b_p)} ms",
+                    "holds": o_p is not None and b_p is not None and o_p < b_p,
+                }
+            )
     return "\n".join(out), targets
 
 
-def parse_args(argv: Optional[Sequence[str]]) -> Options:
+def parse_args(argv: Sequence[str] | None) -> Options:
     """Read the command line."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.bench",
         description="Benchmark the clinic assistant against Rasa's starter assistant.",
     )
     parser.add_argument("--only", choices=ASSISTANTS, help="measure one assistant only")
-    parser.add_argument("--levels", default="1,16",
-                        help="comma-separated concurrent conversations per level (default 1,16)")
-    parser.add_argument("--messages", type=int, default=480,
-                        help="messages per level, shared by all conversations (default 480)")
-    parser.add_argument("--warmup", type=int, default=40,
-                        help="warm-up messages before the first level (default 40)")
-    parser.add_argument("--level-timeout", type=float, default=240.0,
-                        help="stop a level after this many seconds (default 240)")
-    parser.add_argument("--startup-timeout", type=float, default=180.0,
-                        help="fail when a server is not ready after this many seconds (default 180)")
-    parser.add_argument("--train-timeout", type=float, default=900.0,
-                        help="fail when training takes longer than this (default 900)")
-    parser.add_argument("--skip-training", action="store_true",
-                        help="do not time `rasa train --force` (quicker runs)")
+    parser.add_argument(
+        "--levels", default="1,16", help="comma-separated concurrent conversations per level (default 1,16)"
+    )
+    parser.add_argument(
+        "--messages", type=int, default=480, help="messages per level, shared by all conversations (default 480)"
+    )
+    parser.add_argument("--warmup", type=int, default=40, help="warm-up messages before the first level (default 40)")
+    parser.add_argument(
+        "--level-timeout", type=float, default=240.0, help="stop a level after this many seconds (default 240)"
+    )
+    parser.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=180.0,
+        help="fail when a server is not ready after this many seconds (default 180)",
+    )
+    parser.add_argument(
+        "--train-timeout", type=float, default=900.0, help="fail when training takes longer than this (default 900)"
+    )
+    parser.add_argument("--skip-training", action="store_true", help="do not time `rasa train --force` (quicker runs)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
-    parser.add_argument("--keep-tmp", action="store_true",
-                        help="keep the temp dir (projects, models, logs)")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit 1 when a target does not hold")
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (projects, models, logs)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
     args = parser.parse_args(argv)
     try:
         levels = [int(part) for part in args.levels.split(",") if part.strip()]
@@ -420,13 +428,15 @@ def parse_args(argv: Optional[Sequence[str]]) -> Options:
     )
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 when it measured (and, with --strict, the targets hold)."""
     opts = parse_args(argv)
     load_before = load_average()
     if load_before > 0.5 * (os.cpu_count() or 1):
-        progress(f"warning: load average is {load_before:.1f} before starting; "
-                 "other work on this machine will skew the figures")
+        progress(
+            f"warning: load average is {load_before:.1f} before starting; "
+            "other work on this machine will skew the figures"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     started = time.perf_counter()
     results: dict[str, AssistantResult] = {}
@@ -453,11 +463,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     text, targets = render(results, opts.levels)
     total = time.perf_counter() - started
     print()
-    print(f"Clinic assistant vs Rasa starter (rasa init) - {dt.date.today().isoformat()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {load_before:.1f} before / {load_average():.1f} after")
-    print(f"{opts.messages} messages per level after {opts.warmup} warm-up messages; "
-          f"REST channel on loopback; latency percentiles are nearest-rank; ratio = ours / baseline")
+    print(
+        f"Clinic assistant vs Rasa starter (rasa init) - {dt.date.today().isoformat()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {load_before:.1f} before / {load_average():.1f} after"
+    )
+    print(
+        f"{opts.messages} messages per level after {opts.warmup} warm-up messages; "
+        f"REST channel on loopback; latency percentiles are nearest-rank; ratio = ours / baseline"
+    )
     print()
     print(text)
     print()
@@ -473,11 +487,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if opts.json_path:
         payload = {
             "date": dt.datetime.now().isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(), "load_average_before": load_before,
-                        "load_average_after": load_average()},
-            "options": {"levels": opts.levels, "messages": opts.messages, "warmup": opts.warmup,
-                        "clinic_today": conversations.CLINIC_TODAY},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "load_average_before": load_before,
+                "load_average_after": load_average(),
+            },
+            "options": {
+                "levels": opts.levels,
+                "messages": opts.messages,
+                "warmup": opts.warmup,
+                "clinic_today": conversations.CLINIC_TODAY,
+            },
             "percentile_method": "nearest-rank",
             "assistants": {name: r.summary() for name, r in results.items()},
             "targets": targets,

@@ -12,8 +12,9 @@ import asyncio
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import aiohttp
 
@@ -31,7 +32,7 @@ class FirstButton:
 
 FIRST_BUTTON = FirstButton(fallback="1")
 
-Step = Union[str, FirstButton]
+Step = str | FirstButton
 Script = Sequence[Step]
 
 
@@ -57,7 +58,7 @@ def throughput(completed: int, elapsed_s: float) -> float:
     return completed / elapsed_s
 
 
-def first_button_payload(reply: Sequence[Any]) -> Optional[str]:
+def first_button_payload(reply: Sequence[Any]) -> str | None:
     """Payload of the first button in a REST reply (a list of bot messages), if any."""
     for message in reply:
         if not isinstance(message, dict):
@@ -94,7 +95,7 @@ class LevelResult:
         """Answered messages per second over the level's wall time."""
         return throughput(self.completed, self.elapsed_s)
 
-    def latency_ms(self, pct: float) -> Optional[float]:
+    def latency_ms(self, pct: float) -> float | None:
         """Nearest-rank latency percentile in milliseconds, None without answers."""
         if not self.latencies_s:
             return None

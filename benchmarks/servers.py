@@ -15,9 +15,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 POLL_INTERVAL_S = 0.1
 PROBE_SENDER = "bench-startup-probe"
@@ -45,7 +45,7 @@ def log_tail(path: Path, lines: int = 40) -> str:
     return "\n".join(tail)
 
 
-def bench_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for every benchmarked process: telemetry off, logs unbuffered."""
     env = dict(os.environ)
     env.update(
@@ -80,13 +80,12 @@ def run_timed(argv: Sequence[str], cwd: Path, log_path: Path, timeout_s: float) 
         elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise BenchError(
-            f"`{' '.join(argv)}` failed with exit code {proc.returncode}; "
-            f"log tail ({log_path}):\n{log_tail(log_path)}"
+            f"`{' '.join(argv)}` failed with exit code {proc.returncode}; log tail ({log_path}):\n{log_tail(log_path)}"
         )
     return elapsed
 
 
-def _proc_stat(pid: int) -> Optional[tuple[int, int]]:
+def _proc_stat(pid: int) -> tuple[int, int] | None:
     """(parent pid, start time in clock ticks) of a live process, None if gone or a zombie."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
@@ -164,7 +163,7 @@ class RssSampler:
             self.samples += 1
             self._stop.wait(self.interval_s)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         """Start sampling."""
         self._thread.start()
         return self
@@ -176,7 +175,7 @@ class RssSampler:
         self.peak_kib = max(self.peak_kib, tree_rss_kib(self.root))
 
 
-def _http_ok(url: str, body: Optional[dict[str, str]] = None, timeout_s: float = 30.0) -> bool:
+def _http_ok(url: str, body: dict[str, str] | None = None, timeout_s: float = 30.0) -> bool:
     """True when a GET (or a JSON POST when ``body`` is given) answers 200."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
@@ -220,7 +219,7 @@ class RunningServer:
     def __init__(self, spec: ServerSpec) -> None:
         """Start the server's process in a new session, logging to its log file."""
         self.spec = spec
-        self.startup_s: Optional[float] = None
+        self.startup_s: float | None = None
         self._log = spec.log_path.open("wb")
         self._started = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -250,14 +249,10 @@ class RunningServer:
             if self.proc.poll() is not None:
                 raise self._fail(f"exited with code {self.proc.returncode} before it was ready")
             if time.perf_counter() > deadline:
-                waiting = ", ".join(f"GET {url}" for url in pending) or (
-                    f"a 200 from POST {self.spec.webhook_url}"
-                )
+                waiting = ", ".join(f"GET {url}" for url in pending) or (f"a 200 from POST {self.spec.webhook_url}")
                 raise self._fail(f"not ready within {timeout_s:.0f} s (still waiting for {waiting})")
             pending = [url for url in pending if not _http_ok(url, timeout_s=5.0)]
-            if not pending and _http_ok(
-                self.spec.webhook_url, {"sender": PROBE_SENDER, "message": "hi"}
-            ):
+            if not pending and _http_ok(self.spec.webhook_url, {"sender": PROBE_SENDER, "message": "hi"}):
                 self.startup_s = time.perf_counter() - self._started
                 return self.startup_s
             time.sleep(POLL_INTERVAL_S)
@@ -275,9 +270,7 @@ class RunningServer:
             pass
         # Descendants that started their own session are not in our group.
         deadline = time.perf_counter() + 5.0
-        while time.perf_counter() < deadline and any(
-            _alive(pid, start) for pid, start in tree.items()
-        ):
+        while time.perf_counter() < deadline and any(_alive(pid, start) for pid, start in tree.items()):
             time.sleep(0.1)
         for pid, start in tree.items():
             if _alive(pid, start):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
-from typing import Optional
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -24,7 +23,7 @@ logger = logging.getLogger("bot.action_server")
 TOKEN_PARAMETER = "token"
 
 
-def create_action_app(settings: Optional[Settings] = None, package: str = "actions") -> Sanic:
+def create_action_app(settings: Settings | None = None, package: str = "actions") -> Sanic:
     """Build the hardened action server app for ``package``."""
     from rasa_sdk.endpoint import create_app
 
@@ -33,7 +32,7 @@ def create_action_app(settings: Optional[Settings] = None, package: str = "actio
     expected_token = settings.action_server_token
 
     @app.middleware("request")
-    async def require_token(request: Request) -> Optional[HTTPResponse]:
+    async def require_token(request: Request) -> HTTPResponse | None:
         """Refuse action calls without the shared secret (when one is configured)."""
         if request.path != "/webhook" or not expected_token:
             return None

@@ -16,8 +16,9 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Text
+from typing import Any
 
 from bot.settings import Settings, get_settings
 
@@ -31,7 +32,7 @@ class ChannelNotConfigured(RuntimeError):
     """A setting the channel needs is missing; the message names it (never a value)."""
 
 
-def channel_secret(settings: Optional[Settings] = None) -> bytes:
+def channel_secret(settings: Settings | None = None) -> bytes:
     """The channel key: ``CHANNEL_ID_SECRET``, or in the demo one kept under ``var/``.
 
     The demo key is made once and stored with owner-only permissions, so ids and
@@ -58,30 +59,30 @@ def channel_secret(settings: Optional[Settings] = None) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
-def _signature(claim: Mapping[Text, Any], settings: Optional[Settings]) -> Text:
+def _signature(claim: Mapping[str, Any], settings: Settings | None) -> str:
     """HMAC of the claim's fields in a canonical form."""
     body = json.dumps({k: v for k, v in claim.items() if k != "sig"}, sort_keys=True, separators=(",", ":"))
-    return hmac.new(channel_secret(settings), f"identity\x00{body}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(channel_secret(settings), f"identity\x00{body}".encode(), hashlib.sha256).hexdigest()
 
 
-def identity_metadata(kind: Text, settings: Optional[Settings] = None, **proven: Any) -> Dict[Text, Any]:
+def identity_metadata(kind: str, settings: Settings | None = None, **proven: Any) -> dict[str, Any]:
     """Signed metadata that tells the actions what the channel itself has proven.
 
     ``kind`` is the channel name. Examples:
     ``identity_metadata("portal", record_id="P-1001")`` (a verified portal patient),
     ``identity_metadata("sms", phone="+15555550123")`` (the sender's number).
     """
-    claim: Dict[Text, Any] = {"kind": kind, **proven}
+    claim: dict[str, Any] = {"kind": kind, **proven}
     claim["sig"] = _signature(claim, settings)
     return {CHANNEL_IDENTITY_KEY: claim}
 
 
 def proven_identity(
-    metadata: Optional[Mapping[Text, Any]],
-    input_channel: Optional[Text],
-    kind: Text,
-    settings: Optional[Settings] = None,
-) -> Optional[Dict[Text, Any]]:
+    metadata: Mapping[str, Any] | None,
+    input_channel: str | None,
+    kind: str,
+    settings: Settings | None = None,
+) -> dict[str, Any] | None:
     """The claim of ``kind`` in ``metadata`` if it is signed by us and came in on that channel."""
     if not metadata or input_channel != kind:
         return None

@@ -17,8 +17,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 
@@ -92,7 +92,7 @@ def _rasa_executable() -> str:
     return str(candidate) if candidate.exists() else "rasa"
 
 
-def child_environment(settings: Settings) -> Dict[str, str]:
+def child_environment(settings: Settings) -> dict[str, str]:
     """Environment for the servers: every ``${VAR}`` in the YAML files gets a value."""
     env = dict(os.environ)
     env.update(
@@ -104,9 +104,7 @@ def child_environment(settings: Settings) -> Dict[str, str]:
             "ACTION_SERVER_TOKEN": settings.action_server_token or "",
             "CLINIC_TIMEZONE": settings.clinic_timezone,
             "CLINIC_VAR_DIR": str(settings.var_dir),
-            "PYTHONPATH": os.pathsep.join(
-                p for p in [str(PROJECT_ROOT), env.get("PYTHONPATH", "")] if p
-            ),
+            "PYTHONPATH": os.pathsep.join(p for p in [str(PROJECT_ROOT), env.get("PYTHONPATH", "")] if p),
             # TensorFlow is imported by Rasa but not used by our pipeline: keep it quiet.
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONWARNINGS": "ignore",
@@ -153,7 +151,7 @@ def write_credentials(settings: Settings) -> Path:
     return target
 
 
-def rasa_server_command(settings: Settings) -> List[str]:
+def rasa_server_command(settings: Settings) -> list[str]:
     """The ``rasa run`` command line for these settings (API only when safe)."""
     command = [
         sys.executable,
@@ -178,7 +176,7 @@ def rasa_server_command(settings: Settings) -> List[str]:
     return command
 
 
-def action_server_command(settings: Settings) -> List[str]:
+def action_server_command(settings: Settings) -> list[str]:
     """The command that starts our hardened action server."""
     return [sys.executable, "-m", "bot.action_server"]
 
@@ -196,7 +194,7 @@ def prepare_database(settings: Settings, seed: bool = True) -> None:
         print("Clinic database ready (demo clinic seeded).", flush=True)
 
 
-def ensure_demo_staff_token(settings: Settings) -> Optional[Path]:
+def ensure_demo_staff_token(settings: Settings) -> Path | None:
     """In the demo without ``STAFF_TOKEN``, create a random staff token under ``var/`` once; its file."""
     if settings.staff_token or not settings.demo_mode:
         return None
@@ -218,7 +216,7 @@ def staff_page_line(settings: Settings, host: str) -> str:
         return f"  Staff page:    {url} (log in with STAFF_TOKEN)\n"
     if settings.demo_mode:
         return f"  Staff page:    {url} (token in {settings.staff_token_file})\n"
-    return f"  Staff page:    off (set STAFF_TOKEN to turn it on)\n"
+    return "  Staff page:    off (set STAFF_TOKEN to turn it on)\n"
 
 
 def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None:
@@ -237,7 +235,7 @@ def _wait_for(url: str, process: subprocess.Popen, name: str, log: Path) -> None
     raise RuntimeError(f"the {name} did not answer within {STARTUP_TIMEOUT_SECONDS} s; see {log}")
 
 
-def _stop(process: Optional[subprocess.Popen]) -> None:
+def _stop(process: subprocess.Popen | None) -> None:
     """Stop a server's whole process group: politely first, then firmly."""
     if process is None or process.poll() is not None:
         return
@@ -277,7 +275,7 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
     env = child_environment(settings)
     log_dir = settings.var_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
-    processes: List[subprocess.Popen] = []
+    processes: list[subprocess.Popen] = []
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -298,9 +296,7 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
                 start_new_session=True,
             )
             processes.append(actions)
-            _wait_for(
-                f"http://127.0.0.1:{settings.action_port}/health", actions, "action server", action_log
-            )
+            _wait_for(f"http://127.0.0.1:{settings.action_port}/health", actions, "action server", action_log)
         rasa_log = log_dir / f"rasa-{settings.rasa_port}.log"
         rasa = subprocess.Popen(
             rasa_server_command(settings),
@@ -343,7 +339,7 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
             print("Stopped.", flush=True)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot``."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -9,11 +9,10 @@ foreign keys, PostgreSQL gets connect and statement timeouts well inside Rasa's
 from __future__ import annotations
 
 import contextlib
-import threading
-from pathlib import Path
-from typing import Iterator, Optional
-
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, Engine, make_url
@@ -40,7 +39,7 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=False)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[dt.datetime], dialect: Dialect) -> Optional[dt.datetime]:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         """Refuse naive values (their zone is a guess) and store the UTC wall time."""
         if value is None:
             return None
@@ -48,18 +47,19 @@ class UtcDateTime(TypeDecorator):
             raise ValueError("UtcDateTime needs a timezone-aware datetime")
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value: Optional[dt.datetime], dialect: Dialect) -> Optional[dt.datetime]:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         """Mark stored values as UTC so callers can convert them safely."""
         if value is None:
             return None
         return value.replace(tzinfo=dt.timezone.utc)
+
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _sessionmakers: dict[str, sessionmaker] = {}
 
 
-def create_clinic_engine(url: str, timeout_seconds: Optional[float] = None) -> Engine:
+def create_clinic_engine(url: str, timeout_seconds: float | None = None) -> Engine:
     """Make an engine for ``url`` with the per-dialect safety settings."""
     from sqlalchemy import create_engine
 
@@ -100,8 +100,7 @@ def create_clinic_engine(url: str, timeout_seconds: Optional[float] = None) -> E
     if parsed.get_backend_name() == "postgresql":
         connect_args = {
             "connect_timeout": max(1, int(timeout)),
-            "options": f"-c statement_timeout={int(timeout * 1000)}"
-            f" -c lock_timeout={int(timeout * 1000)}",
+            "options": f"-c statement_timeout={int(timeout * 1000)} -c lock_timeout={int(timeout * 1000)}",
         }
     return create_engine(
         url,
@@ -113,7 +112,7 @@ def create_clinic_engine(url: str, timeout_seconds: Optional[float] = None) -> E
     )
 
 
-def _engine_and_maker(url: Optional[str]) -> tuple[Engine, sessionmaker]:
+def _engine_and_maker(url: str | None) -> tuple[Engine, sessionmaker]:
     """The cached engine and session factory for ``url``, made together under the lock."""
     url = url or get_settings().clinic_database_url
     with _lock:
@@ -125,13 +124,13 @@ def _engine_and_maker(url: Optional[str]) -> tuple[Engine, sessionmaker]:
         return engine, _sessionmakers[url]
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
+def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: ``CLINIC_DATABASE_URL``)."""
     return _engine_and_maker(url)[0]
 
 
 @contextlib.contextmanager
-def session_scope(url: Optional[str] = None) -> Iterator[Session]:
+def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: commit on success, roll back on any error, always close."""
     _, maker = _engine_and_maker(url)
     session: Session = maker()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 _alembic_lock = threading.Lock()
 
 
-def make_config(url: Optional[str] = None) -> Config:
+def make_config(url: str | None = None) -> Config:
     """An Alembic config pointing at ``bot/migrations`` (URL passed as an attribute, never logged)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -35,19 +35,19 @@ def make_config(url: Optional[str] = None) -> Config:
     return config
 
 
-def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Apply every pending migration (default database: ``CLINIC_DATABASE_URL``)."""
     with _alembic_lock:
         command.upgrade(make_config(url), revision)
 
 
-def downgrade(url: Optional[str], revision: str) -> None:
+def downgrade(url: str | None, revision: str) -> None:
     """Revert to ``revision`` (``base`` empties the database); for development only."""
     with _alembic_lock:
         command.downgrade(make_config(url), revision)
 
 
-def current_revision(url: Optional[str] = None) -> Optional[str]:
+def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at, or None for an empty database."""
     from bot.db import create_clinic_engine
     from bot.settings import get_settings
@@ -60,14 +60,14 @@ def current_revision(url: Optional[str] = None) -> Optional[str]:
         engine.dispose()
 
 
-def head_revision() -> Optional[str]:
+def head_revision() -> str | None:
     """The newest revision in ``bot/migrations/versions``."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(make_config()).get_current_head()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``upgrade`` (default), ``downgrade REV``, ``current``, ``revision -m MSG``."""
     parser = argparse.ArgumentParser(prog="python -m bot.migrate", description=__doc__)
     parser.add_argument("--url", help="database URL (default: CLINIC_DATABASE_URL)")

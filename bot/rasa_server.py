@@ -35,7 +35,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Text
+from collections.abc import Sequence
+from typing import Any
 
 from bot.settings import PROJECT_ROOT
 
@@ -67,7 +68,7 @@ def install_action_failure_answer() -> None:
     original_run = RemoteAction.run
     timeout = action_call_timeout()
 
-    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Any]:
         """Rasa's ``RemoteAction.run``, bounded in time, answering the patient when it fails."""
         try:
             return await asyncio.wait_for(original_run(self, output_channel, nlg, tracker, domain), timeout)
@@ -96,7 +97,7 @@ def install_action_failure_answer() -> None:
     _failure_answer_installed = True
 
 
-def discriminated_event_validator(schema: Dict[Text, Any], validator_class: Any) -> Optional[Any]:
+def discriminated_event_validator(schema: dict[str, Any], validator_class: Any) -> Any | None:
     """A faster check with the same verdict as ``schema``, or None when the schema's shape is unexpected.
 
     Each event in a response must match exactly one of ~23 ``oneOf`` branches,
@@ -149,7 +150,7 @@ def install_action_response_validator() -> None:
     validator = validator_class(schema)
     quick = discriminated_event_validator(schema, validator_class)
 
-    def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         """Same contract as Rasa's method: True, or a ValidationError with Rasa's hint."""
         try:
             if quick is None or not quick(result):
@@ -187,15 +188,14 @@ def install_second_request_answer() -> None:
         whole = await processor.parse_message(message, tracker)
         parts = request_parts(message.text or "")
         parsed = [
-            await processor.parse_message(UserMessage(part, sender_id=message.sender_id), tracker)
-            for part in parts
+            await processor.parse_message(UserMessage(part, sender_id=message.sender_id), tracker) for part in parts
         ]
         plan = plan_message(whole, parsed, tracker.active_loop_name is not None)
         for part in ([plan.before] if plan.before else []) + list(plan.after):
             logger.info("another request in the same message: %s", part["intent"]["name"])
         return plan
 
-    def part_message(message: UserMessage, parse: Dict[Text, Any]) -> UserMessage:
+    def part_message(message: UserMessage, parse: dict[str, Any]) -> UserMessage:
         """A part of the patient's message, handled as its own turn."""
         return UserMessage(
             parse["text"],
@@ -223,9 +223,11 @@ def install_second_request_answer() -> None:
         tracker = await processor.run_action_extract_slots(message.output_channel, tracker)
         await processor._run_prediction_loop(message.output_channel, tracker)
 
-    async def handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+    async def handle_message(self: MessageProcessor, message: UserMessage) -> list[dict[str, Any]] | None:
         """Rasa's processor.handle_message, answering every request of a message with several."""
-        tracker = await self.fetch_tracker_and_update_session(message.sender_id, message.output_channel, message.metadata)
+        tracker = await self.fetch_tracker_and_update_session(
+            message.sender_id, message.output_channel, message.metadata
+        )
         if self.model_metadata.training_type == TrainingType.NLU:
             await self._handle_message_with_tracker(message, tracker)
             await self.save_tracker(tracker)
@@ -234,8 +236,13 @@ def install_second_request_answer() -> None:
         if plan.before is not None:
             await answer(self, part_message(message, plan.before), tracker)
         whole = UserMessage(
-            message.text, message.output_channel, message.sender_id, parse_data=plan.whole,
-            input_channel=message.input_channel, message_id=message.message_id, metadata=message.metadata,
+            message.text,
+            message.output_channel,
+            message.sender_id,
+            parse_data=plan.whole,
+            input_channel=message.input_channel,
+            message_id=message.message_id,
+            metadata=message.metadata,
         )
         await answer(self, whole, tracker)
         for part in plan.after:
@@ -254,7 +261,7 @@ def install_second_request_answer() -> None:
     _second_request_installed = True
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run ``rasa`` with the given arguments (e.g. ``run --model ...``)."""
     install_action_response_validator()
     install_action_failure_answer()
@@ -263,7 +270,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         sys.path.insert(0, str(PROJECT_ROOT))
     from rasa.__main__ import main as rasa_main
 
-    arguments: List[str] = list(argv if argv is not None else sys.argv[1:])
+    arguments: list[str] = list(argv if argv is not None else sys.argv[1:])
     sys.argv = ["rasa", *arguments]
     rasa_main()
 

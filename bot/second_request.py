@@ -11,16 +11,28 @@ wires this into Rasa's message handling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 # Intents worth answering as a second request (chit-chat, "yes", "thanks" are not).
 REQUEST_INTENTS = frozenset(
     {
-        "book_appointment", "reschedule_appointment", "cancel_appointment", "list_appointments",
-        "start_intake", "ask_insurance_accepted", "ask_visit_cost", "ask_billing", "ask_next_steps",
-        "ask_test_results", "request_refill", "ask_clinic_hours", "ask_clinic_location",
-        "describe_symptoms", "request_human",
+        "book_appointment",
+        "reschedule_appointment",
+        "cancel_appointment",
+        "list_appointments",
+        "start_intake",
+        "ask_insurance_accepted",
+        "ask_visit_cost",
+        "ask_billing",
+        "ask_next_steps",
+        "ask_test_results",
+        "request_refill",
+        "ask_clinic_hours",
+        "ask_clinic_location",
+        "describe_symptoms",
+        "request_human",
     }
 )
 # A message with one of these as a whole gets only that answer.
@@ -34,12 +46,21 @@ ANSWERED_IN_FORMS = {
 # Requests that end with a question back to the patient, and questions answered at once.
 ASKS_BACK = frozenset(
     {
-        "book_appointment", "reschedule_appointment", "cancel_appointment", "list_appointments",
-        "start_intake", "ask_next_steps", "ask_test_results", "request_refill", "describe_symptoms",
+        "book_appointment",
+        "reschedule_appointment",
+        "cancel_appointment",
+        "list_appointments",
+        "start_intake",
+        "ask_next_steps",
+        "ask_test_results",
+        "request_refill",
+        "describe_symptoms",
         "request_human",
     }
 )
-QUICK_ANSWERS = frozenset({"ask_insurance_accepted", "ask_visit_cost", "ask_billing", "ask_clinic_hours", "ask_clinic_location"})
+QUICK_ANSWERS = frozenset(
+    {"ask_insurance_accepted", "ask_visit_cost", "ask_billing", "ask_clinic_hours", "ask_clinic_location"}
+)
 MIN_CONFIDENCE = 0.4  # a short part ("can I come Saturday") reads less surely than a whole message
 MAX_PARTS = 4
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import yaml
 from sqlalchemy import select, text
@@ -90,7 +91,7 @@ class VisitTypeSeed:
     code: str
     name: str
     minutes: int
-    self_pay_cents: Optional[int]
+    self_pay_cents: int | None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class CarrierSeed:
     code: str
     name: str
     accepted: bool
-    note: Optional[str]
+    note: str | None
     aliases: tuple[str, ...]
 
 
@@ -109,12 +110,12 @@ class CoverageSeed:
     """A demo patient's insurance; ``subscriber`` None means the patient."""
 
     carrier_code: str
-    plan: Optional[str]
-    member_id: Optional[str]
-    subscriber: Optional[str]
+    plan: str | None
+    member_id: str | None
+    subscriber: str | None
     relationship: str
-    primary_care_copay_cents: Optional[int]
-    specialist_copay_cents: Optional[int]
+    primary_care_copay_cents: int | None
+    specialist_copay_cents: int | None
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class PatientSeed:
     full_name: str
     date_of_birth: dt.date
     mobile: str
-    coverage: Optional[CoverageSeed] = None
+    coverage: CoverageSeed | None = None
 
 
 @dataclass(frozen=True)
@@ -134,14 +135,14 @@ class VisitSeed:
 
     visit_id: str
     patient_id: str
-    appointment_id: Optional[str]
+    appointment_id: str | None
     provider_id: str
     days_from_today: int
     diagnosis: str
     instructions: tuple[str, ...]
     medications: tuple[tuple[str, str], ...]
-    follow_up_text: Optional[str]
-    follow_up_days: Optional[int]
+    follow_up_text: str | None
+    follow_up_days: int | None
     pending_results: tuple[dict[str, Any], ...]
 
 
@@ -156,7 +157,7 @@ class AppointmentSeed:
     days_from_today: int
     time: dt.time
     status: str
-    reason: Optional[str]
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class ClinicData:
     address: str
     phone: str
     hours: dict[int, tuple[Interval, ...]]
-    closures: dict[dt.date, Optional[str]]
+    closures: dict[dt.date, str | None]
     insurance_accepted: tuple[str, ...]
     insurance_not_accepted: tuple[str, ...]
     visit_types: tuple[VisitTypeSeed, ...]
@@ -186,7 +187,7 @@ def _need(mapping: Any, key: str, where: str) -> Any:
 
 def _time(value: Any, where: str) -> dt.time:
     if not isinstance(value, str):
-        raise SeedDataError(f"{where}: write times as quoted \"HH:MM\" strings")
+        raise SeedDataError(f'{where}: write times as quoted "HH:MM" strings')
     try:
         return dt.time.fromisoformat(value.strip())
     except ValueError as exc:
@@ -206,14 +207,14 @@ def _week(value: Any, where: str) -> dict[int, tuple[Interval, ...]]:
         intervals = []
         for block in blocks or []:
             if not isinstance(block, str) or block.count("-") != 1:
-                raise SeedDataError(f"{where}.{day}: write blocks as \"HH:MM-HH:MM\"")
+                raise SeedDataError(f'{where}.{day}: write blocks as "HH:MM-HH:MM"')
             start_text, end_text = block.split("-")
             start, end = _time(start_text, f"{where}.{day}"), _time(end_text, f"{where}.{day}")
             if end <= start:
                 raise SeedDataError(f"{where}.{day}: {block!r} ends before it starts")
             intervals.append((start, end))
         intervals.sort()
-        for (_, prev_end), (next_start, _) in zip(intervals, intervals[1:]):
+        for (_, prev_end), (next_start, _) in zip(intervals, intervals[1:], strict=False):
             if next_start < prev_end:
                 raise SeedDataError(f"{where}.{day}: blocks overlap")
         if intervals:
@@ -230,7 +231,7 @@ def _date(value: Any, where: str) -> dt.date:
         raise SeedDataError(f"{where}: {value!r} is not a YYYY-MM-DD date") from exc
 
 
-def _usd_cents(value: Any, where: str) -> Optional[int]:
+def _usd_cents(value: Any, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -281,7 +282,7 @@ def _carriers(insurance: Any) -> tuple[CarrierSeed, ...]:
     return tuple(carriers)
 
 
-def _coverage(item: Any, where: str, carriers: tuple[CarrierSeed, ...]) -> Optional[CoverageSeed]:
+def _coverage(item: Any, where: str, carriers: tuple[CarrierSeed, ...]) -> CoverageSeed | None:
     if item is None:
         return None
     if not isinstance(item, dict):
@@ -319,7 +320,9 @@ def _text_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(" ".join(v.split()) for v in value)
 
 
-def _visit(item: Any, where: str, patient_ids: set[str], provider_ids: set[str], appointment_ids: set[str]) -> VisitSeed:
+def _visit(
+    item: Any, where: str, patient_ids: set[str], provider_ids: set[str], appointment_ids: set[str]
+) -> VisitSeed:
     patient_id = str(_need(item, "patient", where))
     provider_id = str(_need(item, "provider", where))
     appointment_id = item.get("appointment")
@@ -332,12 +335,14 @@ def _visit(item: Any, where: str, patient_ids: set[str], provider_ids: set[str],
     medications = []
     for index, med in enumerate(item.get("medications") or []):
         medications.append(
-            (str(_need(med, "name", f"{where}.medications[{index}]")),
-             str(_need(med, "how_to_take", f"{where}.medications[{index}]")))
+            (
+                str(_need(med, "name", f"{where}.medications[{index}]")),
+                str(_need(med, "how_to_take", f"{where}.medications[{index}]")),
+            )
         )
     follow_up = item.get("follow_up")
-    follow_up_text: Optional[str] = None
-    follow_up_days: Optional[int] = None
+    follow_up_text: str | None = None
+    follow_up_days: int | None = None
     if follow_up is not None:
         follow_up_text = str(_need(follow_up, "text", f"{where}.follow_up"))
         follow_up_days = follow_up.get("due_in_days")
@@ -374,7 +379,7 @@ def _visit(item: Any, where: str, patient_ids: set[str], provider_ids: set[str],
     )
 
 
-def load_clinic_data(path: Optional[Path] = None) -> ClinicData:
+def load_clinic_data(path: Path | None = None) -> ClinicData:
     """Read and validate the clinic data file (default: the demo clinic)."""
     source = Path(path or DEFAULT_DATA_PATH)
     try:
@@ -695,7 +700,9 @@ def _sync_appointments(session: Session, data: ClinicData, today: dt.date, stamp
                 )
             ).first()
             if clash is not None:
-                logger.warning("seed: demo appointment %s skipped, its time is taken by %s", seed.appointment_id, clash[0])
+                logger.warning(
+                    "seed: demo appointment %s skipped, its time is taken by %s", seed.appointment_id, clash[0]
+                )
                 continue
         if row is None:
             session.add(Appointment(id=seed.appointment_id, created_at=stamp, updated_at=stamp, **values))
@@ -817,9 +824,7 @@ def _sync_visits(session: Session, data: ClinicData, today: dt.date, stamp: dt.d
     return changes
 
 
-def seed_demo_clinic(
-    url: Optional[str] = None, today: Optional[dt.date] = None, data_path: Optional[Path] = None
-) -> None:
+def seed_demo_clinic(url: str | None = None, today: dt.date | None = None, data_path: Path | None = None) -> None:
     """Make the clinic database match the demo clinic file, relative to ``today``; idempotent."""
     data = load_clinic_data(data_path)
     day = today or get_settings().today()
@@ -837,7 +842,7 @@ def seed_demo_clinic(
     logger.info("seed: demo clinic loaded for %s (%d changes)", day.isoformat(), changes)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line: migrate, then seed the demo clinic (``--today`` to pin the date)."""
     parser = argparse.ArgumentParser(prog="python -m bot.seed", description=__doc__)
     parser.add_argument("--url", help="database URL (default: CLINIC_DATABASE_URL)")

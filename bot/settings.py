@@ -10,9 +10,9 @@ import datetime as dt
 import functools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,7 +47,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def _flag(value: Optional[str], default: bool) -> bool:
+def _flag(value: str | None, default: bool) -> bool:
     """Read a yes/no setting the way people write it."""
     if value is None or value.strip() == "":
         return default
@@ -60,32 +60,32 @@ class Settings:
 
     clinic_database_url: str
     tracker_store_url: str
-    redis_url: Optional[str]
+    redis_url: str | None
     clinic_timezone: str
-    clinic_today: Optional[dt.date]
+    clinic_today: dt.date | None
     public_url: str
     demo_mode: bool
     bind_host: str
     rasa_port: int
     action_port: int
     action_server_url: str
-    action_server_token: Optional[str]
-    rasa_api_jwt_secret: Optional[str]
+    action_server_token: str | None
+    rasa_api_jwt_secret: str | None
     backend_timeout_seconds: float
     rasa_workers: int = 1
     var_dir: Path = field(default=VAR_DIR)
-    channel_id_secret: Optional[str] = None
-    webchat_allowed_origins: Tuple[str, ...] = ()
-    twilio_auth_token: Optional[str] = None
-    twilio_account_sid: Optional[str] = None
-    twilio_from_number: Optional[str] = None
+    channel_id_secret: str | None = None
+    webchat_allowed_origins: tuple[str, ...] = ()
+    twilio_auth_token: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_from_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
-    portal_jwt_secret: Optional[str] = None
-    portal_jwt_public_key: Optional[str] = None
+    portal_jwt_secret: str | None = None
+    portal_jwt_public_key: str | None = None
     portal_jwt_audience: str = "patient-assistant"
-    fallback_phone: Optional[str] = None
-    clinic_time: Optional[dt.time] = None
-    staff_token: Optional[str] = None
+    fallback_phone: str | None = None
+    clinic_time: dt.time | None = None
+    staff_token: str | None = None
     staff_session_minutes: int = 480
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -104,9 +104,7 @@ class Settings:
         """The clinic's current local time, on ``today()`` and at ``CLINIC_TIME`` when those are fixed."""
         real = dt.datetime.now(self.tz)
         if self.clinic_today is not None:
-            real = real.replace(
-                year=self.clinic_today.year, month=self.clinic_today.month, day=self.clinic_today.day
-            )
+            real = real.replace(year=self.clinic_today.year, month=self.clinic_today.month, day=self.clinic_today.day)
         if self.clinic_time is not None:
             real = real.replace(hour=self.clinic_time.hour, minute=self.clinic_time.minute, second=0, microsecond=0)
         return real
@@ -116,7 +114,7 @@ class Settings:
         """Where the demo keeps its generated staff page token."""
         return self.var_dir / "staff-token"
 
-    def effective_staff_token(self) -> Optional[str]:
+    def effective_staff_token(self) -> str | None:
         """``STAFF_TOKEN``, or in the demo the generated token under ``var/``; None: the staff page is off."""
         if self.staff_token:
             return self.staff_token
@@ -133,7 +131,7 @@ class Settings:
         return self.clinic_database_url.startswith("sqlite")
 
 
-def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: ``.env`` overlaid by the real environment)."""
     if environ is None:
         use_dotenv = os.environ.get("CLINIC_DOTENV", "1") != "0"
@@ -143,7 +141,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         env = dict(environ)
     var_dir = Path(env.get("CLINIC_VAR_DIR") or VAR_DIR)
 
-    def get(name: str, default: Optional[str] = None) -> Optional[str]:
+    def get(name: str, default: str | None = None) -> str | None:
         value = env.get(name)
         if value is None or value.strip() == "":
             return default
@@ -223,9 +221,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         origins = tuple(o.strip().rstrip("/") for o in origins_raw.split(",") if o.strip())
     else:
         origins = tuple(
-            dict.fromkeys(
-                [_origin_of(public_url), f"http://localhost:{rasa_port}", f"http://127.0.0.1:{rasa_port}"]
-            )
+            dict.fromkeys([_origin_of(public_url), f"http://localhost:{rasa_port}", f"http://127.0.0.1:{rasa_port}"])
         )
     for origin in origins:
         if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
@@ -240,9 +236,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     if api_parts.scheme != "https" and not (
         api_parts.scheme == "http" and api_parts.hostname in {"127.0.0.1", "localhost", "::1"}
     ):
-        raise SettingsError(
-            "TWILIO_API_URL must be an https:// address (plain http only for a stand-in on loopback)"
-        )
+        raise SettingsError("TWILIO_API_URL must be an https:// address (plain http only for a stand-in on loopback)")
     portal_secret = get("PORTAL_JWT_SECRET")
     portal_public_key = get("PORTAL_JWT_PUBLIC_KEY")
     if portal_secret and portal_public_key:
@@ -285,7 +279,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     )
 
 
-def _demo_clinic_phone() -> Optional[str]:
+def _demo_clinic_phone() -> str | None:
     """The demo clinic's phone from its seed file: the number to give when the database is down."""
     path = PROJECT_ROOT / "bot" / "seed_data" / "demo_clinic.yml"
     try:

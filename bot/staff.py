@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import List, Optional, Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from bot.records import get_records_service
 from bot.records.values import describe_work_item
@@ -22,7 +23,7 @@ from bot.records.values import describe_work_item
 STAFF_ACTOR = "staff:cli"
 
 
-def show_work_items(out: TextIO, kind: Optional[str] = None) -> int:
+def show_work_items(out: TextIO, kind: str | None = None) -> int:
     """Print open refill, call-back, handoff and emergency items, oldest first."""
     items = get_records_service().open_work_items(kind, actor=STAFF_ACTOR, channel="staff-cli")
     if not items:
@@ -45,8 +46,11 @@ def show_intake(out: TextIO, patient_id: str, all_versions: bool = False) -> int
         print(f"No intake stored for {patient_id}.", file=out)
         return 1
     for submission in submissions:
-        print(f"# {patient_id} intake version {submission.version}, "
-              f"submitted {submission.submitted_at:%Y-%m-%d %H:%M} via {submission.channel}", file=out)
+        print(
+            f"# {patient_id} intake version {submission.version}, "
+            f"submitted {submission.submitted_at:%Y-%m-%d %H:%M} via {submission.channel}",
+            file=out,
+        )
         print(json.dumps(submission.answers.to_dict(), indent=2, ensure_ascii=False), file=out)
     return 0
 
@@ -55,8 +59,11 @@ def mark_done(out: TextIO, work_item_id: str) -> int:
     """Close a work item; a handed-off chat is closed on the staff page, which also gives it back."""
     service = get_records_service()
     if service.get_work_item(work_item_id, actor=STAFF_ACTOR, channel="staff-cli").kind == "handoff":
-        print(f"{work_item_id.strip().upper()} is a chat handed to the front desk: close it on the staff page "
-              "(/webhooks/staff/), which also hands the chat back to the assistant.", file=out)
+        print(
+            f"{work_item_id.strip().upper()} is a chat handed to the front desk: close it on the staff page "
+            "(/webhooks/staff/), which also hands the chat back to the assistant.",
+            file=out,
+        )
         return 1
     item = service.mark_work_item_done(work_item_id, actor=STAFF_ACTOR, channel="staff-cli")
     print(f"{item.work_item_id} is {item.status}.", file=out)
@@ -65,8 +72,9 @@ def mark_done(out: TextIO, work_item_id: str) -> int:
 
 def main(argv: Sequence[str], out: TextIO) -> int:
     """Entry point of ``python -m bot staff ...``."""
-    parser = argparse.ArgumentParser(prog="python -m bot staff", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot staff", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     items = sub.add_parser("work-items", help="open refill, call-back and handoff requests")
     items.add_argument("--kind", choices=["refill", "callback", "handoff", "emergency"])
@@ -83,4 +91,4 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     return mark_done(out, args.work_item_id)
 
 
-__all__: List[str] = ["main", "show_intake", "show_work_items", "mark_done"]
+__all__: list[str] = ["main", "show_intake", "show_work_items", "mark_done"]

@@ -11,8 +11,9 @@ messages itself. Everything the widget needs is served locally (no CDN).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -36,12 +37,12 @@ class ChatPageInput(InputChannel):
     """Adds ``GET /webhooks/chat/`` (the page), its static files and a health route."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The URL segment: /webhooks/chat/."""
         return "chat"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ChatPageInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ChatPageInput:
         """The page needs no credentials."""
         return cls()
 

@@ -25,8 +25,9 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any
 
 from bot.channel_identity import (  # noqa: F401 - part of the kit's interface
     CHANNEL_IDENTITY_KEY,
@@ -40,26 +41,23 @@ from bot.settings import Settings
 MAX_MESSAGE_CHARS = 2000
 """Longest patient message passed on to the assistant (a long story fits; 10 kB does not)."""
 
-TOO_LONG_REPLY = (
-    "That message is too long for me to read. "
-    "Please send it in shorter parts, or call us if it is easier."
-)
+TOO_LONG_REPLY = "That message is too long for me to read. Please send it in shorter parts, or call us if it is easier."
 EMPTY_REPLY = "I didn't get any text. What can I help you with?"
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u2028\u2029]")
 
 
-def keyed_hash(value: Text, purpose: Text, settings: Optional[Settings] = None) -> Text:
+def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> str:
     """An opaque, stable stand-in for ``value`` (a phone number, a record id).
 
     ``purpose`` keeps hashes of the same value apart when they serve different
     jobs (a conversation id is not an opt-out key).
     """
-    digest = hmac.new(channel_secret(settings), f"{purpose}\x00{value}".encode("utf-8"), hashlib.sha256)
+    digest = hmac.new(channel_secret(settings), f"{purpose}\x00{value}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
 
-def conversation_id(channel: Text, channel_key: Text, settings: Optional[Settings] = None) -> Text:
+def conversation_id(channel: str, channel_key: str, settings: Settings | None = None) -> str:
     """The conversation id for a caller of ``channel``: ``<channel>:<opaque hex>``."""
     return f"{channel}:{keyed_hash(channel_key, f'conversation:{channel}', settings)}"
 
@@ -68,8 +66,8 @@ def conversation_id(channel: Text, channel_key: Text, settings: Optional[Setting
 class TextCheck:
     """The outcome of :func:`check_text`: the text to pass on, or the answer to give."""
 
-    text: Optional[Text]
-    reply: Optional[Text] = None
+    text: str | None
+    reply: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,12 +75,12 @@ class TextCheck:
         return self.text is not None
 
 
-def clean_text(text: Text) -> Text:
+def clean_text(text: str) -> str:
     """NFC-normalised text without control or zero-width characters, trimmed."""
     return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-def check_text(text: Optional[Text], limit: int = MAX_MESSAGE_CHARS) -> TextCheck:
+def check_text(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> TextCheck:
     """Pass on a usable message; answer empty or oversize input without the model."""
     if text is None:
         return TextCheck(None, EMPTY_REPLY)
@@ -94,7 +92,7 @@ def check_text(text: Optional[Text], limit: int = MAX_MESSAGE_CHARS) -> TextChec
     return TextCheck(cleaned)
 
 
-def numbered_choices(text: Text, buttons: Sequence[Dict[Text, Any]]) -> Text:
+def numbered_choices(text: str, buttons: Sequence[dict[str, Any]]) -> str:
     """``text`` followed by the buttons as "1) Yes" lines, and how to answer."""
     if not buttons:
         return text
@@ -104,7 +102,7 @@ def numbered_choices(text: Text, buttons: Sequence[Dict[Text, Any]]) -> Text:
     return "\n".join(lines)
 
 
-def choice_from_digit(reply: Text, buttons: Sequence[Dict[Text, Any]]) -> Optional[Text]:
+def choice_from_digit(reply: str, buttons: Sequence[dict[str, Any]]) -> str | None:
     """The payload of the button a bare number answer picks ("2", " 2. "), or None."""
     match = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", reply or "")
     if not match or not buttons:
@@ -119,7 +117,7 @@ def choice_from_digit(reply: Text, buttons: Sequence[Dict[Text, Any]]) -> Option
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def split_message(text: Text, limit: int) -> List[Text]:
+def split_message(text: str, limit: int) -> list[str]:
     """Split ``text`` into parts of at most ``limit`` characters, at sentence ends where possible.
 
     Line breaks are kept; lines and sentences stay whole when they fit; a
@@ -128,7 +126,7 @@ def split_message(text: Text, limit: int) -> List[Text]:
     text = (text or "").strip()
     if len(text) <= limit:
         return [text] if text else []
-    pieces: List[Tuple[Text, Text]] = []  # (separator before it, piece)
+    pieces: list[tuple[str, str]] = []  # (separator before it, piece)
     for line in text.split("\n"):
         separator = "\n"
         for sentence in (s.strip() for s in _SENTENCE_END.split(line)):
@@ -141,7 +139,7 @@ def split_message(text: Text, limit: int) -> List[Text]:
             if sentence:
                 pieces.append((separator, sentence))
                 separator = " "
-    parts: List[Text] = []
+    parts: list[str] = []
     for separator, piece in pieces:
         if parts and len(parts[-1]) + len(separator) + len(piece) <= limit:
             parts[-1] = f"{parts[-1]}{separator}{piece}"
@@ -157,7 +155,7 @@ FAILED_REPLY = (
 """What a patient hears when the assistant failed on a message (nothing was half-done)."""
 
 
-async def last_bot_buttons(tracker_store: Any, conversation: Text) -> List[Dict[Text, Any]]:
+async def last_bot_buttons(tracker_store: Any, conversation: str) -> list[dict[str, Any]]:
     """Buttons of the assistant's last turn in ``conversation``, read from the shared tracker store.
 
     A text-only channel shows them as numbers; reading them from the store (not
@@ -176,7 +174,7 @@ async def last_bot_buttons(tracker_store: Any, conversation: Text) -> List[Dict[
     return []
 
 
-async def last_proven_identity(tracker_store: Any, conversation: Text, kind: Text) -> Dict[Text, Any]:
+async def last_proven_identity(tracker_store: Any, conversation: str, kind: str) -> dict[str, Any]:
     """What the channel ``kind`` last proved in ``conversation`` (e.g. the SMS sender's number), or {}.
 
     Out-of-band senders (staff replies, reminders) use it to reach the person

@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -52,15 +53,15 @@ class PortalRefusal(Exception):
     """Why a request is refused: HTTP status, error code and a plain sentence for the caller."""
 
     status: int
-    code: Text
-    reason: Text
+    code: str
+    reason: str
 
-    def as_response(self, headers: Optional[Dict[Text, Text]] = None) -> HTTPResponse:
+    def as_response(self, headers: dict[str, str] | None = None) -> HTTPResponse:
         """The JSON error answer."""
         return response.json({"error": self.code, "reason": self.reason}, status=self.status, headers=headers)
 
 
-def portal_key(settings: Settings) -> tuple[Text, Text]:
+def portal_key(settings: Settings) -> tuple[str, str]:
     """The pinned algorithm and its key; refuses when the portal is not configured."""
     if settings.portal_jwt_secret:
         return "HS256", settings.portal_jwt_secret
@@ -73,7 +74,7 @@ def portal_key(settings: Settings) -> tuple[Text, Text]:
     )
 
 
-def verify_token(authorization: Optional[Text], settings: Settings) -> Text:
+def verify_token(authorization: str | None, settings: Settings) -> str:
     """The record id (``sub``) a valid portal token proves; raises :class:`PortalRefusal` otherwise."""
     import jwt
 
@@ -119,7 +120,7 @@ def verify_token(authorization: Optional[Text], settings: Settings) -> Text:
     return subject.strip()
 
 
-def _invalid_reason(exc: Exception) -> Text:
+def _invalid_reason(exc: Exception) -> str:
     """A plain sentence for a token that failed for another reason (never the token itself)."""
     import jwt
 
@@ -130,7 +131,7 @@ def _invalid_reason(exc: Exception) -> Text:
     return "The token is not valid."
 
 
-def cors_headers(origin: Optional[Text], settings: Settings) -> Dict[Text, Text]:
+def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:
     """CORS headers for an allowed browser origin; {} for non-browser callers."""
     if not origin:
         return {}
@@ -146,7 +147,7 @@ def cors_headers(origin: Optional[Text], settings: Settings) -> Dict[Text, Text]
     }
 
 
-def read_body(raw: bytes) -> tuple[Any, Optional[Text]]:
+def read_body(raw: bytes) -> tuple[Any, str | None]:
     """The ``message`` (any type, checked later) and optional ``message_id`` of a request body."""
     try:
         body = json.loads(raw or b"")
@@ -161,11 +162,13 @@ def read_body(raw: bytes) -> tuple[Any, Optional[Text]]:
     if message_id is not None and (
         not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_MESSAGE_ID_CHARS
     ):
-        raise PortalRefusal(400, "invalid_body", f'"message_id" must be a text of 1 to {MAX_MESSAGE_ID_CHARS} characters.')
+        raise PortalRefusal(
+            400, "invalid_body", f'"message_id" must be a text of 1 to {MAX_MESSAGE_ID_CHARS} characters.'
+        )
     return message, (message_id.strip() if message_id else None)
 
 
-def portal_messages(collected: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+def portal_messages(collected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The bot's messages as the widget reads them (Rasa's REST shape without recipient ids)."""
     return [{k: m[k] for k in _REPLY_KEYS if m.get(k) is not None} for m in collected]
 
@@ -174,7 +177,7 @@ class PortalCollector(CollectingOutputChannel):
     """Collects a turn's replies; named "portal" so portal response variants apply."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The channel name Rasa matches ``channel: portal`` response variations against."""
         return CHANNEL
 
@@ -188,20 +191,20 @@ class PortalMailbox(OutputChannel):
     """
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The portal channel."""
         return CHANNEL
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Nothing to push: the widget picks the message up from the conversation."""
         logger.info("portal: out-of-band message left for the widget to fetch")
 
 
-def out_of_band_messages(events: Any, after: float) -> tuple[List[Dict[Text, Any]], float]:
+def out_of_band_messages(events: Any, after: float) -> tuple[list[dict[str, Any]], float]:
     """Bot messages sent outside a request (staff replies, hand-back) after ``after``, and the latest time."""
     from rasa.shared.core.events import BotUttered
 
-    messages: List[Dict[Text, Any]] = []
+    messages: list[dict[str, Any]] = []
     latest = after
     for event in events or []:
         if not isinstance(event, BotUttered) or not (event.metadata or {}).get("out_of_band"):
@@ -217,21 +220,21 @@ def out_of_band_messages(events: Any, after: float) -> tuple[List[Dict[Text, Any
 class PortalInput(InputChannel):
     """The portal's JSON endpoint; see the module docstring."""
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """Staff replies stay in the conversation; the widget fetches them (no push on this channel)."""
         return PortalMailbox()
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         """``settings`` overrides the process settings (credentials.yml values, tests)."""
         self._settings = settings
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The URL segment: /webhooks/portal/."""
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PortalInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> PortalInput:
         """Values in credentials.yml (``${VAR}``, expanded by Rasa) override settings; empty ones do not."""
         import dataclasses
 
@@ -275,7 +278,7 @@ class PortalInput(InputChannel):
             return await self._updates(request)
 
         @portal.middleware("response")
-        async def preflight(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+        async def preflight(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
             # Rasa's CORS extension answers every OPTIONS request itself, before
             # any route, with Rasa's own (empty) origin list; ours replaces it.
             if request.method == "OPTIONS":
@@ -312,7 +315,10 @@ class PortalInput(InputChannel):
             ).as_response(headers)
         check = kit.check_text(message)
         if not check.ok:
-            logger.info("portal message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long")
+            logger.info(
+                "portal message refused by the kit's checks: %s",
+                "empty" if check.reply == kit.EMPTY_REPLY else "too long",
+            )
             return response.json([{"text": check.reply}], headers=headers)
         conversation = kit.conversation_id(CHANNEL, subject, settings)
         if message_id is None:
@@ -342,12 +348,12 @@ class PortalInput(InputChannel):
 
     async def _answer_once(
         self,
-        conversation: Text,
-        subject: Text,
-        text: Text,
-        message_id: Text,
+        conversation: str,
+        subject: str,
+        text: str,
+        message_id: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        headers: Dict[Text, Text],
+        headers: dict[str, str],
     ) -> HTTPResponse:
         """Answer a message with an id once; a repeat gets the first answer again."""
         from sqlalchemy.exc import SQLAlchemyError
@@ -377,11 +383,11 @@ class PortalInput(InputChannel):
 
     async def _answer(
         self,
-        conversation: Text,
-        subject: Text,
-        text: Text,
+        conversation: str,
+        subject: str,
+        text: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        headers: Dict[Text, Text],
+        headers: dict[str, str],
     ) -> HTTPResponse:
         """Run the assistant on one message and answer with its replies."""
         collector = PortalCollector()
@@ -398,8 +404,11 @@ class PortalInput(InputChannel):
         except Exception as exc:  # noqa: BLE001 - the caller gets a precise error, the server stays up
             logger.error("portal message failed: %s", type(exc).__name__)
             return response.json(
-                {"error": "assistant_failed", "reason": "The assistant could not answer; send the message again.",
-                 "messages": [{"text": kit.FAILED_REPLY}]},
+                {
+                    "error": "assistant_failed",
+                    "reason": "The assistant could not answer; send the message again.",
+                    "messages": [{"text": kit.FAILED_REPLY}],
+                },
                 status=500,
                 headers=headers,
             )

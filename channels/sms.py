@@ -26,8 +26,9 @@ import asyncio
 import dataclasses
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qs
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
 from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -59,7 +60,7 @@ KEYWORD_RESPONSES = {
 }
 
 
-def keyword_of(body: Optional[Text]) -> Optional[Text]:
+def keyword_of(body: str | None) -> str | None:
     """The carrier keyword a text is ("opt_out", "opt_out_cancel", "opt_in", "help"), or None."""
     match = _KEYWORD.fullmatch(body or "")
     if not match:
@@ -76,7 +77,7 @@ def keyword_of(body: Optional[Text]) -> Optional[Text]:
     return None
 
 
-def twiml(messages: Sequence[Text]) -> Text:
+def twiml(messages: Sequence[str]) -> str:
     """A TwiML document sending each text as one ``<Message>`` (escaped); none: ``<Response/>``."""
     parts = [m for m in messages if m and m.strip()]
     if not parts:
@@ -85,7 +86,7 @@ def twiml(messages: Sequence[Text]) -> Text:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
 
 
-def sms_texts(messages: Sequence[Dict[Text, Any]], limit: int = SMS_PART_LIMIT) -> List[Text]:
+def sms_texts(messages: Sequence[dict[str, Any]], limit: int = SMS_PART_LIMIT) -> list[str]:
     """The bot's messages of one turn as SMS texts: buttons numbered, joined, split at sentence ends."""
     blocks = []
     for message in messages:
@@ -99,7 +100,7 @@ def sms_texts(messages: Sequence[Dict[Text, Any]], limit: int = SMS_PART_LIMIT) 
     return kit.split_message("\n".join(blocks), limit)
 
 
-def signature_is_valid(settings: Settings, path: Text, query: Text, form: Any, signature: Optional[Text]) -> bool:
+def signature_is_valid(settings: Settings, path: str, query: str, form: Any, signature: str | None) -> bool:
     """Whether ``X-Twilio-Signature`` signs ``CLINIC_PUBLIC_URL`` + path (+ query) and the form."""
     from twilio.request_validator import RequestValidator
 
@@ -128,7 +129,7 @@ class SmsCollector(CollectingOutputChannel):
     """Collects a turn's replies for the TwiML answer; named "sms" so SMS response variants apply."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The channel name Rasa matches ``channel: sms`` response variations against."""
         return CHANNEL
 
@@ -136,17 +137,17 @@ class SmsCollector(CollectingOutputChannel):
 class SmsOutput(OutputChannel):
     """Sends messages out of band (staff replies, reminders) through :func:`send_sms`."""
 
-    def __init__(self, number_for: Callable[[Text], Awaitable[Optional[Text]]], settings: Settings) -> None:
+    def __init__(self, number_for: Callable[[str], Awaitable[str | None]], settings: Settings) -> None:
         """``number_for`` finds the phone number behind an opaque conversation id."""
         self._number_for = number_for
         self._settings = settings
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Same name as the input channel, so ``output_channel=latest`` finds it."""
         return CHANNEL
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Text the person behind conversation ``recipient_id``; raises when it cannot."""
         number = await self._number_for(recipient_id)
         if not number:
@@ -155,7 +156,7 @@ class SmsOutput(OutputChannel):
         await asyncio.to_thread(send_sms, number, text, self._settings)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """Buttons become numbered choices, answered by number like in a reply."""
         await self.send_text_message(recipient_id, kit.numbered_choices(text, buttons))
@@ -164,18 +165,18 @@ class SmsOutput(OutputChannel):
 class SmsInput(InputChannel):
     """Twilio SMS in, TwiML out; see the module docstring for the order of checks."""
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         """``settings`` overrides the process settings (credentials.yml values, tests)."""
         self._settings = settings
-        self._app: Optional[Sanic] = None
+        self._app: Sanic | None = None
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The URL segment: /webhooks/sms/."""
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SmsInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SmsInput:
         """Values in credentials.yml (``${VAR}``, expanded by Rasa) override settings; empty ones do not."""
         credentials = credentials or {}
         overrides = {
@@ -196,11 +197,11 @@ class SmsInput(InputChannel):
         """The settings in force (read when used, never at import)."""
         return self._settings or get_settings()
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """Out-of-band sending through Twilio's REST API."""
         return SmsOutput(self._number_for, self.settings)
 
-    async def _number_for(self, conversation: Text) -> Optional[Text]:
+    async def _number_for(self, conversation: str) -> str | None:
         """The sender's number, from the latest SMS message's proven identity in the tracker."""
         agent = getattr(getattr(self._app, "ctx", None), "agent", None) if self._app else None
         if agent is None:
@@ -242,7 +243,9 @@ class SmsInput(InputChannel):
 
         settings = self.settings
         if not settings.twilio_auth_token:
-            logger.error("sms webhook refused (503): TWILIO_AUTH_TOKEN is not set, Twilio's signature cannot be checked")
+            logger.error(
+                "sms webhook refused (503): TWILIO_AUTH_TOKEN is not set, Twilio's signature cannot be checked"
+            )
             return response.text(
                 "The SMS channel is not configured on this server (TWILIO_AUTH_TOKEN is not set).", status=503
             )
@@ -267,7 +270,9 @@ class SmsInput(InputChannel):
         try:
             claim = await asyncio.to_thread(claim_delivery, CHANNEL, message_sid)
         except SQLAlchemyError as exc:
-            logger.error("sms webhook (503): clinic database unavailable (%s); message not processed", type(exc).__name__)
+            logger.error(
+                "sms webhook (503): clinic database unavailable (%s); message not processed", type(exc).__name__
+            )
             return response.text("The clinic database is unavailable; the message was not processed.", status=503)
         if not claim.claimed:
             logger.info("sms delivery %s seen before: same answer, assistant not run again", message_sid)
@@ -290,10 +295,10 @@ class SmsInput(InputChannel):
     async def _answer(
         self,
         request: Request,
-        sender: Text,
-        body: Optional[Text],
+        sender: str,
+        body: str | None,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> Text:
+    ) -> str:
         """The TwiML answer to one new text from ``sender``."""
         from channels.store import is_opted_out, set_opted_out
 
@@ -315,7 +320,9 @@ class SmsInput(InputChannel):
             return EMPTY_TWIML
         check = kit.check_text(body)
         if not check.ok:
-            logger.info("sms message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long")
+            logger.info(
+                "sms message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long"
+            )
             return twiml(kit.split_message(check.reply or "", SMS_PART_LIMIT))
         text = check.text or ""
         payload = kit.choice_from_digit(text, await kit.last_bot_buttons(agent.tracker_store, conversation))
@@ -331,7 +338,7 @@ class SmsInput(InputChannel):
         )
         return twiml(sms_texts(collector.messages))
 
-    async def _keyword_reply(self, agent: Any, conversation: Text, keyword: Text) -> List[Text]:
+    async def _keyword_reply(self, agent: Any, conversation: str, keyword: str) -> list[str]:
         """The keyword's response from domain.yml (SMS variant), filled with the clinic's name and phone."""
         from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -346,6 +353,6 @@ class SmsInput(InputChannel):
         return kit.split_message(message["text"], SMS_PART_LIMIT)
 
 
-def _twiml_response(document: Text) -> HTTPResponse:
+def _twiml_response(document: str) -> HTTPResponse:
     """A 200 TwiML answer."""
     return response.text(document, content_type=TWIML_CONTENT_TYPE)

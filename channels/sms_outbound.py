@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any
 
 from bot.settings import Settings, get_settings
 from channels.kit import ChannelNotConfigured, split_message
@@ -38,10 +38,10 @@ class SmsSendFailed(RuntimeError):
 class SentSms:
     """What Twilio accepted: one message id per part sent."""
 
-    message_sids: Tuple[str, ...]
+    message_sids: tuple[str, ...]
 
 
-def missing_settings(settings: Settings, sending: bool = True) -> Tuple[str, ...]:
+def missing_settings(settings: Settings, sending: bool = True) -> tuple[str, ...]:
     """The Twilio settings still unset (receiving needs the token; sending all three)."""
     wanted = [("TWILIO_AUTH_TOKEN", settings.twilio_auth_token)]
     if sending:
@@ -68,7 +68,7 @@ def twilio_client(settings: Settings) -> Any:
     return client
 
 
-def send_sms(to: str, body: str, settings: Optional[Settings] = None) -> SentSms:
+def send_sms(to: str, body: str, settings: Settings | None = None) -> SentSms:
     """Send ``body`` to ``to`` (E.164), split into SMS-sized parts; refuses opted-out numbers.
 
     Raises :class:`SmsNotConfigured`, :class:`SmsOptedOut` or :class:`SmsSendFailed`;

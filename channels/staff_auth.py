@@ -14,7 +14,6 @@ import hmac
 import json
 import secrets
 from collections import defaultdict, deque
-from typing import Deque, Dict, Optional
 
 FAILED_LOGINS_ALLOWED = 5
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
@@ -40,7 +39,7 @@ def make_session_cookie(token: str, now: float, minutes: int) -> str:
     return f"{payload}.{mac}"
 
 
-def read_session_cookie(token: str, value: Optional[str], now: float) -> Optional[str]:
+def read_session_cookie(token: str, value: str | None, now: float) -> str | None:
     """The session id of a valid, unexpired cookie; None for anything else."""
     if not value or value.count(".") != 1 or len(value) > 400:
         return None
@@ -73,9 +72,9 @@ class LoginThrottle:
         """Per-process memory is enough: each wrong try also costs a delay."""
         self.allowed = allowed
         self.window = window
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
 
-    def _recent(self, client: str, now: float) -> Deque[float]:
+    def _recent(self, client: str, now: float) -> deque[float]:
         failures = self._failures[client]
         while failures and failures[0] <= now - self.window:
             failures.popleft()

@@ -23,7 +23,8 @@ import hashlib
 import hmac
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -66,7 +67,7 @@ async def tracker_of(request: Request, conversation_id: str) -> Any:
     return await agent.tracker_store.retrieve(conversation_id)
 
 
-async def held(request: Request, item: Any) -> Optional[bool]:
+async def held(request: Request, item: Any) -> bool | None:
     """Whether staff hold an open handoff's chat now (None: not a handoff, or unknown)."""
     if getattr(item, "kind", None) != "handoff" or item.status != "open":
         return None
@@ -78,7 +79,7 @@ async def held(request: Request, item: Any) -> Optional[bool]:
     return bool(tracker and tracker.get_slot("staff_holds") is True)
 
 
-def output_channel_for(request: Request, tracker: Any) -> Tuple[str, Any]:
+def output_channel_for(request: Request, tracker: Any) -> tuple[str, Any]:
     """The patient's channel and its out-of-band sender (None: the channel has none)."""
     name = tracker.get_latest_input_channel() or "unknown"
     for channel in getattr(request.app.ctx, "input_channels", None) or []:
@@ -87,7 +88,7 @@ def output_channel_for(request: Request, tracker: Any) -> Tuple[str, Any]:
     return name, None
 
 
-async def append(request: Request, conversation_id: str, events: List[Any]) -> Any:
+async def append(request: Request, conversation_id: str, events: list[Any]) -> Any:
     """Add events to the conversation under its lock (as Rasa's own API does)."""
     agent = request.app.ctx.agent
     async with agent.lock_store.lock(conversation_id):
@@ -100,7 +101,7 @@ async def append(request: Request, conversation_id: str, events: List[Any]) -> A
         return tracker
 
 
-async def deliver(request: Request, tracker: Any, text: str) -> Tuple[str, bool]:
+async def deliver(request: Request, tracker: Any, text: str) -> tuple[str, bool]:
     """Push a message on the patient's channel when it can; (channel name, delivered)."""
     name, output = output_channel_for(request, tracker)
     if output is None:
@@ -113,7 +114,7 @@ async def deliver(request: Request, tracker: Any, text: str) -> Tuple[str, bool]
     return name, True
 
 
-async def hand_back(request: Request, item: Any) -> Tuple[bool, str, bool]:
+async def hand_back(request: Request, item: Any) -> tuple[bool, str, bool]:
     """Give the chat back to the assistant; (was held, channel, delivered)."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
 
@@ -143,12 +144,12 @@ class StaffPageInput(InputChannel):
     """Adds the staff page's routes under ``/webhooks/staff/``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """The URL segment: /webhooks/staff/."""
         return "staff"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "StaffPageInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> StaffPageInput:
         """The token comes from settings, never from credentials.yml."""
         return cls()
 
@@ -161,7 +162,7 @@ class StaffPageInput(InputChannel):
         staff = Blueprint("staff_page", __name__)
         throttle = self.throttle
 
-        def configured() -> Optional[str]:
+        def configured() -> str | None:
             return get_settings().effective_staff_token()
 
         def off() -> HTTPResponse:
@@ -172,7 +173,7 @@ class StaffPageInput(InputChannel):
                 status=503,
             )
 
-        def session_of(request: Request, token: str) -> Optional[str]:
+        def session_of(request: Request, token: str) -> str | None:
             return read_session_cookie(token, request.cookies.get(COOKIE), time.time())
 
         def actor(sid: str) -> str:
@@ -184,7 +185,7 @@ class StaffPageInput(InputChannel):
                 return origin is None
             return origin.split("://", 1)[-1].rstrip("/") == (request.host or "")
 
-        async def guard(request: Request, post: bool = False) -> Tuple[Optional[str], Optional[str], Optional[HTTPResponse]]:
+        async def guard(request: Request, post: bool = False) -> tuple[str | None, str | None, HTTPResponse | None]:
             """(token, session id, None) for a logged-in request; otherwise the refusal to send."""
             token = configured()
             if token is None:
@@ -197,7 +198,15 @@ class StaffPageInput(InputChannel):
             if post:
                 sent = (request.form.get("csrf") if request.form else None) or request.headers.get("x-csrf-token")
                 if not same_origin(request) or not sent or not hmac.compare_digest(sent, csrf_token(token, sid)):
-                    return None, None, refuse(request, 403, "This form is out of date or came from another site; reload the page and try again.")
+                    return (
+                        None,
+                        None,
+                        refuse(
+                            request,
+                            403,
+                            "This form is out of date or came from another site; reload the page and try again.",
+                        ),
+                    )
             return token, sid, None
 
         def wants_json(request: Request) -> bool:
@@ -206,16 +215,24 @@ class StaffPageInput(InputChannel):
         def refuse(request: Request, status: int, message: str) -> HTTPResponse:
             if wants_json(request):
                 return response.json({"error": message}, status=status, headers=SECURITY_HEADERS)
-            return page("Staff page", f"<p class=\"error\">{esc(message)}</p><p><a href=\"/webhooks/staff/\">Back to the list</a></p>", status=status)
+            return page(
+                "Staff page",
+                f'<p class="error">{esc(message)}</p><p><a href="/webhooks/staff/">Back to the list</a></p>',
+                status=status,
+            )
 
         async def records(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-            return await asyncio.wait_for(asyncio.to_thread(func, *args, **kwargs), get_settings().backend_timeout_seconds)
+            return await asyncio.wait_for(
+                asyncio.to_thread(func, *args, **kwargs), get_settings().backend_timeout_seconds
+            )
 
-        async def find_item(request: Request, item_id: str, sid: str) -> Tuple[Any, Optional[HTTPResponse]]:
+        async def find_item(request: Request, item_id: str, sid: str) -> tuple[Any, HTTPResponse | None]:
             from bot.records import WorkItemNotFound, get_records_service
 
             try:
-                item = await records(get_records_service().get_work_item, item_id, actor=actor(sid), channel=PAGE_CHANNEL)
+                item = await records(
+                    get_records_service().get_work_item, item_id, actor=actor(sid), channel=PAGE_CHANNEL
+                )
             except WorkItemNotFound:
                 return None, refuse(request, 404, f"There is no work item {item_id[:20]}.")
             except Exception as exc:  # noqa: BLE001 - database down: say so
@@ -223,7 +240,7 @@ class StaffPageInput(InputChannel):
                 return None, refuse(request, 503, "The clinic database cannot be reached right now; try again shortly.")
             return item, None
 
-        async def posted_item(request: Request, item_id: str) -> Tuple[Any, Optional[str], Optional[HTTPResponse]]:
+        async def posted_item(request: Request, item_id: str) -> tuple[Any, str | None, HTTPResponse | None]:
             """(item, session id, None) for a logged-in form post about an existing item; else the refusal."""
             _, sid, refused = await guard(request, post=True)
             if refused:
@@ -234,7 +251,9 @@ class StaffPageInput(InputChannel):
         async def close(item: Any, sid: str) -> None:
             from bot.records import get_records_service
 
-            await records(get_records_service().mark_work_item_done, item.work_item_id, actor=actor(sid), channel=PAGE_CHANNEL)
+            await records(
+                get_records_service().mark_work_item_done, item.work_item_id, actor=actor(sid), channel=PAGE_CHANNEL
+            )
 
         def back(notice: str) -> HTTPResponse:
             return response.redirect(
@@ -252,7 +271,9 @@ class StaffPageInput(InputChannel):
             from bot.records import get_records_service
 
             try:
-                items = sort_items(await records(get_records_service().open_work_items, actor=actor(sid), channel=PAGE_CHANNEL))
+                items = sort_items(
+                    await records(get_records_service().open_work_items, actor=actor(sid), channel=PAGE_CHANNEL)
+                )
             except Exception as exc:  # noqa: BLE001 - database down: say so
                 logger.error("staff page: records unavailable: %s", type(exc).__name__)
                 return refuse(request, 503, "The clinic database cannot be reached right now; try again shortly.")
@@ -267,18 +288,22 @@ class StaffPageInput(InputChannel):
             rows = []
             for item in items:
                 quiet = await held(request, item)
-                status = "" if quiet is None else (" (assistant quiet: you have this chat)" if quiet else " (assistant answering)")
+                status = (
+                    ""
+                    if quiet is None
+                    else (" (assistant quiet: you have this chat)" if quiet else " (assistant answering)")
+                )
                 links = (
-                    f"<a href=\"/webhooks/staff/items/{esc(item.work_item_id)}\">Transcript</a> "
+                    f'<a href="/webhooks/staff/items/{esc(item.work_item_id)}">Transcript</a> '
                     if getattr(item, "conversation_id", None)
                     else ""
                 )
                 rows.append(
-                    f"<tr class=\"{'emergency' if is_emergency(item) else ''}\"><td>{esc(item.work_item_id)}</td>"
+                    f'<tr class="{"emergency" if is_emergency(item) else ""}"><td>{esc(item.work_item_id)}</td>'
                     f"<td>{esc(getattr(item, 'kind', ''))}{esc(status)}</td><td>{esc(when_text(item.created_at))}</td>"
                     f"<td>{esc(getattr(item, 'channel', ''))}</td><td>{esc(item_details(item))}</td>"
-                    f"<td>{links}<form class=\"inline\" method=\"post\" action=\"/webhooks/staff/items/{esc(item.work_item_id)}/done\">"
-                    f"<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Done</button></form></td></tr>"
+                    f'<td>{links}<form class="inline" method="post" action="/webhooks/staff/items/{esc(item.work_item_id)}/done">'
+                    f'<input type="hidden" name="csrf" value="{csrf}"><button type="submit">Done</button></form></td></tr>'
                 )
             table = (
                 "<table><thead><tr><th>Item</th><th>Kind</th><th>Created</th><th>Channel</th><th>Details</th><th></th></tr>"
@@ -287,10 +312,10 @@ class StaffPageInput(InputChannel):
                 else "<p>No open work items.</p>"
             )
             body = (
-                (f"<p class=\"notice\">{esc(notice)}</p>" if notice else "")
+                (f'<p class="notice">{esc(notice)}</p>' if notice else "")
                 + f"<p>{len(items)} open item(s). Emergencies first.</p>{table}"
-                + f"<form method=\"post\" action=\"/webhooks/staff/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">"
-                "<button type=\"submit\">Log out</button></form>"
+                + f'<form method="post" action="/webhooks/staff/logout"><input type="hidden" name="csrf" value="{csrf}">'
+                '<button type="submit">Log out</button></form>'
             )
             return page("Open work items", body)
 
@@ -357,7 +382,9 @@ class StaffPageInput(InputChannel):
             from bot.records import get_records_service
 
             try:
-                items = sort_items(await records(get_records_service().open_work_items, actor=actor(sid), channel=PAGE_CHANNEL))
+                items = sort_items(
+                    await records(get_records_service().open_work_items, actor=actor(sid), channel=PAGE_CHANNEL)
+                )
             except Exception as exc:  # noqa: BLE001 - database down: say so
                 logger.error("staff page: records unavailable: %s", type(exc).__name__)
                 return refuse(request, 503, "The clinic database cannot be reached right now; try again shortly.")
@@ -365,7 +392,7 @@ class StaffPageInput(InputChannel):
                 {"items": [item_json(item, await held(request, item)) for item in items]}, headers=SECURITY_HEADERS
             )
 
-        async def transcript(request: Request, item_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[HTTPResponse]]:
+        async def transcript(request: Request, item_id: str) -> tuple[dict[str, Any] | None, HTTPResponse | None]:
             token, sid, refused = await guard(request)
             if refused:
                 return None, refused
@@ -381,13 +408,18 @@ class StaffPageInput(InputChannel):
                 tracker = await agent.tracker_store.retrieve_full_tracker(item.conversation_id)
             except Exception as exc:  # noqa: BLE001 - store down: say so
                 logger.error("staff page: conversation store unavailable: %s", type(exc).__name__)
-                return None, refuse(request, 503, "The conversation store cannot be reached right now; try again shortly.")
+                return None, refuse(
+                    request, 503, "The conversation store cannot be reached right now; try again shortly."
+                )
             if tracker is None:
                 return None, refuse(request, 404, f"The conversation of {item.work_item_id} is no longer stored.")
             try:
                 await records(
                     get_records_service().record_staff_access,
-                    "read:transcript", item.patient_id, actor=actor(sid), channel=PAGE_CHANNEL,
+                    "read:transcript",
+                    item.patient_id,
+                    actor=actor(sid),
+                    channel=PAGE_CHANNEL,
                 )
             except Exception as exc:  # noqa: BLE001 - no audit row, no transcript
                 logger.error("staff page: audit unavailable: %s", type(exc).__name__)
@@ -428,11 +460,14 @@ class StaffPageInput(InputChannel):
             assert view is not None
             item = view["item"]
             csrf = esc(csrf_token(view["token"], view["sid"]))
-            lines = "".join(
-                f"<div class=\"msg {esc(l.speaker)}\"><span class=\"time\">{esc(l.at.strftime('%b %d %H:%M'))}</span>"
-                f"<strong>{esc(l.speaker)}:</strong> {esc(l.text)}</div>"
-                for l in view["lines"]
-            ) or "<p>No messages.</p>"
+            lines = (
+                "".join(
+                    f'<div class="msg {esc(l.speaker)}"><span class="time">{esc(l.at.strftime("%b %d %H:%M"))}</span>'
+                    f"<strong>{esc(l.speaker)}:</strong> {esc(l.text)}</div>"
+                    for l in view["lines"]
+                )
+                or "<p>No messages.</p>"
+            )
             actions = ""
             if item.kind == "handoff" and view["held"]:
                 delivery = (
@@ -442,21 +477,21 @@ class StaffPageInput(InputChannel):
                     "ask for: your reply is stored in the conversation but not delivered. Call the patient if needed."
                 )
                 actions = (
-                    f"<h2>Reply</h2><p class=\"note\">{esc(delivery)}</p>"
-                    f"<form method=\"post\" action=\"/webhooks/staff/items/{esc(item.work_item_id)}/reply\">"
-                    f"<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">"
-                    f"<textarea name=\"text\" rows=\"3\" maxlength=\"{REPLY_MAX}\" required></textarea>"
-                    "<button type=\"submit\">Send reply</button></form>"
-                    f"<form method=\"post\" action=\"/webhooks/staff/items/{esc(item.work_item_id)}/handback\">"
-                    f"<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">"
-                    "<button type=\"submit\">Hand back to the assistant</button></form>"
+                    f'<h2>Reply</h2><p class="note">{esc(delivery)}</p>'
+                    f'<form method="post" action="/webhooks/staff/items/{esc(item.work_item_id)}/reply">'
+                    f'<input type="hidden" name="csrf" value="{csrf}">'
+                    f'<textarea name="text" rows="3" maxlength="{REPLY_MAX}" required></textarea>'
+                    '<button type="submit">Send reply</button></form>'
+                    f'<form method="post" action="/webhooks/staff/items/{esc(item.work_item_id)}/handback">'
+                    f'<input type="hidden" name="csrf" value="{csrf}">'
+                    '<button type="submit">Hand back to the assistant</button></form>'
                 )
             elif item.kind == "handoff":
-                actions = "<p class=\"note\">The assistant is answering this chat.</p>"
+                actions = '<p class="note">The assistant is answering this chat.</p>'
             body = (
                 f"<p>{esc(item.work_item_id)} ({esc(item.kind)}, {esc(item.status)}), channel {esc(view['channel'])}: "
                 f"{esc(item_details(item))}</p>{lines}{actions}"
-                "<p><a href=\"/webhooks/staff/\">Back to the list</a></p>"
+                '<p><a href="/webhooks/staff/">Back to the list</a></p>'
             )
             return page(f"Conversation of {item.work_item_id}", body)
 
@@ -478,12 +513,18 @@ class StaffPageInput(InputChannel):
                 tracker = await tracker_of(request, item.conversation_id)
                 if tracker is None or tracker.get_slot("staff_holds") is not True:
                     return refuse(request, 409, "The assistant has this chat again; your reply was not sent.")
-                tracker = await append(request, item.conversation_id, [BotUttered(text, metadata={"staff": True, "out_of_band": True})])
+                tracker = await append(
+                    request, item.conversation_id, [BotUttered(text, metadata={"staff": True, "out_of_band": True})]
+                )
             except Exception as exc:  # noqa: BLE001 - store down: nothing was sent
                 logger.error("staff page: conversation store unavailable: %s", type(exc).__name__)
-                return refuse(request, 503, "The conversation store cannot be reached right now; your reply was not sent.")
+                return refuse(
+                    request, 503, "The conversation store cannot be reached right now; your reply was not sent."
+                )
             channel, delivered = await deliver(request, tracker, text)
-            logger.info("staff page: reply in %s (%s, %s)", item.work_item_id, channel, "delivered" if delivered else "stored")
+            logger.info(
+                "staff page: reply in %s (%s, %s)", item.work_item_id, channel, "delivered" if delivered else "stored"
+            )
             if wants_json(request):
                 return response.json({"delivered": delivered, "channel": channel}, headers=SECURITY_HEADERS)
             return back("sent" if delivered else "stored")
@@ -502,7 +543,9 @@ class StaffPageInput(InputChannel):
                 await close(item, sid)
             except Exception as exc:  # noqa: BLE001 - a store is down: say what did not happen
                 logger.error("staff page: hand back failed: %s", type(exc).__name__)
-                return refuse(request, 503, "A store cannot be reached right now; the chat may still be yours. Try again shortly.")
+                return refuse(
+                    request, 503, "A store cannot be reached right now; the chat may still be yours. Try again shortly."
+                )
             logger.info("staff page: %s handed back to the assistant (%s)", item.work_item_id, channel)
             return back("handed-back")
 
@@ -517,7 +560,9 @@ class StaffPageInput(InputChannel):
                 await close(item, sid)
             except Exception as exc:  # noqa: BLE001 - a store is down: nothing was closed
                 logger.error("staff page: marking done failed: %s", type(exc).__name__)
-                return refuse(request, 503, "A store cannot be reached right now; the item is still open. Try again shortly.")
+                return refuse(
+                    request, 503, "A store cannot be reached right now; the item is still open. Try again shortly."
+                )
             return back("done")
 
         return staff

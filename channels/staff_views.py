@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from sanic import response
 from sanic.response import HTTPResponse
@@ -39,11 +40,11 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def page(title: str, body: str, status: int = 200, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+def page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
     """A complete HTML page with the strict security headers."""
     document = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{esc(title)}</title><link rel=\"stylesheet\" href=\"/webhooks/staff/style.css\"></head>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>{esc(title)}</title><link rel="stylesheet" href="/webhooks/staff/style.css"></head>'
         f"<body><h1>{esc(title)}</h1>{body}</body></html>"
     )
     return response.html(document, status=status, headers={**SECURITY_HEADERS, **(headers or {})})
@@ -51,15 +52,15 @@ def page(title: str, body: str, status: int = 200, headers: Optional[Dict[str, s
 
 def login_form(message: str = "") -> str:
     """The login form (no CSRF token yet: there is no session to bind it to)."""
-    note = f"<p class=\"error\">{esc(message)}</p>" if message else ""
+    note = f'<p class="error">{esc(message)}</p>' if message else ""
     return (
-        f"{note}<form method=\"post\" action=\"/webhooks/staff/login\">"
-        "<label>Staff token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" required>"
-        "</label> <button type=\"submit\">Log in</button></form>"
+        f'{note}<form method="post" action="/webhooks/staff/login">'
+        '<label>Staff token <input type="password" name="token" autocomplete="current-password" required>'
+        '</label> <button type="submit">Log in</button></form>'
     )
 
 
-def when_text(moment: Optional[dt.datetime]) -> str:
+def when_text(moment: dt.datetime | None) -> str:
     """A work item's time, short: Wed Dec 02 10:00."""
     return moment.strftime("%a %b %d %H:%M") if moment else ""
 
@@ -69,12 +70,15 @@ def is_emergency(item: Any) -> bool:
     return getattr(item, "reason", None) == "emergency" or getattr(item, "kind", None) == "emergency"
 
 
-def sort_items(items: Iterable[Any]) -> List[Any]:
+def sort_items(items: Iterable[Any]) -> list[Any]:
     """Emergencies first, then handed-off chats, call backs, refills; oldest first within each."""
     order = {"handoff": 1, "callback": 2, "refill": 3}
     return sorted(
         items,
-        key=lambda i: (0 if is_emergency(i) else order.get(getattr(i, "kind", ""), 4), getattr(i, "created_at", None) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)),
+        key=lambda i: (
+            0 if is_emergency(i) else order.get(getattr(i, "kind", ""), 4),
+            getattr(i, "created_at", None) or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+        ),
     )
 
 
@@ -85,7 +89,7 @@ def item_details(item: Any) -> str:
     return describe_work_item(item)
 
 
-def item_json(item: Any, held: Optional[bool] = None) -> Dict[str, Any]:
+def item_json(item: Any, held: bool | None = None) -> dict[str, Any]:
     """One work item for the JSON view."""
     return {
         "id": item.work_item_id,
@@ -110,11 +114,11 @@ class Line:
     at: dt.datetime
 
 
-def transcript_lines(events: Iterable[Any], tz: Any) -> List[Line]:
+def transcript_lines(events: Iterable[Any], tz: Any) -> list[Line]:
     """User and bot messages of a tracker's events, with their times in the clinic's zone."""
     from rasa.shared.core.events import BotUttered, UserUttered
 
-    lines: List[Line] = []
+    lines: list[Line] = []
     for event in events:
         if isinstance(event, UserUttered):
             speaker = "patient"

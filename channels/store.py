@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +55,7 @@ class DeliveryClaim:
     """Outcome of :func:`claim_delivery`: ours to process, or the earlier reply (None: still in progress)."""
 
     claimed: bool
-    earlier_reply: Optional[str] = None
+    earlier_reply: str | None = None
 
 
 def _now() -> dt.datetime:
@@ -70,13 +69,13 @@ def number_key(number: str) -> str:
     return keyed_hash(number.strip(), OPT_OUT_PURPOSE)
 
 
-def is_opted_out(number: str, url: Optional[str] = None) -> bool:
+def is_opted_out(number: str, url: str | None = None) -> bool:
     """Whether this number asked for no more texts."""
     with session_scope(url) as session:
         return session.get(SmsOptOut, number_key(number)) is not None
 
 
-def set_opted_out(number: str, opted_out: bool, url: Optional[str] = None) -> None:
+def set_opted_out(number: str, opted_out: bool, url: str | None = None) -> None:
     """Record an opt-out (STOP) or an opt-in (START); both are idempotent."""
     key = number_key(number)
     if not opted_out:
@@ -91,7 +90,7 @@ def set_opted_out(number: str, opted_out: bool, url: Optional[str] = None) -> No
         pass  # the same number opted out at the same moment elsewhere: done either way
 
 
-def claim_delivery(channel: str, delivery_key: str, url: Optional[str] = None) -> DeliveryClaim:
+def claim_delivery(channel: str, delivery_key: str, url: str | None = None) -> DeliveryClaim:
     """Take a delivery for processing, or learn that it was taken before (and its reply)."""
     now = _now()
     try:
@@ -109,7 +108,7 @@ def claim_delivery(channel: str, delivery_key: str, url: Optional[str] = None) -
         return DeliveryClaim(False, reply)
 
 
-def finish_delivery(channel: str, delivery_key: str, reply: str, url: Optional[str] = None) -> None:
+def finish_delivery(channel: str, delivery_key: str, reply: str, url: str | None = None) -> None:
     """Keep the reply a delivery got, for its redeliveries."""
     with session_scope(url) as session:
         row = session.execute(
@@ -121,7 +120,7 @@ def finish_delivery(channel: str, delivery_key: str, reply: str, url: Optional[s
             row.reply = reply
 
 
-def release_delivery(channel: str, delivery_key: str, url: Optional[str] = None) -> None:
+def release_delivery(channel: str, delivery_key: str, url: str | None = None) -> None:
     """Forget a delivery that failed, so a redelivery is processed instead of lost."""
     with session_scope(url) as session:
         session.execute(

@@ -35,7 +35,8 @@ import inspect
 import logging
 import re
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Text, Union
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -59,16 +60,16 @@ _MAC_PURPOSE = "webchat-session"
 class SessionIds:
     """Issues and checks web chat session ids (``<random>.<MAC of random>``)."""
 
-    def __init__(self, mac: Callable[[Text], Text]) -> None:
+    def __init__(self, mac: Callable[[str], str]) -> None:
         """``mac`` maps the random part to its 32-hex-digit authentication code."""
         self._mac = mac
 
-    def issue(self) -> Text:
+    def issue(self) -> str:
         """A new, unguessable session id."""
         random_part = secrets.token_hex(16)
         return f"{random_part}.{self._mac(random_part)}"
 
-    def verify(self, proposed: Any) -> Optional[Text]:
+    def verify(self, proposed: Any) -> str | None:
         """``proposed`` if this server issued it, else None."""
         if not isinstance(proposed, str) or not SESSION_ID_PATTERN.fullmatch(proposed):
             return None
@@ -76,7 +77,7 @@ class SessionIds:
         return proposed if hmac.compare_digest(mac, self._mac(random_part)) else None
 
     @staticmethod
-    def conversation_id(session_id: Text) -> Text:
+    def conversation_id(session_id: str) -> str:
         """The conversation (sender) id of an issued session id: ``webchat:<random>``."""
         return f"{CONVERSATION_PREFIX}:{session_id.split('.')[0]}"
 
@@ -95,25 +96,23 @@ def default_session_ids() -> SessionIds:
             "process only, so a conversation does not survive a restart or move between instances"
         )
         key = secrets.token_bytes(32)
-        return SessionIds(
-            lambda value: hmac.new(key, f"{_MAC_PURPOSE}\x00{value}".encode(), "sha256").hexdigest()[:32]
-        )
+        return SessionIds(lambda value: hmac.new(key, f"{_MAC_PURPOSE}\x00{value}".encode(), "sha256").hexdigest()[:32])
     return SessionIds(lambda value: keyed_hash(value, _MAC_PURPOSE))
 
 
-def cors_setting(origins: Sequence[Text]) -> Union[Text, list]:
+def cors_setting(origins: Sequence[str]) -> str | list:
     """The ``cors_allowed_origins`` value for python-socketio: the list, or ``"*"``."""
     return "*" if "*" in origins else [o.rstrip("/") for o in origins]
 
 
-def origin_allowed(origin: Optional[Text], origins: Sequence[Text]) -> bool:
+def origin_allowed(origin: str | None, origins: Sequence[str]) -> bool:
     """Whether a connection with this ``Origin`` header may open a web chat."""
     if not origin:
         return True  # not a browser page on another site: browsers send Origin cross-site
     return "*" in origins or origin.rstrip("/") in {o.rstrip("/") for o in origins}
 
 
-def client_manager(settings: Settings) -> Optional[AsyncManager]:
+def client_manager(settings: Settings) -> AsyncManager | None:
     """A Redis-backed socket.io manager when ``REDIS_URL`` is set (many instances), else None."""
     if not settings.redis_url:
         return None
@@ -129,7 +128,7 @@ async def _maybe_await(result: Any) -> None:
 class WebChatOutput(SocketIOOutput):
     """Rasa's socket.io output, with custom JSON sent to the conversation's room."""
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Emit custom JSON as a bot message (Rasa's version passes it as keyword arguments)."""
         await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
 
@@ -140,8 +139,8 @@ class WebChatInput(SocketIOInput):
     def __init__(
         self,
         *args: Any,
-        allowed_origins: Optional[Sequence[Text]] = None,
-        session_ids: Optional[SessionIds] = None,
+        allowed_origins: Sequence[str] | None = None,
+        session_ids: SessionIds | None = None,
         **kwargs: Any,
     ) -> None:
         """Rasa's options plus the allowed origins (default: ``WEBCHAT_ALLOWED_ORIGINS``)."""
@@ -151,7 +150,7 @@ class WebChatInput(SocketIOInput):
         self._session_ids = session_ids
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Rasa's socket.io credentials; ``session_persistence`` is always on."""
         credentials = credentials or {}
         return cls(
@@ -163,7 +162,7 @@ class WebChatInput(SocketIOInput):
         )
 
     @property
-    def allowed_origins(self) -> Sequence[Text]:
+    def allowed_origins(self) -> Sequence[str]:
         """Origins whose pages may connect."""
         if self._allowed_origins is None:
             self._allowed_origins = tuple(get_settings().webchat_allowed_origins)
@@ -176,7 +175,7 @@ class WebChatInput(SocketIOInput):
             self._session_ids = default_session_ids()
         return self._session_ids
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """The output for out-of-band messages: ``send_text_message(conversation_id, text)``."""
         if self.sio is None:
             return super().get_output_channel()
@@ -199,14 +198,14 @@ class WebChatInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: Text, environ: Dict[Text, Any], auth: Optional[Dict[Text, Any]] = None) -> bool:
+        async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None) -> bool:
             if not origin_allowed(environ.get("HTTP_ORIGIN"), self.allowed_origins):
                 logger.info("web chat: refused a connection from a disallowed origin")
                 return False
             return True
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             proposed = data.get("session_id") if isinstance(data, dict) else None
             session_id = session_ids.verify(proposed)
             if session_id is None:
@@ -224,7 +223,7 @@ class WebChatInput(SocketIOInput):
             logger.info("web chat session %s for %s", reason, conversation)
 
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             conversation = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
             if not conversation:
                 logger.info("web chat: ignored a message sent before session_request")

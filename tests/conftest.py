@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +11,17 @@ from bot.settings import reset_settings_cache
 
 for _name in list(os.environ):
     if _name.startswith(
-        ("CLINIC_", "TRACKER_STORE_", "REDIS_URL", "ACTION_SERVER_", "RASA_API_", "TWILIO_", "PORTAL_", "CHANNEL_ID_SECRET", "WEBCHAT_")
+        (
+            "CLINIC_",
+            "TRACKER_STORE_",
+            "REDIS_URL",
+            "ACTION_SERVER_",
+            "RASA_API_",
+            "TWILIO_",
+            "PORTAL_",
+            "CHANNEL_ID_SECRET",
+            "WEBCHAT_",
+        )
     ):
         del os.environ[_name]
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"

@@ -11,12 +11,17 @@ from bot.answer_shapes import fits, is_stop_request, looks_like_name
 TODAY = dt.date(2026, 12, 2)
 
 
-@pytest.mark.parametrize("text", ["Tyler Brooks", "Tasha Green", "Brandon Hughes", "my name is ana souza", "Rivera, Jordan", "Seán O'Neil-Brady"])
+@pytest.mark.parametrize(
+    "text",
+    ["Tyler Brooks", "Tasha Green", "Brandon Hughes", "my name is ana souza", "Rivera, Jordan", "Seán O'Neil-Brady"],
+)
 def test_names_are_names(text: str) -> None:
     assert looks_like_name(text)
 
 
-@pytest.mark.parametrize("text", ["thank you", "ok bye", "talk to a person", "never mind", "what are your hours", "Tyler", "03/14/1990"])
+@pytest.mark.parametrize(
+    "text", ["thank you", "ok bye", "talk to a person", "never mind", "what are your hours", "Tyler", "03/14/1990"]
+)
 def test_phrases_are_not_names(text: str) -> None:
     assert not looks_like_name(text)
 

@@ -7,7 +7,6 @@ the sentence a patient really sees.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Tuple
 
 import pytest
 import textstat
@@ -16,7 +15,7 @@ import yaml
 from bot.settings import PROJECT_ROOT
 
 MAX_GRADE = 6.0
-SAMPLE_VALUES: Dict[str, str] = {
+SAMPLE_VALUES: dict[str, str] = {
     "clinic_name": "Maple Grove Family Clinic",
     "clinic_address": "120 Maple Grove Ave, Springfield",
     "clinic_phone": "(555) 010-2000",
@@ -49,7 +48,7 @@ SAMPLE_VALUES: Dict[str, str] = {
 }
 
 
-def domain_texts() -> List[Tuple[str, str]]:
+def domain_texts() -> list[tuple[str, str]]:
     """(response name, text with sample values) for every response variant."""
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
     texts = []
@@ -62,7 +61,11 @@ def domain_texts() -> List[Tuple[str, str]]:
     return texts
 
 
-@pytest.mark.parametrize("name, text", domain_texts(), ids=lambda value: value if isinstance(value, str) and value.startswith("utter_") else "")
+@pytest.mark.parametrize(
+    "name, text",
+    domain_texts(),
+    ids=lambda value: value if isinstance(value, str) and value.startswith("utter_") else "",
+)
 def test_response_reads_at_grade_six_or_below(name: str, text: str) -> None:
     grade = textstat.flesch_kincaid_grade(text)
     assert grade <= MAX_GRADE, f"{name} reads at grade {grade}: {text!r}"

@@ -34,7 +34,12 @@ def test_production_api_is_off_without_a_jwt_secret(tmp_path: Path) -> None:
 
 def test_production_api_requires_the_jwt_secret(tmp_path: Path) -> None:
     settings = load_settings(
-        {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_API_JWT_SECRET": "j"}
+        {
+            "CLINIC_VAR_DIR": str(tmp_path),
+            "CLINIC_DEMO": "false",
+            "ACTION_SERVER_TOKEN": "s",
+            "RASA_API_JWT_SECRET": "j",
+        }
     )
     command = rasa_server_command(settings)
     assert "--enable-api" in command
@@ -64,13 +69,22 @@ def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
     demo_env = {"CLINIC_VAR_DIR": str(tmp_path)}
     demo = read_effective_credentials(write_credentials(load_settings(demo_env)), demo_env)
     assert "rest" in demo and "channels.webchat.WebChatInput" in demo
-    production_env = {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s", "RASA_PORT": "6006"}
+    production_env = {
+        "CLINIC_VAR_DIR": str(tmp_path),
+        "CLINIC_DEMO": "false",
+        "ACTION_SERVER_TOKEN": "s",
+        "RASA_PORT": "6006",
+    }
     credentials = read_effective_credentials(write_credentials(load_settings(production_env)), production_env)
     assert "rest" not in credentials and "channels.webchat.WebChatInput" in credentials
 
 
 def test_channel_secrets_never_reach_the_effective_credentials_file(tmp_path: Path) -> None:
-    env = {"CLINIC_VAR_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": "twilio-tok-123", "PORTAL_JWT_SECRET": "portal-sec-456"}
+    env = {
+        "CLINIC_VAR_DIR": str(tmp_path),
+        "TWILIO_AUTH_TOKEN": "twilio-tok-123",
+        "PORTAL_JWT_SECRET": "portal-sec-456",
+    }
     path = write_credentials(load_settings(env))
     written = path.read_text()
     assert "twilio-tok-123" not in written and "portal-sec-456" not in written

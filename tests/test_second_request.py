@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -27,12 +27,15 @@ def test_request_parts(text: str, parts: list) -> None:
     assert request_parts(text) == parts
 
 
-def parse(name: str, confidence: float, text: str = "part") -> Dict[str, Any]:
+def parse(name: str, confidence: float, text: str = "part") -> dict[str, Any]:
     return {"text": text, "intent": {"name": name, "confidence": confidence}, "entities": []}
 
 
 def test_the_first_other_confident_request_is_second() -> None:
-    parts = [parse("ask_insurance_accepted", 0.9, "Do you take Cigna?"), parse("book_appointment", 0.8, "can I come Saturday")]
+    parts = [
+        parse("ask_insurance_accepted", 0.9, "Do you take Cigna?"),
+        parse("book_appointment", 0.8, "can I come Saturday"),
+    ]
     assert other_requests("ask_insurance_accepted", parts) == [parts[1]]
     assert other_requests("book_appointment", parts) == [parts[0]]
 
@@ -55,7 +58,10 @@ def test_answerable_in_the_state_the_first_left() -> None:
 
 def test_a_quick_question_is_answered_before_a_request_that_asks_back() -> None:
     whole = parse("describe_symptoms", 0.8, "i have a rash, do you take aetna?")
-    parts = [parse("describe_symptoms", 0.9, "i have a rash,"), parse("ask_insurance_accepted", 0.95, "do you take aetna?")]
+    parts = [
+        parse("describe_symptoms", 0.9, "i have a rash,"),
+        parse("ask_insurance_accepted", 0.95, "do you take aetna?"),
+    ]
     assert plan_message(whole, parts, form_active=False) == Plan(whole, before=parts[1])
     # Inside a form the order stays: the form's rules answer the question and ask again.
     assert plan_message(whole, parts, form_active=True) == Plan(whole, after=(parts[1],))

@@ -20,10 +20,15 @@ def test_staff_read_outs(clinic_db: str) -> None:  # noqa: F811
     service = get_records_service()
     assert "No intake stored for P-1001" in run("intake", "P-1001")
     answers = IntakeAnswers(
-        legal_name="Jordan Rivera", date_of_birth=dt.date(1990, 3, 14), mobile="+12125550175",
+        legal_name="Jordan Rivera",
+        date_of_birth=dt.date(1990, 3, 14),
+        mobile="+12125550175",
         address="12 Oak Street, Springfield, IL 62704",
         emergency_contact=EmergencyContact(name="Maria Rivera", phone="+12125550188", relationship="sister"),
-        reason_for_visit="yearly checkup", no_known_allergies=True, consent_to_treatment=True, consent_to_text=False,
+        reason_for_visit="yearly checkup",
+        no_known_allergies=True,
+        consent_to_treatment=True,
+        consent_to_text=False,
     )
     service.submit_intake("P-1001", answers, "rest")
     shown = run("intake", "P-1001")

@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.timeparse import (
-    WhenPreference, parse_date_of_birth, parse_time_of_day, parse_when,
+    WhenPreference,
+    parse_date_of_birth,
+    parse_time_of_day,
+    parse_when,
 )
 
 NOW = datetime(2026, 12, 2, 10, 15, tzinfo=ZoneInfo("America/New_York"))
@@ -47,18 +50,28 @@ def expect(
     if day is not None:
         start = end = day
     return {
-        "start_date": start, "end_date": end, "earliest": earliest, "latest": latest,
-        "exact_time": exact, "asap": asap, "problems": problems, "weekdays": weekdays,
+        "start_date": start,
+        "end_date": end,
+        "earliest": earliest,
+        "latest": latest,
+        "exact_time": exact,
+        "asap": asap,
+        "problems": problems,
+        "weekdays": weekdays,
     }
 
 
 def observed(result: WhenPreference) -> dict[str, Any]:
     """The fields a case compares."""
     return {
-        "start_date": result.start_date, "end_date": result.end_date,
-        "earliest": result.earliest, "latest": result.latest,
-        "exact_time": result.exact_time, "asap": result.asap,
-        "problems": result.problems, "weekdays": result.weekdays,
+        "start_date": result.start_date,
+        "end_date": result.end_date,
+        "earliest": result.earliest,
+        "latest": result.latest,
+        "exact_time": result.exact_time,
+        "asap": result.asap,
+        "problems": result.problems,
+        "weekdays": result.weekdays,
     }
 
 
@@ -379,27 +392,20 @@ COMBINATIONS = [
     ("tmrw pm", expect(day=D(12, 3), **AFTERNOON)),
     ("tomorrow night", expect(day=D(12, 3), **EVENING)),
     ("thursday morning or friday", expect(start=D(12, 3), end=D(12, 4), **MORNING)),
-    ("the 9th around 10am",
-     expect(day=D(12, 9), exact=T(10), earliest=T(9, 30), latest=T(10, 30))),
+    ("the 9th around 10am", expect(day=D(12, 9), exact=T(10), earliest=T(9, 30), latest=T(10, 30))),
     ("any morning next week", expect(**NEXT_WEEK, **MORNING)),
     ("as soon as possible, mornings are better", expect(asap=True, **MORNING)),
     ("asap, afternoons preferred", expect(asap=True, **AFTERNOON)),
     ("anytime this week", expect(asap=True, **THIS_WEEK)),
     ("any day next week", expect(asap=True, **NEXT_WEEK)),
-    ("hi um can i come in sometime next week maybe thursday after work",
-     expect(day=D(12, 10), earliest=T(15))),
-    ("Hi, I'd like to book an appointment for next Tuesday afternoon if possible",
-     expect(day=D(12, 8), **AFTERNOON)),
-    ("can i come in tmrw morning around 10?",
-     expect(day=D(12, 3), exact=T(10), earliest=T(9, 30), latest=T(10, 30))),
+    ("hi um can i come in sometime next week maybe thursday after work", expect(day=D(12, 10), earliest=T(15))),
+    ("Hi, I'd like to book an appointment for next Tuesday afternoon if possible", expect(day=D(12, 8), **AFTERNOON)),
+    ("can i come in tmrw morning around 10?", expect(day=D(12, 3), exact=T(10), earliest=T(9, 30), latest=T(10, 30))),
     ("do you have anything on friday after 2", expect(day=D(12, 4), earliest=T(14))),
-    ("I can do monday or wednesday after 4pm",
-     expect(start=D(12, 7), end=D(12, 9), earliest=T(16), weekdays=(0, 2))),
-    ("hello my son needs a checkup, is thursday at 9:30 ok?",
-     expect(day=D(12, 3), exact=T(9, 30))),
+    ("I can do monday or wednesday after 4pm", expect(start=D(12, 7), end=D(12, 9), earliest=T(16), weekdays=(0, 2))),
+    ("hello my son needs a checkup, is thursday at 9:30 ok?", expect(day=D(12, 3), exact=T(9, 30))),
     ("Could I get in sometime this week? Mornings are best", expect(**THIS_WEEK, **MORNING)),
-    ("Thursday or Friday next week, in the morning",
-     expect(start=D(12, 10), end=D(12, 11), **MORNING)),
+    ("Thursday or Friday next week, in the morning", expect(start=D(12, 10), end=D(12, 11), **MORNING)),
     ("how about dec 15 at 2", expect(day=D(12, 15), exact=T(14))),
     ("December 15th, 2026 at 2:00 PM", expect(day=D(12, 15), exact=T(14))),
     ("12/15 2pm", expect(day=D(12, 15), exact=T(14))),
@@ -428,8 +434,10 @@ COMBINATIONS = [
     ("during lunch tomorrow", expect(day=D(12, 3), earliest=T(12), latest=T(13))),
     ("in the evening after 6", expect(earliest=T(18), latest=T(20))),
     ("next tuesday at three thirty", expect(day=D(12, 8), exact=T(15, 30))),
-    ("tuesday at 3 or wednesday at 10",
-     expect(start=D(12, 8), end=D(12, 9), exact=T(15), earliest=T(10), latest=T(15))),
+    (
+        "tuesday at 3 or wednesday at 10",
+        expect(start=D(12, 8), end=D(12, 9), exact=T(15), earliest=T(10), latest=T(15)),
+    ),
     ("I'm free every tuesday and thursday after 3", expect(earliest=T(15), weekdays=(1, 3))),
     ("yes tomorrow works", expect(day=D(12, 3))),
     ("early next week, mornings", expect(start=D(12, 7), end=D(12, 9), **MORNING)),
@@ -445,8 +453,7 @@ NEGATIONS = [
     ("not this week", expect(start=D(12, 7))),
     ("I'm busy tuesday, wednesday works", expect(day=D(12, 9))),
     ("monday doesn't work, tuesday afternoon?", expect(day=D(12, 8), **AFTERNOON)),
-    ("any afternoon this week except friday",
-     expect(**THIS_WEEK, **AFTERNOON, weekdays=(2, 3, 5))),
+    ("any afternoon this week except friday", expect(**THIS_WEEK, **AFTERNOON, weekdays=(2, 3, 5))),
 ]
 
 ASAP = [
@@ -505,8 +512,7 @@ CHATTY = [
     ("Do you have any openings on Thursday?", expect(day=D(12, 3))),
     ("Is 2:30 tomorrow available?", expect(day=D(12, 3), exact=T(14, 30))),
     ("could we do the 10th at 11:15", expect(day=D(12, 10), exact=T(11, 15))),
-    ("I'm available Monday through Friday after 5",
-     expect(start=D(12, 7), end=D(12, 11), earliest=T(17))),
+    ("I'm available Monday through Friday after 5", expect(start=D(12, 7), end=D(12, 11), earliest=T(17))),
     ("Mon thru Fri", expect(start=D(12, 7), end=D(12, 11))),
     ("from monday to friday", expect(start=D(12, 7), end=D(12, 11))),
     ("Between Monday and Wednesday", expect(start=D(12, 7), end=D(12, 9))),
@@ -543,13 +549,14 @@ CHATTY = [
     ("Friday 18/12 at 10", expect(day=D(12, 18), exact=T(10))),
     ("Please book me in on Tuesday 8th December at 10am", expect(day=D(12, 8), exact=T(10))),
     ("Can't make tomorrow. Friday?", expect(day=D(12, 4))),
-    ("my appointment was yesterday but i missed it, can i reschedule for monday",
-     expect(day=D(12, 7))),
+    ("my appointment was yesterday but i missed it, can i reschedule for monday", expect(day=D(12, 7))),
     ("I was seen last tuesday, need a follow up in 2 weeks", expect(day=D(12, 16))),
     ("i work mornings so afternoons are better", expect(**AFTERNOON)),
-    ("Hey! So I've been having this pain in my back for like a week now, and I was wondering "
-     "if I could come in on Friday? Preferably in the morning because I work afternoons",
-     expect(day=D(12, 4), **MORNING)),
+    (
+        "Hey! So I've been having this pain in my back for like a week now, and I was wondering "
+        "if I could come in on Friday? Preferably in the morning because I work afternoons",
+        expect(day=D(12, 4), **MORNING),
+    ),
     ("morning would be ideal, maybe 9 or 10", expect(exact=T(9), **MORNING)),
     ("10 or 11 on monday", expect(day=D(12, 7), exact=T(10), earliest=T(10), latest=T(11))),
     ("M/W/F", expect(start=D(12, 4), end=D(12, 9), weekdays=(0, 2, 4))),
@@ -557,8 +564,7 @@ CHATTY = [
     ("i'd like the first appointment of the day", expect(earliest=T(8), latest=T(9, 30))),
     ("first appointment tomorrow", expect(day=D(12, 3), earliest=T(8), latest=T(9, 30))),
     ("early as possible", expect(asap=True)),
-    ("Tomorrow would be great, anytime before noon",
-     expect(day=D(12, 3), asap=True, latest=T(12))),
+    ("Tomorrow would be great, anytime before noon", expect(day=D(12, 3), asap=True, latest=T(12))),
     ("Thurs after 1 or Fri before 10", expect(start=D(12, 3), end=D(12, 4))),
     ("Friday am", expect(day=D(12, 4), **MORNING)),
     ("monday p.m.", expect(day=D(12, 7), **AFTERNOON)),
@@ -623,8 +629,7 @@ HISTORY = [
     ("ever since the 20th", NOTHING),
     ("pain since 2 weeks ago", NOTHING),
     ("sick since monday, can i come in tomorrow", expect(day=D(12, 3))),
-    ("I've had a cough since monday, can I come in tomorrow afternoon?",
-     expect(day=D(12, 3), **AFTERNOON)),
+    ("I've had a cough since monday, can I come in tomorrow afternoon?", expect(day=D(12, 3), **AFTERNOON)),
     ("fever since last night, can I come tomorrow morning", expect(day=D(12, 3), **MORNING)),
     ("for a week", NOTHING),
     ("for 3 days", NOTHING),
@@ -640,15 +645,19 @@ HISTORY = [
     ("2 days ago", NOTHING),
     ("a couple of days ago", NOTHING),
     ("I've been coughing for a week, can I come friday", expect(day=D(12, 4))),
-    ("I fell 3 days ago and my wrist still hurts, do you have anything tomorrow at 2",
-     expect(day=D(12, 3), exact=T(14))),
+    (
+        "I fell 3 days ago and my wrist still hurts, do you have anything tomorrow at 2",
+        expect(day=D(12, 3), exact=T(14)),
+    ),
     ("started monday", NOTHING),
     ("it started hurting again on tuesday", NOTHING),
     ("I had a fever on monday, can I come wednesday", expect(day=D(12, 9))),
     ("last night", NOTHING),
     ("my last visit was in june", NOTHING),
-    ("my last appointment was great, can I get the last appointment on friday",
-     expect(day=D(12, 4), earliest=T(15), latest=T(17))),
+    (
+        "my last appointment was great, can I get the last appointment on friday",
+        expect(day=D(12, 4), earliest=T(15), latest=T(17)),
+    ),
     ("I was seen 2 weeks ago, need a follow up", NOTHING),
     ("I was wondering if I could come in on Friday", expect(day=D(12, 4))),
     ("the doctor said come back in 2 weeks", NOTHING),
@@ -671,13 +680,21 @@ HISTORY = [
     ("cough worse at night, can I come tomorrow", expect(day=D(12, 3))),
     ("stiff in the morning but i can come in the afternoon", expect(**AFTERNOON)),
     ("my knee hurts and I'd like to come in the morning", expect(**MORNING)),
-    ("it hurts when I wake up in the morning, any time friday is fine",
-     expect(day=D(12, 4), asap=True)),
+    ("it hurts when I wake up in the morning, any time friday is fine", expect(day=D(12, 4), asap=True)),
 ]
 
 ALL_CASES = (
-    RELATIVE_DAYS + WEEKDAYS + CALENDAR_DATES + SPANISH + TIMES + COMBINATIONS + NEGATIONS
-    + ASAP + PROBLEMS + CHATTY + HISTORY
+    RELATIVE_DAYS
+    + WEEKDAYS
+    + CALENDAR_DATES
+    + SPANISH
+    + TIMES
+    + COMBINATIONS
+    + NEGATIONS
+    + ASAP
+    + PROBLEMS
+    + CHATTY
+    + HISTORY
 )
 
 

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 
@@ -28,7 +27,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _bin_dir() -> Optional[Path]:
+def _bin_dir() -> Path | None:
     """The newest PostgreSQL server binaries on this machine, if any."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
     if found:
@@ -79,11 +78,11 @@ class ThrowawayPostgres:
         )
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _command(self, args: List[str]) -> List[str]:
+    def _command(self, args: list[str]) -> list[str]:
         """Run as the ``postgres`` user when we are root."""
         return ["runuser", "-u", "postgres", "--", *args] if self._as_postgres else args
 
-    def _run(self, args: List[str]) -> None:
+    def _run(self, args: list[str]) -> None:
         """Run a server tool; fail with its output when it fails."""
         result = subprocess.run(self._command(args), capture_output=True, text=True, check=False)
         if result.returncode != 0:

@@ -30,9 +30,7 @@ target_metadata = Base.metadata
 def _url() -> str:
     """The database to migrate."""
     return (
-        config.attributes.get("url")
-        or config.get_main_option("sqlalchemy.url")
-        or get_settings().clinic_database_url
+        config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or get_settings().clinic_database_url
     )
 
 

@@ -55,7 +55,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Set, Text, Tuple
+from typing import TYPE_CHECKING, Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -119,9 +119,7 @@ def _fold_char(char: str) -> str:
         return _CHAR_MAP[char]
     if char.isspace():
         return " "
-    base = "".join(
-        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-    )
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if len(base) != 1:
         base = char
     lower = base.lower()
@@ -132,8 +130,6 @@ def fold_text(text: str) -> str:
     """Lower-cases and strips accents keeping the length, so offsets map back to the original."""
     folded = text.lower() if text.isascii() else "".join(map(_fold_char, text))
     return _DR_DOT.sub("dr ", folded)
-
-
 
 
 @dataclass(frozen=True)
@@ -152,24 +148,24 @@ class ClinicMention:
 class _Terms:
     """The terms file after validation and normalisation."""
 
-    entities: Tuple[str, ...]
-    aliases: Dict[str, Tuple[str, str]]  # folded alias -> (entity, value)
-    ignore: Tuple[str, ...]
-    titles: Dict[str, Tuple[str, ...]]  # entity -> folded titles
-    typos: Dict[str, Tuple[str, str]]  # folded word -> (entity, value)
-    not_typos: FrozenSet[str]
-    cues: Tuple[str, ...]
-    breakers: FrozenSet[str]
+    entities: tuple[str, ...]
+    aliases: dict[str, tuple[str, str]]  # folded alias -> (entity, value)
+    ignore: tuple[str, ...]
+    titles: dict[str, tuple[str, ...]]  # entity -> folded titles
+    typos: dict[str, tuple[str, str]]  # folded word -> (entity, value)
+    not_typos: frozenset[str]
+    cues: tuple[str, ...]
+    breakers: frozenset[str]
 
 
 @dataclass(frozen=True)
 class _Carriers:
     """The broad carrier list after validation: folded alias -> the carrier's name."""
 
-    aliases: Dict[str, str]
-    typos: Dict[str, str]  # folded word -> the carrier's name
-    not_typos: FrozenSet[str]
-    ignore: Tuple[str, ...]
+    aliases: dict[str, str]
+    typos: dict[str, str]  # folded word -> the carrier's name
+    not_typos: frozenset[str]
+    ignore: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -197,7 +193,7 @@ def _phrase(raw: Any, where: str, source: str) -> str:
     return fold_text(" ".join(str(raw).split()))
 
 
-def _phrases(raw: Any, where: str, source: str) -> List[str]:
+def _phrases(raw: Any, where: str, source: str) -> list[str]:
     """Normalises a list of phrases from the terms file."""
     if raw is None:
         return []
@@ -206,14 +202,14 @@ def _phrases(raw: Any, where: str, source: str) -> List[str]:
     return [_phrase(item, where, source) for item in raw]
 
 
-def _mapping(raw: Any, where: str, source: str) -> Dict[str, Any]:
+def _mapping(raw: Any, where: str, source: str) -> dict[str, Any]:
     """Checks that a section of the terms file is a mapping."""
     if not isinstance(raw, dict):
         raise ClinicTermsError(f"{source}: {where} must be a mapping.")
     return dict(raw)
 
 
-def _known_keys(section: Dict[str, Any], known: Set[str], where: str, source: str) -> None:
+def _known_keys(section: dict[str, Any], known: set[str], where: str, source: str) -> None:
     """Refuses misspelt keys, which would otherwise be silently ignored."""
     unknown = sorted(str(key) for key in set(section) - known)
     if unknown:
@@ -225,10 +221,10 @@ def parse_terms(raw: Any, source: str) -> _Terms:
     top = _mapping(raw, "the file", source)
     _known_keys(top, {"version", "entities", "not_typos", "negation"}, "the file", source)
     entities = _mapping(top.get("entities"), "'entities'", source)
-    aliases: Dict[str, Tuple[str, str]] = {}
-    ignore: List[str] = []
-    titles: Dict[str, Tuple[str, ...]] = {}
-    typos: Dict[str, Tuple[str, str]] = {}
+    aliases: dict[str, tuple[str, str]] = {}
+    ignore: list[str] = []
+    titles: dict[str, tuple[str, ...]] = {}
+    typos: dict[str, tuple[str, str]] = {}
     for entity, block in entities.items():
         if not isinstance(entity, str) or not _CODE.match(entity):
             raise ClinicTermsError(f"{source}: entity name {entity!r} must be lower_snake_case.")
@@ -255,8 +251,7 @@ def parse_terms(raw: Any, source: str) -> _Terms:
             for word in _phrases(spec.get("typos"), f"{where}.typos", source):
                 if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
                     raise ClinicTermsError(
-                        f"{source}: {where}.typos entry '{word}' must be one word of "
-                        f"{_MIN_TYPO_LENGTH}+ letters."
+                        f"{source}: {where}.typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters."
                     )
                 typos[word] = (entity, value)
     if not aliases:
@@ -280,7 +275,7 @@ def parse_carriers(raw: Any, source: str) -> _Carriers:
     top = _mapping(raw, "the file", source)
     _known_keys(top, {"version", "carriers", "typos", "not_typos", "ignore"}, "the file", source)
     carriers = _mapping(top.get("carriers"), "'carriers'", source)
-    aliases: Dict[str, str] = {}
+    aliases: dict[str, str] = {}
     for name, spellings in carriers.items():
         if not isinstance(name, str) or not " ".join(name.split()):
             raise ClinicTermsError(f"{source}: carrier name {name!r} must be text.")
@@ -289,21 +284,15 @@ def parse_carriers(raw: Any, source: str) -> _Carriers:
         for alias in [_phrase(name, where, source), *_phrases(spellings, where, source)]:
             owner = aliases.setdefault(alias, name)
             if owner != name:
-                raise ClinicTermsError(
-                    f"{source}: alias '{alias}' is listed for both '{owner}' and '{name}'."
-                )
+                raise ClinicTermsError(f"{source}: alias '{alias}' is listed for both '{owner}' and '{name}'.")
     if not aliases:
         raise ClinicTermsError(f"{source}: no carriers defined.")
-    typos: Dict[str, str] = {}
+    typos: dict[str, str] = {}
     for word in _phrases(top.get("typos"), "typos", source):
         if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
-            raise ClinicTermsError(
-                f"{source}: typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters."
-            )
+            raise ClinicTermsError(f"{source}: typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters.")
         if word not in aliases:
-            raise ClinicTermsError(
-                f"{source}: typos entry '{word}' must be one of the carriers' aliases."
-            )
+            raise ClinicTermsError(f"{source}: typos entry '{word}' must be one of the carriers' aliases.")
         typos[word] = aliases[word]
     return _Carriers(
         aliases=aliases,
@@ -313,7 +302,7 @@ def parse_carriers(raw: Any, source: str) -> _Carriers:
     )
 
 
-def _title_variants(alias: str, titles: Tuple[str, ...]) -> List[str]:
+def _title_variants(alias: str, titles: tuple[str, ...]) -> list[str]:
     """Spells an alias that starts with a title with every title ("dr kim" -> "doctor kim")."""
     first, _, rest = alias.partition(" ")
     if not rest or first not in titles:
@@ -343,36 +332,28 @@ def _read_yaml(content: bytes, source: str) -> Any:
 class ClinicVocabulary:
     """The terms file (and the broad carrier list) compiled into spaCy matchers, once per content."""
 
-    _cache: Dict[str, ClinicVocabulary] = {}
+    _cache: dict[str, ClinicVocabulary] = {}
     _lock = threading.Lock()
 
     @classmethod
-    def load(
-        cls, path: Optional[Path] = None, carriers_path: Optional[Path] = DEFAULT_CARRIERS_FILE
-    ) -> ClinicVocabulary:
+    def load(cls, path: Path | None = None, carriers_path: Path | None = DEFAULT_CARRIERS_FILE) -> ClinicVocabulary:
         """Returns the compiled vocabulary for a terms file (and carrier list, None: none), built once."""
         path = Path(path) if path is not None else DEFAULT_TERMS_FILE
         content = _read_file(path, "clinic terms file")
-        carriers_content = (
-            _read_file(Path(carriers_path), "carrier list") if carriers_path is not None else b""
-        )
-        key = hashlib.sha256(
-            content + b"\0" + (carriers_content if carriers_path is not None else b"\1")
-        ).hexdigest()
+        carriers_content = _read_file(Path(carriers_path), "carrier list") if carriers_path is not None else b""
+        key = hashlib.sha256(content + b"\0" + (carriers_content if carriers_path is not None else b"\1")).hexdigest()
         with cls._lock:
             if key not in cls._cache:
                 terms = parse_terms(_read_yaml(content, str(path)), str(path))
                 carriers = (
-                    parse_carriers(
-                        _read_yaml(carriers_content, str(carriers_path)), str(carriers_path)
-                    )
+                    parse_carriers(_read_yaml(carriers_content, str(carriers_path)), str(carriers_path))
                     if carriers_path is not None
                     else None
                 )
                 cls._cache[key] = cls(terms, carriers)
             return cls._cache[key]
 
-    def __init__(self, terms: _Terms, carriers: Optional[_Carriers] = None) -> None:
+    def __init__(self, terms: _Terms, carriers: _Carriers | None = None) -> None:
         """Builds the tokenizer and matchers; spaCy is imported here, never at module import."""
         import spacy
         from spacy.matcher import Matcher, PhraseMatcher
@@ -382,8 +363,8 @@ class ClinicVocabulary:
         self._nlp: Language = spacy.blank("en")
         self._phrases: PhraseMatcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
         # match id -> (entity, value, from the broad carrier list)
-        self._keys: Dict[int, Tuple[str, str, bool]] = {}
-        by_key: Dict[Tuple[str, str, bool], List[str]] = {}
+        self._keys: dict[int, tuple[str, str, bool]] = {}
+        by_key: dict[tuple[str, str, bool], list[str]] = {}
         for alias, (entity, value) in terms.aliases.items():
             by_key.setdefault((entity, value, False), []).append(alias)
         ignore = list(terms.ignore)
@@ -402,18 +383,14 @@ class ClinicVocabulary:
         self._single_words = frozenset(
             phrase for phrase in [*terms.aliases, *ignore, *broad_aliases] if " " not in phrase
         )
-        self._not_typos = terms.not_typos | (
-            carriers.not_typos if carriers is not None else frozenset()
-        )
+        self._not_typos = terms.not_typos | (carriers.not_typos if carriers is not None else frozenset())
         # Typo words by length, clinic words first: a slip can only be one letter longer or shorter.
-        self._typo_index: Dict[int, List[Tuple[str, str, str, bool]]] = {}
-        typo_words: List[Tuple[str, str, str, bool]] = [
+        self._typo_index: dict[int, list[tuple[str, str, str, bool]]] = {}
+        typo_words: list[tuple[str, str, str, bool]] = [
             (word, entity, value, False) for word, (entity, value) in terms.typos.items()
         ]
         if carriers is not None:
-            typo_words.extend(
-                (word, CARRIER_ENTITY, name, True) for word, name in carriers.typos.items()
-            )
+            typo_words.extend((word, CARRIER_ENTITY, name, True) for word, name in carriers.typos.items())
         for item in typo_words:
             for length in (len(item[0]) - 1, len(item[0]), len(item[0]) + 1):
                 self._typo_index.setdefault(length, []).append(item)
@@ -426,22 +403,18 @@ class ClinicVocabulary:
             for entity, entity_titles in terms.titles.items()
         }
         self._cues: Matcher = Matcher(self._nlp.vocab)
-        cue_patterns = [
-            [{"LOWER": token.text} for token in self._nlp.make_doc(cue)] for cue in terms.cues
-        ]
+        cue_patterns = [[{"LOWER": token.text} for token in self._nlp.make_doc(cue)] for cue in terms.cues]
         if cue_patterns:
             self._cues.add("NEGATION_CUE", cue_patterns)
 
     @property
-    def entities(self) -> Tuple[str, ...]:
+    def entities(self) -> tuple[str, ...]:
         """Entity types this vocabulary can produce, so a config can be checked against it."""
         if self.carriers is not None and CARRIER_ENTITY not in self.terms.entities:
             return (*self.terms.entities, CARRIER_ENTITY)
         return self.terms.entities
 
-    def find(
-        self, text: str, typo_tolerance: bool = True, negation_window: int = 2
-    ) -> List[ClinicMention]:
+    def find(self, text: str, typo_tolerance: bool = True, negation_window: int = 2) -> list[ClinicMention]:
         """Finds every clinic entity in a text, longest match first, with negation marked."""
         if not text or not text.strip():
             return []
@@ -450,7 +423,7 @@ class ClinicVocabulary:
         if typo_tolerance and self._typo_index:
             candidates.extend(self._typo_candidates(doc))
         kept = self._longest_first(candidates, len(doc))
-        owner: List[Optional[int]] = [None] * len(doc)
+        owner: list[int | None] = [None] * len(doc)
         for index, candidate in enumerate(kept):
             for i in range(candidate.start, candidate.end):
                 owner[i] = index
@@ -459,14 +432,10 @@ class ClinicVocabulary:
         for candidate in kept:
             start, end = offsets[candidate.start][0], offsets[candidate.end - 1][1]
             negated = self._is_negated(doc, candidate, cues, owner, negation_window)
-            mentions.append(
-                ClinicMention(
-                    candidate.entity, candidate.value, start, end, text[start:end], negated
-                )
-            )
+            mentions.append(ClinicMention(candidate.entity, candidate.value, start, end, text[start:end], negated))
         return mentions
 
-    def _tokenize(self, text: str) -> Tuple[Doc, List[Tuple[int, int]]]:
+    def _tokenize(self, text: str) -> tuple[Doc, list[tuple[int, int]]]:
         """Tokenizes the folded text without whitespace tokens, keeping original offsets."""
         from spacy.tokens import Doc
 
@@ -477,7 +446,7 @@ class ClinicVocabulary:
         words = [t.text for t in doc if not t.is_space]
         return Doc(self._nlp.vocab, words=words, spaces=[True] * len(words)), offsets
 
-    def _exact_candidates(self, doc: Doc) -> List[_Candidate]:
+    def _exact_candidates(self, doc: Doc) -> list[_Candidate]:
         """Alias and ignore matches from the phrase matcher."""
         candidates = []
         for match_id, start, end in self._phrases(doc):
@@ -486,7 +455,7 @@ class ClinicVocabulary:
             candidates.append(_Candidate(start, end, entity, value, chars, broad=broad))
         return candidates
 
-    def _typo_candidates(self, doc: Doc) -> List[_Candidate]:
+    def _typo_candidates(self, doc: Doc) -> list[_Candidate]:
         """Words one slip from exactly one `typos` word (terms file first), with a title in front."""
         candidates = []
         for token in doc:
@@ -510,9 +479,7 @@ class ClinicVocabulary:
             entity, value, broad = owners.pop()
             start = self._title_start(doc, token.i, entity)
             chars = token.idx + len(word) - doc[start].idx
-            candidates.append(
-                _Candidate(start, token.i + 1, entity, value, chars, fuzzy=True, broad=broad)
-            )
+            candidates.append(_Candidate(start, token.i + 1, entity, value, chars, fuzzy=True, broad=broad))
         return candidates
 
     def _title_start(self, doc: Doc, start: int, entity: str) -> int:
@@ -524,7 +491,7 @@ class ClinicVocabulary:
         return start
 
     @staticmethod
-    def _longest_first(candidates: List[_Candidate], size: int) -> List[_Candidate]:
+    def _longest_first(candidates: list[_Candidate], size: int) -> list[_Candidate]:
         """Keeps non-overlapping matches, terms file before broad list, then longest first.
 
         Ties go to ignore, exact, then earliest. A broad-list match that overlaps a
@@ -537,9 +504,7 @@ class ClinicVocabulary:
         kept = []
         ordered = sorted(
             candidates,
-            key=lambda c: (
-                c.broad, -(c.end - c.start), -c.chars, not c.is_ignore, c.fuzzy, c.start
-            ),
+            key=lambda c: (c.broad, -(c.end - c.start), -c.chars, not c.is_ignore, c.fuzzy, c.start),
         )
         for candidate in ordered:
             span = range(candidate.start, candidate.end)
@@ -558,8 +523,8 @@ class ClinicVocabulary:
         self,
         doc: Doc,
         candidate: _Candidate,
-        cues: List[Tuple[int, int]],
-        owner: List[Optional[int]],
+        cues: list[tuple[int, int]],
+        owner: list[int | None],
         window: int,
     ) -> bool:
         """Tells whether a negation cue governs the mention (see the module docstring)."""
@@ -569,22 +534,17 @@ class ClinicVocabulary:
             if all(owner[i] is not None for i in range(cue_start, cue_end)):
                 continue  # the cue is part of another entity ("no preference")
             gap = doc[cue_end : candidate.start]
-            if all(
-                not t.is_punct and owner[t.i] is None and t.text not in self.terms.breakers
-                for t in gap
-            ):
+            if all(not t.is_punct and owner[t.i] is None and t.text not in self.terms.breakers for t in gap):
                 return True
         return False
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts providers, visit types and insurance plans (the clinic's and any US carrier)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The defaults; see the module docstring for what each option does."""
         return {
             "terms_file": None,
@@ -598,19 +558,19 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         }
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         """English only: the matchers run on spaCy's blank English tokenizer."""
         return ["en"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """spaCy provides the tokenizer and the rule matchers."""
         return ["spacy"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -618,29 +578,25 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Builds the component; the vocabulary compiles here so a bad terms file fails at load."""
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Checks the config and loads the (cached) vocabulary."""
         self._config = {**self.get_default_config(), **config}
         terms_file = self._config["terms_file"]
-        self._vocabulary = ClinicVocabulary.load(
-            Path(terms_file) if terms_file else None, self._carriers_path()
-        )
+        self._vocabulary = ClinicVocabulary.load(Path(terms_file) if terms_file else None, self._carriers_path())
         self._typo_tolerance = self._option("typo_tolerance", bool)
         role = self._config["negation_role"]
         if role is not None and (not isinstance(role, str) or not role):
             raise InvalidConfigException(f"{self.name}: 'negation_role' must be text or null.")
-        self._negation_role: Optional[str] = role
+        self._negation_role: str | None = role
         self._negated = frozenset(self._entity_list("negated_entities") or [])
         self._window = self._option("negation_window", int)
         self._max_chars = self._option("max_text_chars", int)
         if self._window < 0 or self._max_chars < 1:
-            raise InvalidConfigException(
-                f"{self.name}: 'negation_window' must be >= 0 and 'max_text_chars' >= 1."
-            )
+            raise InvalidConfigException(f"{self.name}: 'negation_window' must be >= 0 and 'max_text_chars' >= 1.")
         wanted = self._entity_list("entities")
         self._entities = frozenset(wanted if wanted is not None else self._vocabulary.entities)
 
-    def _carriers_path(self) -> Optional[Path]:
+    def _carriers_path(self) -> Path | None:
         """The broad carrier list to load: the bundled one (null), none (false) or a path."""
         carriers_file = self._config["carriers_file"]
         if carriers_file is None:
@@ -660,7 +616,7 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
             raise InvalidConfigException(f"{self.name}: '{key}' must be {kind.__name__}.")
         return value
 
-    def _entity_list(self, key: str) -> Optional[List[str]]:
+    def _entity_list(self, key: str) -> list[str] | None:
         """Reads a list of entity names that the vocabulary must know."""
         value = self._config[key]
         if value is None:
@@ -679,14 +635,14 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Passes training data through: the vocabulary needs no training."""
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Appends the clinic entities found in each message's text to its entities."""
         for message in messages:
             entities = self.add_extractor_name(self.extract(message.get(TEXT)))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages
 
-    def extract(self, text: Optional[Text]) -> List[Dict[Text, Any]]:
+    def extract(self, text: str | None) -> list[dict[str, Any]]:
         """Returns Rasa entity dicts for one text; usable outside a pipeline (actions, tests)."""
         if not isinstance(text, str) or not text:
             return []
@@ -697,7 +653,7 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         for mention in self._vocabulary.find(text, self._typo_tolerance, self._window):
             if mention.entity not in self._entities:
                 continue
-            entity: Dict[Text, Any] = {
+            entity: dict[str, Any] = {
                 ENTITY_ATTRIBUTE_TYPE: mention.entity,
                 ENTITY_ATTRIBUTE_START: mention.start,
                 ENTITY_ATTRIBUTE_END: mention.end,

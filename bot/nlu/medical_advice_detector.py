@@ -27,7 +27,7 @@ clinician's own instructions answer it (``defer_to``, ``defer_confidence``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
@@ -40,14 +40,12 @@ from bot.safety.red_flags import RedFlagMatcher
 MEDICAL_ADVICE_KEY = "medical_advice"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class MedicalAdviceDetector(RedFlagDetector):
     """Forces ``ask_medical_advice`` (entity ``medical_advice``: advice or urgent) on a medical question."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The defaults; see the module docstring."""
         return {
             "rules_file": None,
@@ -59,7 +57,7 @@ class MedicalAdviceDetector(RedFlagDetector):
             "urgent_when": ["report_emergency"],
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Checks the extra options on top of the red-flag detector's."""
         super().__init__(config)
         defer_to = self._config["defer_to"]
@@ -79,7 +77,7 @@ class MedicalAdviceDetector(RedFlagDetector):
         """The rules used when ``rules_file`` is not set: bot/safety/medical_advice.yml."""
         return RedFlagMatcher.load(Path(RULES_FILE))
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Checks each message and, on a medical question, sets the intent and entity."""
         for message in messages:
             text = message.get(TEXT)

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -89,14 +89,12 @@ class RedFlagConfigError(InvalidConfigException):
     """The component's options or rules file are wrong; raised at model load, not per message."""
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RedFlagDetector(GraphComponent, IntentClassifier):
     """Forces the emergency intent, with a `red_flag` entity, when a red-flag rule matches."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The defaults; see the module docstring for what each option does."""
         return {
             "rules_file": None,
@@ -106,19 +104,19 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         }
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         """Any: the rules carry English and Spanish phrases, whatever the pipeline's language."""
         return None
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """spaCy provides the rule matchers."""
         return ["spacy"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -126,7 +124,7 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         """Builds the component; the rules compile here so a bad rules file fails at load."""
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Checks the options and loads the (cached) compiled rules."""
         self._config = {**self.get_default_config(), **config}
         for key in ("intent", "entity"):
@@ -136,27 +134,21 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         self._entity: str = self._config["entity"]
         max_chars = self._config["max_text_chars"]
         if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
-            raise RedFlagConfigError(
-                f"{self.__class__.__name__}: 'max_text_chars' must be a whole number >= 1."
-            )
+            raise RedFlagConfigError(f"{self.__class__.__name__}: 'max_text_chars' must be a whole number >= 1.")
         self._max_chars: int = max_chars
         rules_file = self._config["rules_file"]
         if rules_file is not None and not isinstance(rules_file, str):
             raise RedFlagConfigError(f"{self.__class__.__name__}: 'rules_file' must be a path.")
         try:
-            self._matcher = (
-                RedFlagMatcher.load(Path(rules_file)) if rules_file else self.bundled_rules()
-            )
+            self._matcher = RedFlagMatcher.load(Path(rules_file)) if rules_file else self.bundled_rules()
         except RedFlagRulesError as error:
             raise RedFlagConfigError(str(error)) from error
 
-    def _force(self, message: Message, value: Optional[str], span: Optional[Tuple[int, int]], text: str) -> None:
+    def _force(self, message: Message, value: str | None, span: tuple[int, int] | None, text: str) -> None:
         """Put this component's intent on top of the ranking (the classifier's stays below) and add its entity."""
         forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
         ranking = [
-            dict(entry)
-            for entry in message.get(INTENT_RANKING_KEY) or []
-            if entry.get(INTENT_NAME_KEY) != self._intent
+            dict(entry) for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get(INTENT_NAME_KEY) != self._intent
         ]
         message.set(INTENT, forced, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(forced)] + ranking, add_to_output=True)
@@ -180,7 +172,7 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         """Passes training data through: the rules need no training."""
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Checks each message and, on a red flag, forces the emergency intent and entity."""
         for message in messages:
             text = message.get(TEXT)
@@ -196,7 +188,7 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         return messages
 
     @staticmethod
-    def _details(result: RedFlagResult, original: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    def _details(result: RedFlagResult, original: dict[str, Any] | None) -> dict[str, Any]:
         """What the check found, by flag id only, plus the classifier's own verdict."""
         return {
             "category": result.category,
@@ -211,7 +203,7 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         message: Message,
         result: RedFlagResult,
         text: str,
-        original: Optional[Dict[str, Any]],
+        original: dict[str, Any] | None,
     ) -> None:
         """Sets the emergency intent on top of the ranking and adds the category entity."""
         self._force(message, result.category, result.span, text)

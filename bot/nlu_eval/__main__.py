@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bot.nlu_eval.datasets import FLOORS_FILE, VALIDATION_DIR, DataError, load_floors
 from bot.nlu_eval.metrics import (
@@ -54,20 +54,31 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def run_report(model: NluModel, show_text: bool, limit: int, training_seconds: float | None,
-               targets_only: bool = False) -> int:
+def run_report(
+    model: NluModel, show_text: bool, limit: int, training_seconds: float | None, targets_only: bool = False
+) -> int:
     """Evaluates, prints, writes the picture and JSON; 1 when a floor is not met."""
     floors_file = load_floors()
     data = load_eval_data()
     evaluation = evaluate(model, data)
-    texts = {example.id: example.text for example in
-             [*data.heldout, *data.validation, *(e for s in (*data.emergency.values(), *data.ordinary.values()) for e in s)]}
+    texts = {
+        example.id: example.text
+        for example in [
+            *data.heldout,
+            *data.validation,
+            *(e for s in (*data.emergency.values(), *data.ordinary.values()) for e in s),
+        ]
+    }
     floors = check_floors(evaluation, floors_file.floors)
     targets = check_targets(evaluation, floors_file.targets, training_seconds)
     if not targets_only:
         print("\n".join(format_evaluation(evaluation, texts if show_text else None, limit)))
         print()
-        print("\n".join(format_checks(f"Floors ({_relative(FLOORS_FILE)}; CI fails below them):", floors, FLOOR_LABELS, "floor")))
+        print(
+            "\n".join(
+                format_checks(f"Floors ({_relative(FLOORS_FILE)}; CI fails below them):", floors, FLOOR_LABELS, "floor")
+            )
+        )
         print()
     print("\n".join(format_checks("Targets (the issue's goals; printed, not tested):", targets, TARGET_LABELS)))
     if training_seconds is None:
@@ -112,8 +123,10 @@ def run_threshold(model: NluModel, low: float, high: float, step: float) -> int:
     print("\n".join(format_sweep(rows, chosen, current)))
     close = as_good_as(rows, chosen)
     print(f"\nRecommended: {chosen.threshold:g} (highest validation accuracy; ties go to fewer wrong answers).")
-    print(f"Within half a point of its accuracy: {close[0].threshold:g} to {close[-1].threshold:g}"
-          f" ({len(close)} of {len(rows)} values swept).")
+    print(
+        f"Within half a point of its accuracy: {close[0].threshold:g} to {close[-1].threshold:g}"
+        f" ({len(close)} of {len(rows)} values swept)."
+    )
     print("In config.yml, under FallbackClassifier:")
     print(f"    threshold: {chosen.threshold:g}")
     return 0
@@ -138,13 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "targets" and not args.skip_training:
             print("Timing a cold training into a temporary folder (about a minute)...", flush=True)
             training_seconds, cpu_seconds = time_training()
-            print(f"Trained in {training_seconds:.0f} s ({cpu_seconds:.0f} s of CPU;"
-                  f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).", flush=True)
+            print(
+                f"Trained in {training_seconds:.0f} s ({cpu_seconds:.0f} s of CPU;"
+                f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
+                flush=True,
+            )
         model = NluModel(path)
         if args.command == "threshold":
             return run_threshold(model, args.min, args.max, args.step)
-        return run_report(model, not args.no_text, 10**9 if args.all else 12, training_seconds,
-                          targets_only=args.command == "targets")
+        return run_report(
+            model, not args.no_text, 10**9 if args.all else 12, training_seconds, targets_only=args.command == "targets"
+        )
     except (DataError, FileNotFoundError) as error:
         print(f"Cannot evaluate: {error}", file=sys.stderr)
         return 2

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field, confloat, validator
 
@@ -69,9 +70,7 @@ def load_labelled(directory: Path) -> list[Example]:
     for path in files:
         data = RasaYAMLReader().read(str(path))
         for number, message in enumerate(data.intent_examples, start=1):
-            examples.append(
-                Example(f"{path.name}#{number}", str(message.get("text")), str(message.get("intent")))
-            )
+            examples.append(Example(f"{path.name}#{number}", str(message.get("text")), str(message.get("intent"))))
     return examples
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from bot.nlu_eval.datasets import (
     EMERGENCY_SETS,
@@ -91,16 +91,16 @@ def score_intents(parsed: Sequence[Parsed], predict: Callable[[Parsed], str] | N
     """Scores labelled parses; ``predict`` picks the prediction (default: the pipeline's final intent)."""
     predict = predict or (lambda item: item.intent)
     golds = [str(item.example.intent) for item in parsed]
-    predictions = [scored_intent(gold, predict(item)) for gold, item in zip(golds, parsed)]
+    predictions = [scored_intent(gold, predict(item)) for gold, item in zip(golds, parsed, strict=False)]
     fallback_as_oos = sum(
-        1 for gold, item in zip(golds, parsed) if gold == OUT_OF_SCOPE_INTENT and predict(item) == FALLBACK_INTENT
+        1 for gold, item in zip(golds, parsed, strict=False) if gold == OUT_OF_SCOPE_INTENT and predict(item) == FALLBACK_INTENT
     )
     gold_labels = sorted(set(golds))
     labels = gold_labels + sorted(set(predictions) - set(gold_labels))
     index = {label: n for n, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for gold, predicted, item in zip(golds, predictions, parsed):
+    for gold, predicted, item in zip(golds, predictions, parsed, strict=False):
         matrix[index[gold]][index[predicted]] += 1
         if gold != predicted:
             pairs[(gold, predicted)].append(item.example.id)
@@ -119,7 +119,7 @@ def score_intents(parsed: Sequence[Parsed], predict: Callable[[Parsed], str] | N
     )
     return IntentReport(
         total=len(parsed),
-        correct=sum(1 for gold, predicted in zip(golds, predictions) if gold == predicted),
+        correct=sum(1 for gold, predicted in zip(golds, predictions, strict=False) if gold == predicted),
         macro_f1=statistics.fmean(s.f1 for s in scores) if scores else 0.0,
         scores=tuple(scores),
         confusions=tuple(confusions),
@@ -209,8 +209,12 @@ def timing_of(timings: Sequence[tuple[float, float]]) -> Timing:
     if not timings:
         return Timing(0, 0.0, 0.0, 0.0)
     wall = sorted(w for w, _ in timings)
-    return Timing(len(wall), statistics.fmean(wall), wall[min(len(wall) - 1, int(0.95 * len(wall)))],
-                  statistics.fmean(c for _, c in timings))
+    return Timing(
+        len(wall),
+        statistics.fmean(wall),
+        wall[min(len(wall) - 1, int(0.95 * len(wall)))],
+        statistics.fmean(c for _, c in timings),
+    )
 
 
 @dataclass
@@ -322,20 +326,46 @@ def check_floors(evaluation: Evaluation, floors: Floors) -> list[Check]:
     """Every floor of tests/nlu/floors.yml against the evaluation."""
     heldout = evaluation.heldout
     checks = [
-        Check("intent accuracy", "intent accuracy (held-out split)",
-              heldout.accuracy if heldout else None, floors.intent_accuracy, True),
+        Check(
+            "intent accuracy",
+            "intent accuracy (held-out split)",
+            heldout.accuracy if heldout else None,
+            floors.intent_accuracy,
+            True,
+        ),
     ]
     for intent, floor in floors.intent_recall.items():
-        checks.append(Check("intent recall", f"{intent} recall (held-out split)",
-                            heldout.recall(intent) if heldout else None, floor, True))
+        checks.append(
+            Check(
+                "intent recall",
+                f"{intent} recall (held-out split)",
+                heldout.recall(intent) if heldout else None,
+                floor,
+                True,
+            )
+        )
     for name, floor in floors.red_flag_recall.items():
         found = evaluation.emergency.get(name)
-        checks.append(Check("red-flag recall", f"red-flag recall by the rules ({name})",
-                            found.rate(is_alarm) if found else None, floor, True))
+        checks.append(
+            Check(
+                "red-flag recall",
+                f"red-flag recall by the rules ({name})",
+                found.rate(is_alarm) if found else None,
+                floor,
+                True,
+            )
+        )
     for name, ceiling in floors.max_false_alarm_rate.items():
         found = evaluation.ordinary.get(name)
-        checks.append(Check("false alarms", f"false alarms, 911 answer ({name})",
-                            found.rate(is_alarm) if found else None, ceiling, False))
+        checks.append(
+            Check(
+                "false alarms",
+                f"false alarms, 911 answer ({name})",
+                found.rate(is_alarm) if found else None,
+                ceiling,
+                False,
+            )
+        )
     return checks
 
 
@@ -344,20 +374,58 @@ def check_targets(evaluation: Evaluation, targets: Targets, training_seconds: fl
     heldout = evaluation.heldout
     symptoms = evaluation.ordinary.get("ordinary_symptoms")
     checks = [
-        Check("false alarms", "ordinary symptoms get the 911 answer",
-              symptoms.rate(is_alarm) if symptoms else None, targets.symptoms_911_rate_max, False),
-        Check("care offers", "ordinary symptoms get an offer to book or the care team",
-              symptoms.rate(is_care_offer) if symptoms else None, targets.symptoms_offer_rate_min, True),
-        Check("intent accuracy", "intent accuracy (held-out split)",
-              heldout.accuracy if heldout else None, targets.intent_accuracy, True),
+        Check(
+            "false alarms",
+            "ordinary symptoms get the 911 answer",
+            symptoms.rate(is_alarm) if symptoms else None,
+            targets.symptoms_911_rate_max,
+            False,
+        ),
+        Check(
+            "care offers",
+            "ordinary symptoms get an offer to book or the care team",
+            symptoms.rate(is_care_offer) if symptoms else None,
+            targets.symptoms_offer_rate_min,
+            True,
+        ),
+        Check(
+            "intent accuracy",
+            "intent accuracy (held-out split)",
+            heldout.accuracy if heldout else None,
+            targets.intent_accuracy,
+            True,
+        ),
     ]
     for intent, target in targets.intent_recall.items():
-        checks.append(Check("intent recall", f"{intent} recall (held-out split)",
-                            heldout.recall(intent) if heldout else None, target, True))
-    checks.append(Check("speed", "NLU parse time per message (mean)",
-                        evaluation.timing.mean_ms or None, targets.parse_ms_mean_max, False, " ms"))
-    checks.append(Check("speed", "training time (cold, python -m bot train --force)",
-                        training_seconds, targets.training_seconds_max, False, " s"))
+        checks.append(
+            Check(
+                "intent recall",
+                f"{intent} recall (held-out split)",
+                heldout.recall(intent) if heldout else None,
+                target,
+                True,
+            )
+        )
+    checks.append(
+        Check(
+            "speed",
+            "NLU parse time per message (mean)",
+            evaluation.timing.mean_ms or None,
+            targets.parse_ms_mean_max,
+            False,
+            " ms",
+        )
+    )
+    checks.append(
+        Check(
+            "speed",
+            "training time (cold, python -m bot train --force)",
+            training_seconds,
+            targets.training_seconds_max,
+            False,
+            " s",
+        )
+    )
     return checks
 
 
@@ -398,6 +466,7 @@ def sweep(parsed: Sequence[Parsed], thresholds: Iterable[float], ambiguity: floa
     """Accuracy on a labelled split at each threshold, applied post hoc to the classifier's ranking."""
     rows = []
     for threshold in thresholds:
+
         def predict(item: Parsed, threshold: float = threshold) -> str:
             return intent_at_threshold(item.parse, threshold, ambiguity)
 
@@ -406,8 +475,9 @@ def sweep(parsed: Sequence[Parsed], thresholds: Iterable[float], ambiguity: floa
             1 for item in parsed if predict(item) == FALLBACK_INTENT and item.example.intent != OUT_OF_SCOPE_INTENT
         )
         wrong = report.total - report.correct - fallbacks
-        rows.append(SweepRow(threshold, report.accuracy, report.macro_f1,
-                             fallbacks / report.total, wrong / report.total))
+        rows.append(
+            SweepRow(threshold, report.accuracy, report.macro_f1, fallbacks / report.total, wrong / report.total)
+        )
     return rows
 
 
@@ -423,5 +493,4 @@ def as_good_as(rows: Sequence[SweepRow], best: SweepRow, tolerance: float = 0.00
 
 def reproduces_pipeline(parsed: Sequence[Parsed], threshold: float, ambiguity: float) -> list[str]:
     """Ids where the post-hoc threshold at the model's own value disagrees with the pipeline (should be none)."""
-    return [item.example.id for item in parsed
-            if intent_at_threshold(item.parse, threshold, ambiguity) != item.intent]
+    return [item.example.id for item in parsed if intent_at_threshold(item.parse, threshold, ambiguity) != item.intent]

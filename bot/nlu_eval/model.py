@@ -9,9 +9,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bot.nlu_eval.datasets import Example
 from bot.nlu_eval.outcomes import Answer, answer_for, intent_of
@@ -117,8 +118,15 @@ def time_training() -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="clinic-train-") as scratch:
         env = child_environment(get_settings())
         env["RASA_CACHE_DIRECTORY"] = str(Path(scratch) / "cache")  # no cached components: a cold train
-        command = [_rasa_executable(), "train", "--fixed-model-name", MODEL_NAME,
-                   "--out", str(Path(scratch) / "models"), "--force"]
+        command = [
+            _rasa_executable(),
+            "train",
+            "--fixed-model-name",
+            MODEL_NAME,
+            "--out",
+            str(Path(scratch) / "models"),
+            "--force",
+        ]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)

@@ -16,8 +16,9 @@ answer follows from it the way the rules in ``data/rules/`` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 EMERGENCY_INTENT = "report_emergency"
 MEDICAL_ADVICE_INTENT = "ask_medical_advice"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from bot.nlu_eval.metrics import (
     Check,
@@ -25,9 +26,7 @@ from bot.nlu_eval.metrics import (
 )
 from bot.nlu_eval.outcomes import Answer
 
-FALLBACK_NOTE = (
-    'nlu_fallback counts as correct for gold out_of_scope: both get the "here is what I can do" answer.'
-)
+FALLBACK_NOTE = 'nlu_fallback counts as correct for gold out_of_scope: both get the "here is what I can do" answer.'
 
 
 def _share(count: int, total: int) -> str:
@@ -83,8 +82,10 @@ def format_ordinary(found: SetReport, texts: Mapping[str, str] | None, limit: in
         f"    911 answer (red-flag rules; a false alarm): {_share(found.count(is_alarm), found.total)}",
         f"    emergency check question (classifier only): {_share(found.count(is_check), found.total)}",
         f"    offer to book or care-team answer: {_share(found.count(is_care_offer), found.total)}",
-        "    by answer: " + ", ".join(
-            f"{answer.value} {len(ids)}" for answer, ids in sorted(found.ids_by_answer.items(), key=lambda kv: -len(kv[1]))
+        "    by answer: "
+        + ", ".join(
+            f"{answer.value} {len(ids)}"
+            for answer, ids in sorted(found.ids_by_answer.items(), key=lambda kv: -len(kv[1]))
         ),
     ]
     lines += _listed("false alarms", found.ids(is_alarm), texts, limit)
@@ -99,7 +100,7 @@ def format_emergency(found: SetReport, texts: Mapping[str, str] | None, limit: i
     lines = [
         f"  {found.name} ({found.total} messages)",
         f"    caught by the red-flag rules (911 or crisis answer): {_share(caught, found.total)}",
-        f"    caught by the classifier only (check question; a \"yes\" gets 911): {checked}",
+        f'    caught by the classifier only (check question; a "yes" gets 911): {checked}',
         f"    caught at all, counting the check question: {_share(caught + checked, found.total)}",
         f"    missed: {found.count(is_missed)}",
     ]
@@ -129,9 +130,7 @@ def format_checks(title: str, checks: Sequence[Check], labels: tuple[str, str], 
     return lines
 
 
-def format_evaluation(
-    evaluation: Evaluation, texts: Mapping[str, str] | None, limit: int = 12
-) -> list[str]:
+def format_evaluation(evaluation: Evaluation, texts: Mapping[str, str] | None, limit: int = 12) -> list[str]:
     """The whole report as terminal lines (texts only when ``texts`` is given)."""
     lines = [
         f"Model {evaluation.model}: FallbackClassifier threshold {evaluation.fallback_threshold:g},"
@@ -141,7 +140,8 @@ def format_evaluation(
         lines.append(f"  DATA MISSING: {problem}")
     leak_lines = [f"{name}: {len(ids)}" for name, ids in evaluation.leaks.items()]
     lines.append(
-        "Splits kept apart? Same text (case, spacing and end punctuation ignored): " + "; ".join(leak_lines)
+        "Splits kept apart? Same text (case, spacing and end punctuation ignored): "
+        + "; ".join(leak_lines)
         + ". Those examples are left out of the scores."
     )
     for name, ids in evaluation.leaks.items():
@@ -184,7 +184,9 @@ def format_sweep(rows: Sequence[SweepRow], chosen: SweepRow, current: float) -> 
     """The threshold sweep as a table, the current value and the recommendation marked."""
     lines = [f"  {'threshold':>9} {'accuracy':>9} {'macro F1':>9} {'re-asks':>8} {'wrong':>7}"]
     for row in rows:
-        marks = (" <- recommended" if row is chosen else "") + (" (config.yml now)" if abs(row.threshold - current) < 1e-9 else "")
+        marks = (" <- recommended" if row is chosen else "") + (
+            " (config.yml now)" if abs(row.threshold - current) < 1e-9 else ""
+        )
         lines.append(
             f"  {row.threshold:>9.2f} {row.accuracy:>9.3f} {row.macro_f1:>9.3f}"
             f" {100 * row.fallback_rate:>7.1f}% {100 * row.wrong_rate:>6.1f}%{marks}"
@@ -205,9 +207,13 @@ def _jsonable(value: Any) -> Any:
 
 def report_json(evaluation: Evaluation, floors: Sequence[Check], targets: Sequence[Check]) -> dict[str, Any]:
     """The figures as JSON: counts, rates and example ids, never message texts."""
+
     def set_json(found: SetReport) -> dict[str, Any]:
         rates: dict[str, Callable[[Answer], bool]] = {
-            "alarm_911": is_alarm, "check_question": is_check, "care_offer": is_care_offer, "missed_emergency": is_missed,
+            "alarm_911": is_alarm,
+            "check_question": is_check,
+            "care_offer": is_care_offer,
+            "missed_emergency": is_missed,
         }
         return {
             "total": found.total,
@@ -224,7 +230,9 @@ def report_json(evaluation: Evaluation, floors: Sequence[Check], targets: Sequen
         "note": FALLBACK_NOTE,
         "problems": list(evaluation.problems),
         "leaks": evaluation.leaks,
-        "heldout": None if heldout is None else {
+        "heldout": None
+        if heldout is None
+        else {
             "total": heldout.total,
             "accuracy": heldout.accuracy,
             "macro_f1": heldout.macro_f1,

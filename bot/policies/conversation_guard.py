@@ -17,7 +17,7 @@ stand-in::
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,20 +34,16 @@ ANSWER_WITH_PHONE = "utter_conversation_unavailable"
 ANSWER_WITHOUT_PHONE = "utter_conversation_unavailable_no_phone"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class ConversationGuardPolicy(Policy):
     """Answers "I can't reach your conversation right now" on a stand-in conversation."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Above RulePolicy (6) and any staff-hold policy, so nothing else acts on the stand-in."""
         return {"priority": 8}
 
-    def train(
-        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
+    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to learn; persist an empty resource so the policy loads like any other."""
         with self._model_storage.write_to(self._resource):
             pass
@@ -57,7 +53,7 @@ class ConversationGuardPolicy(Policy):
         self,
         tracker: DialogueStateTracker,
         domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
+        rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Answer once per message on a stand-in conversation, then listen; abstain otherwise."""

@@ -20,7 +20,7 @@ to the rules. Priority above the RulePolicy.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
@@ -46,19 +46,17 @@ CLEAR_WAY_OUT = 0.8
 ANSWER_INTENTS = frozenset({"inform", "describe_symptoms", "deny", "affirm", "nlu_fallback"})
 
 
-def red_flag(entities: List[Dict[str, Any]]) -> bool:
+def red_flag(entities: list[dict[str, Any]]) -> bool:
     """Whether the rule-based red-flag check matched the message."""
     return any(entity.get("entity") == "red_flag" for entity in entities)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
 class FormAnswerPolicy(Policy):
     """Predicts the active form when the reply is the answer to the form's question."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Priority above the RulePolicy; which intents always leave the turn to the rules."""
         return {
             "priority": FORM_ANSWER_PRIORITY,
@@ -67,17 +65,17 @@ class FormAnswerPolicy(Policy):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-        featurizer: Optional[Any] = None,
+        featurizer: Any | None = None,
     ) -> None:
         """Nothing to learn: the decision reads the question and the reply."""
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._ways_out = frozenset(self.config.get("ways_out") or [])
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to train."""
         return self._resource
 
@@ -117,7 +115,7 @@ class FormAnswerPolicy(Policy):
         self,
         tracker: DialogueStateTracker,
         domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
+        rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
         """The form's action when the reply answers it; abstain otherwise."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any
 
 from bot.records.errors import InvalidIntake, InvalidPatientData
 from bot.records.models import RELATIONSHIPS
@@ -33,7 +34,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 _MEMBER_ID = re.compile(r"^[A-Z0-9][A-Z0-9 \-]{1,38}[A-Z0-9]$")
 
 
-def clean_text(value: object, field: str, max_length: int, required: bool = True) -> Optional[str]:
+def clean_text(value: object, field: str, max_length: int, required: bool = True) -> str | None:
     """Collapse whitespace and bound the length; None for an optional blank answer."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -82,7 +83,7 @@ def _as_intake_error(field: str) -> Iterator[None]:
         raise InvalidIntake(field, exc.reason) from exc
 
 
-def normalize_email(value: object, field: str = "email") -> Optional[str]:
+def normalize_email(value: object, field: str = "email") -> str | None:
     """An e-mail address with a lower-case domain, or None when left blank."""
     text = clean_text(value, field, EMAIL_MAX, required=False)
     if text is None:
@@ -167,8 +168,8 @@ class InsuranceAnswer:
     member_id: str
     relationship: str = "self"
     # None with relationship "self": the subscriber is the patient.
-    subscriber_name: Optional[str] = None
-    plan_name: Optional[str] = None
+    subscriber_name: str | None = None
+    plan_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,18 +185,18 @@ class IntakeAnswers:
     medications: tuple[str, ...] = ()
     allergies: tuple[str, ...] = ()
     no_known_allergies: bool = False
-    insurance: Optional[InsuranceAnswer] = None
+    insurance: InsuranceAnswer | None = None
     consent_to_treatment: bool = False
     consent_to_text: bool = False
-    preferred_name: Optional[str] = None
-    email: Optional[str] = None
+    preferred_name: str | None = None
+    email: str | None = None
 
     @property
     def self_pay(self) -> bool:
         """Whether the patient chose to pay without insurance."""
         return self.insurance is None
 
-    def validated(self, today: dt.date) -> "IntakeAnswers":
+    def validated(self, today: dt.date) -> IntakeAnswers:
         """A normalized copy, or InvalidIntake naming the first field that is wrong."""
         legal_name = person_name(self.legal_name, "legal_name")
         with _as_intake_error("date_of_birth"):
@@ -283,7 +284,7 @@ class IntakeAnswers:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "IntakeAnswers":
+    def from_dict(cls, data: Mapping[str, Any]) -> IntakeAnswers:
         """Build answers from a dict (a finished draft, a stored submission); shape errors are InvalidIntake."""
         if not isinstance(data, Mapping):
             raise InvalidIntake("answers", "must be a mapping")

@@ -98,9 +98,7 @@ class InsuranceCarrierAlias(Base):
     __tablename__ = "insurance_carrier_aliases"
 
     alias = Column(String(120), primary_key=True)
-    carrier_code = Column(
-        String(40), ForeignKey("insurance_carriers.code", ondelete="CASCADE"), nullable=False
-    )
+    carrier_code = Column(String(40), ForeignKey("insurance_carriers.code", ondelete="CASCADE"), nullable=False)
 
 
 class Coverage(Base):
@@ -139,9 +137,7 @@ class Coverage(Base):
     specialist_copay_cents = Column(Integer, nullable=True)
     active = Column(Boolean, nullable=False)
     source = Column(String(10), nullable=False)
-    intake_submission_id = Column(
-        Integer, ForeignKey("intake_submissions.id", ondelete="SET NULL"), nullable=True
-    )
+    intake_submission_id = Column(Integer, ForeignKey("intake_submissions.id", ondelete="SET NULL"), nullable=True)
     created_at = Column(UtcDateTime, nullable=False)
 
 
@@ -181,9 +177,7 @@ class Visit(Base):
     __tablename__ = "visits"
     __table_args__ = (
         Index("ix_visits_patient_date", "patient_id", "visit_date"),
-        CheckConstraint(
-            "follow_up_due_in_days IS NULL OR follow_up_due_in_days >= 0", name="follow_up_days"
-        ),
+        CheckConstraint("follow_up_due_in_days IS NULL OR follow_up_due_in_days >= 0", name="follow_up_days"),
     )
 
     id = Column(String(16), primary_key=True)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from bot.records.intake import IntakeAnswers
 from bot.records.values import (
@@ -63,7 +64,7 @@ class IdentityService(abc.ABC):
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-    ) -> Optional[PatientRef]:
+    ) -> PatientRef | None:
         """The one patient with this name and date of birth, or None (never by name alone)."""
 
     @abc.abstractmethod
@@ -74,13 +75,13 @@ class IdentityService(abc.ABC):
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-    ) -> Optional[PatientRef]:
+    ) -> PatientRef | None:
         """The one patient with this mobile number and date of birth, or None."""
 
     @abc.abstractmethod
     def get_patient(
         self, patient_id: str, *, actor: str = SYSTEM_ACTOR, channel: str = UNKNOWN_CHANNEL
-    ) -> Optional[PatientRef]:
+    ) -> PatientRef | None:
         """The patient with this record id (a portal token's subject), or None."""
 
     @abc.abstractmethod
@@ -89,7 +90,7 @@ class IdentityService(abc.ABC):
         full_name: str,
         date_of_birth: dt.date,
         mobile: str,
-        today: Optional[dt.date] = None,
+        today: dt.date | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
@@ -105,11 +106,11 @@ class InsuranceService(abc.ABC):
         """Every carrier the clinic has a policy on, accepted ones first, in the clinic's order."""
 
     @abc.abstractmethod
-    def carrier(self, code: str) -> Optional[CarrierInfo]:
+    def carrier(self, code: str) -> CarrierInfo | None:
         """One carrier by code (``aetna``), or None when the clinic has no policy on it."""
 
     @abc.abstractmethod
-    def match_carrier(self, text: str) -> Optional[CarrierInfo]:
+    def match_carrier(self, text: str) -> CarrierInfo | None:
         """The carrier a patient means by what they wrote ("Blue Cross PPO" -> bcbs), or None."""
 
     @abc.abstractmethod
@@ -119,7 +120,7 @@ class InsuranceService(abc.ABC):
     @abc.abstractmethod
     def coverage_for(
         self, patient_id: str, *, actor: str = SYSTEM_ACTOR, channel: str = UNKNOWN_CHANNEL
-    ) -> Optional[CoverageInfo]:
+    ) -> CoverageInfo | None:
         """The patient's active coverage, or None (unknown, or self-pay)."""
 
 
@@ -134,14 +135,14 @@ class IntakeService(abc.ABC):
         channel: str = UNKNOWN_CHANNEL,
         *,
         actor: str = SYSTEM_ACTOR,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> IntakeSubmission:
         """Store a complete intake as the next version, drop the draft and update the coverage, atomically."""
 
     @abc.abstractmethod
     def latest_intake(
         self, patient_id: str, *, actor: str = SYSTEM_ACTOR, channel: str = UNKNOWN_CHANNEL
-    ) -> Optional[IntakeSubmission]:
+    ) -> IntakeSubmission | None:
         """The patient's newest submission, or None."""
 
     @abc.abstractmethod
@@ -159,7 +160,7 @@ class IntakeService(abc.ABC):
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> IntakeDraft:
         """Keep the answers so far (JSON-able values) to resume later; replaces the previous draft."""
 
@@ -170,8 +171,8 @@ class IntakeService(abc.ABC):
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
-    ) -> Optional[IntakeDraft]:
+        now: dt.datetime | None = None,
+    ) -> IntakeDraft | None:
         """The patient's unfinished intake, or None (none, or too old to keep)."""
 
     @abc.abstractmethod
@@ -187,7 +188,7 @@ class VisitService(abc.ABC):
     @abc.abstractmethod
     def latest_visit(
         self, patient_id: str, *, actor: str = SYSTEM_ACTOR, channel: str = UNKNOWN_CHANNEL
-    ) -> Optional[VisitSummary]:
+    ) -> VisitSummary | None:
         """The patient's most recent visit with its after-visit summary, or None."""
 
     @abc.abstractmethod
@@ -205,12 +206,12 @@ class WorkItemService(abc.ABC):
         self,
         patient_id: str,
         medication: str,
-        pharmacy: Optional[str] = None,
-        note: Optional[str] = None,
+        pharmacy: str | None = None,
+        note: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> RefillRequest:
         """Queue a refill for staff; raises UnknownPatient or InvalidPatientData."""
 
@@ -220,14 +221,14 @@ class WorkItemService(abc.ABC):
         name: str,
         phone: str,
         reason: str,
-        best_time: Optional[str] = None,
-        note: Optional[str] = None,
-        patient_id: Optional[str] = None,
+        best_time: str | None = None,
+        note: str | None = None,
+        patient_id: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
-        conversation_id: Optional[str] = None,
+        now: dt.datetime | None = None,
+        conversation_id: str | None = None,
     ) -> CallbackRequest:
         """Queue a call back (``reason`` one of CALLBACK_REASONS); raises InvalidPatientData."""
 
@@ -236,11 +237,11 @@ class WorkItemService(abc.ABC):
         self,
         conversation_id: str,
         summary: str,
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> HandoffRequest:
         """Queue a chat for the front desk (one open item per conversation); raises InvalidPatientData."""
 
@@ -250,11 +251,11 @@ class WorkItemService(abc.ABC):
         conversation_id: str,
         category: str,
         flags: Sequence[str] = (),
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> EmergencyFlag:
         """Flag an answered emergency for staff (one open flag per conversation; a crisis outranks medical)."""
 
@@ -267,7 +268,7 @@ class WorkItemService(abc.ABC):
     @abc.abstractmethod
     def open_work_items(
         self,
-        kind: Optional[str] = None,
+        kind: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
@@ -281,7 +282,7 @@ class WorkItemService(abc.ABC):
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> WorkItem:
         """Close a request (closing it again changes nothing); raises WorkItemNotFound."""
 
@@ -304,7 +305,7 @@ class AuditService(abc.ABC):
     def record_staff_access(
         self,
         operation: str,
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = SYSTEM_ACTOR,
         channel: str = UNKNOWN_CHANNEL,
@@ -312,13 +313,11 @@ class AuditService(abc.ABC):
         """Log a staff access outside the records (reading a transcript), never its content."""
 
 
-class RecordsService(
-    IdentityService, InsuranceService, IntakeService, VisitService, WorkItemService, AuditService
-):
+class RecordsService(IdentityService, InsuranceService, IntakeService, VisitService, WorkItemService, AuditService):
     """What the assistant can ask of a patient records backend (SQL today, an EHR later)."""
 
 
-_service: Optional[RecordsService] = None
+_service: RecordsService | None = None
 _service_lock = threading.Lock()
 
 
@@ -335,7 +334,7 @@ def get_records_service() -> RecordsService:
         return _service
 
 
-def set_records_service(service: Optional[RecordsService]) -> None:
+def set_records_service(service: RecordsService | None) -> None:
     """Install another implementation (tests, an EHR adapter); None restores the default."""
     global _service
     with _service_lock:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Optional
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["MAX_AGE_YEARS", "SqlRecordsService", "allocate_counter_floor", "patient_number", "validate_date_of_birth"]
 
 
-def _as_date(value: object) -> Optional[dt.date]:
+def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
@@ -46,7 +45,7 @@ def _ref(patient: Patient) -> PatientRef:
     return PatientRef(patient_id=patient.id, full_name=patient.full_name, first_name=patient.first_name)
 
 
-def patient_number(patient_id: str) -> Optional[int]:
+def patient_number(patient_id: str) -> int | None:
     """The number in a record id (``P-1001`` -> 1001), or None for other shapes."""
     prefix, _, digits = (patient_id or "").partition("-")
     return int(digits) if prefix == "P" and digits.isdigit() else None
@@ -64,7 +63,7 @@ def allocate_counter_floor(session: Session, minimum: int) -> None:
 class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsService):
     """Patient records on the clinic database at ``url`` (default: ``CLINIC_DATABASE_URL`` at call time)."""
 
-    def _unique(self, session: Session, *conditions: object) -> Optional[PatientRef]:
+    def _unique(self, session: Session, *conditions: object) -> PatientRef | None:
         """The single patient matching ``conditions``; None for none or several (never guess)."""
         rows = session.execute(select(Patient).where(*conditions).limit(2)).scalars().all()
         return _ref(rows[0]) if len(rows) == 1 else None
@@ -76,7 +75,7 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         *,
         actor: str = "system",
         channel: str = "unknown",
-    ) -> Optional[PatientRef]:
+    ) -> PatientRef | None:
         """Match folded first and last name plus date of birth to exactly one patient."""
         key = name_key(full_name)
         dob = _as_date(date_of_birth)
@@ -86,7 +85,11 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         with self._session("verify_identity") as session:
             ref = self._unique(session, Patient.name_key == key, Patient.date_of_birth == dob)
             self._audit(
-                session, "read:verify_identity", ref.patient_id if ref else None, actor, channel,
+                session,
+                "read:verify_identity",
+                ref.patient_id if ref else None,
+                actor,
+                channel,
                 OUTCOME_OK if ref else OUTCOME_NO_MATCH,
             )
         logger.info("identity check by name: %s", ref.patient_id if ref else "no match")
@@ -99,7 +102,7 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         *,
         actor: str = "system",
         channel: str = "unknown",
-    ) -> Optional[PatientRef]:
+    ) -> PatientRef | None:
         """Match the E.164 mobile plus date of birth to exactly one patient."""
         dob = _as_date(date_of_birth)
         try:
@@ -112,15 +115,17 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         with self._session("verify_by_mobile_and_dob") as session:
             ref = self._unique(session, Patient.mobile == number, Patient.date_of_birth == dob)
             self._audit(
-                session, "read:verify_by_mobile_and_dob", ref.patient_id if ref else None, actor, channel,
+                session,
+                "read:verify_by_mobile_and_dob",
+                ref.patient_id if ref else None,
+                actor,
+                channel,
                 OUTCOME_OK if ref else OUTCOME_NO_MATCH,
             )
         logger.info("identity check by mobile: %s", ref.patient_id if ref else "no match")
         return ref
 
-    def get_patient(
-        self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
-    ) -> Optional[PatientRef]:
+    def get_patient(self, patient_id: str, *, actor: str = "system", channel: str = "unknown") -> PatientRef | None:
         """The patient with this record id, or None."""
         key = (patient_id or "").strip().upper()
         if not key:
@@ -128,7 +133,11 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         with self._session("get_patient") as session:
             patient = session.get(Patient, key)
             self._audit(
-                session, "read:get_patient", patient_key(key), actor, channel,
+                session,
+                "read:get_patient",
+                patient_key(key),
+                actor,
+                channel,
                 OUTCOME_OK if patient is not None else OUTCOME_NOT_FOUND,
             )
             return _ref(patient) if patient is not None else None
@@ -163,7 +172,7 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
         full_name: str,
         date_of_birth: dt.date,
         mobile: str,
-        today: Optional[dt.date] = None,
+        today: dt.date | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Optional
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +26,7 @@ from bot.scheduling.models import VisitType
 logger = logging.getLogger("bot.records.sql")
 
 
-def best_alias_match(text: str, aliases: dict[str, str]) -> Optional[str]:
+def best_alias_match(text: str, aliases: dict[str, str]) -> str | None:
     """The carrier code whose longest alias appears as whole words in ``text``; None if none or a tie."""
     words = fold(text or "").split()
     if not words:
@@ -49,7 +48,7 @@ class SqlInsurance(SqlBase):
     """Carriers, self-pay prices and coverage on the clinic database."""
 
     @staticmethod
-    def _carriers(session: Session, code: Optional[str] = None) -> list[CarrierInfo]:
+    def _carriers(session: Session, code: str | None = None) -> list[CarrierInfo]:
         """Active carriers (or the one with ``code``), accepted first, in the file's order."""
         query = select(InsuranceCarrier).where(InsuranceCarrier.active.is_(True))
         alias_query = select(InsuranceCarrierAlias.carrier_code, InsuranceCarrierAlias.alias)
@@ -84,7 +83,7 @@ class SqlInsurance(SqlBase):
             ).all()
         )
 
-    def _resolve_carrier(self, session: Session, text: str) -> Optional[InsuranceCarrier]:
+    def _resolve_carrier(self, session: Session, text: str) -> InsuranceCarrier | None:
         """The active carrier meant by a code or by what a patient wrote, or None."""
         key = (text or "").strip().lower()
         row = session.get(InsuranceCarrier, key) if key else None
@@ -98,7 +97,7 @@ class SqlInsurance(SqlBase):
         with self._session("list_carriers") as session:
             return self._carriers(session)
 
-    def carrier(self, code: str) -> Optional[CarrierInfo]:
+    def carrier(self, code: str) -> CarrierInfo | None:
         """One active carrier by its code (case-insensitive), or None."""
         key = (code or "").strip().lower()
         if not key:
@@ -107,7 +106,7 @@ class SqlInsurance(SqlBase):
             found = self._carriers(session, key)
         return found[0] if found else None
 
-    def match_carrier(self, text: str) -> Optional[CarrierInfo]:
+    def match_carrier(self, text: str) -> CarrierInfo | None:
         """The carrier whose longest alias appears in ``text`` as whole words; None if none or ambiguous."""
         with self._session("match_carrier") as session:
             row = self._resolve_carrier(session, text)
@@ -147,14 +146,12 @@ class SqlInsurance(SqlBase):
         )
 
     @staticmethod
-    def _active_coverage(session: Session, patient_id: str) -> Optional[Coverage]:
+    def _active_coverage(session: Session, patient_id: str) -> Coverage | None:
         return session.execute(
             select(Coverage).where(Coverage.patient_id == patient_id, Coverage.active.is_(True))
         ).scalar_one_or_none()
 
-    def coverage_for(
-        self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
-    ) -> Optional[CoverageInfo]:
+    def coverage_for(self, patient_id: str, *, actor: str = "system", channel: str = "unknown") -> CoverageInfo | None:
         """The patient's active coverage version, or None."""
         key = patient_key(patient_id)
         with self._session("coverage_for") as session:
@@ -169,7 +166,7 @@ class SqlInsurance(SqlBase):
         self,
         session: Session,
         patient_id: str,
-        insurance: Optional[InsuranceAnswer],
+        insurance: InsuranceAnswer | None,
         submission_id: int,
         now: dt.datetime,
     ) -> str:
@@ -201,8 +198,7 @@ class SqlInsurance(SqlBase):
                 .execution_options(synchronize_session="fetch")
             )
         version = (
-            session.execute(select(func.max(Coverage.version)).where(Coverage.patient_id == patient_id)).scalar()
-            or 0
+            session.execute(select(func.max(Coverage.version)).where(Coverage.patient_id == patient_id)).scalar() or 0
         ) + 1
         session.add(
             Coverage(

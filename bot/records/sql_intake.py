@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -92,7 +93,7 @@ class SqlIntake(SqlInsurance):
         channel: str = "unknown",
         *,
         actor: str = "system",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> IntakeSubmission:
         """Validate and store the intake as the next version; the draft goes and the coverage follows."""
         if not isinstance(answers, IntakeAnswers):
@@ -103,9 +104,7 @@ class SqlIntake(SqlInsurance):
         with self._session("submit_intake") as session:
             key = self._lock_patient(session, patient_id)
             version = (
-                session.execute(
-                    select(func.max(SubmissionRow.version)).where(SubmissionRow.patient_id == key)
-                ).scalar()
+                session.execute(select(func.max(SubmissionRow.version)).where(SubmissionRow.patient_id == key)).scalar()
                 or 0
             ) + 1
             row = SubmissionRow(
@@ -126,13 +125,17 @@ class SqlIntake(SqlInsurance):
             info = self._submission(row)
         logger.info(
             "intake version %d stored for %s via %s (draft %s, coverage %s)",
-            info.version, key, info.channel, "cleared" if draft is not None else "none", coverage,
+            info.version,
+            key,
+            info.channel,
+            "cleared" if draft is not None else "none",
+            coverage,
         )
         return info
 
     def latest_intake(
         self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
-    ) -> Optional[IntakeSubmission]:
+    ) -> IntakeSubmission | None:
         """The patient's newest intake version, or None."""
         key = patient_key(patient_id)
         with self._session("latest_intake") as session:
@@ -177,7 +180,7 @@ class SqlIntake(SqlInsurance):
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> IntakeDraft:
         """Create or replace the patient's draft with the answers so far and the step to resume at."""
         payload = draft_json(answers)
@@ -207,8 +210,8 @@ class SqlIntake(SqlInsurance):
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
-    ) -> Optional[IntakeDraft]:
+        now: dt.datetime | None = None,
+    ) -> IntakeDraft | None:
         """The patient's draft; one older than DRAFT_MAX_AGE is deleted and not returned."""
         key = patient_key(patient_id)
         current = self._now(now)
@@ -216,7 +219,12 @@ class SqlIntake(SqlInsurance):
             row = session.get(DraftRow, key) if key else None
             if row is None:
                 self._audit(
-                    session, "read:load_intake_draft", key, actor, channel, OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID
+                    session,
+                    "read:load_intake_draft",
+                    key,
+                    actor,
+                    channel,
+                    OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID,
                 )
                 return None
             if row.updated_at < current - DRAFT_MAX_AGE:
@@ -227,9 +235,7 @@ class SqlIntake(SqlInsurance):
             self._audit(session, "read:load_intake_draft", key, actor, channel)
             return self._draft(row)
 
-    def discard_intake_draft(
-        self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
-    ) -> bool:
+    def discard_intake_draft(self, patient_id: str, *, actor: str = "system", channel: str = "unknown") -> bool:
         """Delete the patient's draft; whether there was one."""
         key = patient_key(patient_id)
         with self._session("discard_intake_draft") as session:
@@ -238,5 +244,7 @@ class SqlIntake(SqlInsurance):
                 session.delete(row)
             outcome = OUTCOME_OK if row is not None else (OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID)
             self._audit(session, "write:discard_intake_draft", key, actor, channel, outcome)
-        logger.info("intake draft of %s: %s", key or "(invalid id)", "discarded" if row is not None else "none to discard")
+        logger.info(
+            "intake draft of %s: %s", key or "(invalid id)", "discarded" if row is not None else "none to discard"
+        )
         return row is not None

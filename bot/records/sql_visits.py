@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 
@@ -28,8 +28,10 @@ def business_day_range(value: Any) -> tuple[int, int]:
         raise ValueError("expected_business_days must be a whole number or [fewest, most]")
     if isinstance(value, int):
         low = high = value
-    elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    elif (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         low, high = value
     else:
@@ -94,9 +96,7 @@ class SqlVisits(SqlBase):
             created_at=self._local(row.created_at),
         )
 
-    def latest_visit(
-        self, patient_id: str, *, actor: str = "system", channel: str = "unknown"
-    ) -> Optional[VisitSummary]:
+    def latest_visit(self, patient_id: str, *, actor: str = "system", channel: str = "unknown") -> VisitSummary | None:
         """The patient's most recent visit (latest date, then latest recorded), or None."""
         key = patient_key(patient_id)
         with self._session("latest_visit") as session:
@@ -122,9 +122,7 @@ class SqlVisits(SqlBase):
         """Pending results across the patient's visits, soonest expected first."""
         key = patient_key(patient_id)
         with self._session("pending_results") as session:
-            rows = (
-                list(session.execute(select(Visit).where(Visit.patient_id == key)).scalars()) if key else []
-            )
+            rows = list(session.execute(select(Visit).where(Visit.patient_id == key)).scalars()) if key else []
             results = [
                 pending_result(row.id, row.visit_date, item)
                 for row in rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ def new_work_item_id(kind: str) -> str:
     return kind[0].upper() + "-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
-def _field(value: object, field: str, limit: int, required: bool = True) -> Optional[str]:
+def _field(value: object, field: str, limit: int, required: bool = True) -> str | None:
     """Free text from a request, as a patient-data error naming ``field``."""
     try:
         return clean_text(value, field, limit, required)
@@ -49,7 +49,7 @@ def _field(value: object, field: str, limit: int, required: bool = True) -> Opti
         raise InvalidPatientData(field, exc.reason) from exc
 
 
-def _conversation(value: object, required: bool) -> Optional[str]:
+def _conversation(value: object, required: bool) -> str | None:
     """A conversation id as the tracker store keeps it (printable, no spaces)."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
@@ -125,15 +125,19 @@ class SqlWorkItems(SqlBase):
         )
 
     @staticmethod
-    def _open_item_of(session: Session, kind: str, conversation_id: str) -> Optional[WorkItemRow]:
+    def _open_item_of(session: Session, kind: str, conversation_id: str) -> WorkItemRow | None:
         """The open item of ``kind`` for a conversation (handoffs and emergencies keep one each)."""
-        return session.execute(
-            select(WorkItemRow).where(
-                WorkItemRow.kind == kind,
-                WorkItemRow.status == STATUS_OPEN,
-                WorkItemRow.conversation_id == conversation_id,
+        return (
+            session.execute(
+                select(WorkItemRow).where(
+                    WorkItemRow.kind == kind,
+                    WorkItemRow.status == STATUS_OPEN,
+                    WorkItemRow.conversation_id == conversation_id,
+                )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
 
     @staticmethod
     def _unused_id(session: Session, kind: str) -> str:
@@ -147,12 +151,12 @@ class SqlWorkItems(SqlBase):
         self,
         patient_id: str,
         medication: str,
-        pharmacy: Optional[str] = None,
-        note: Optional[str] = None,
+        pharmacy: str | None = None,
+        note: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> RefillRequest:
         """Queue a refill request for a known patient."""
         values = dict(
@@ -185,14 +189,14 @@ class SqlWorkItems(SqlBase):
         name: str,
         phone: str,
         reason: str,
-        best_time: Optional[str] = None,
-        note: Optional[str] = None,
-        patient_id: Optional[str] = None,
+        best_time: str | None = None,
+        note: str | None = None,
+        patient_id: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
-        conversation_id: Optional[str] = None,
+        now: dt.datetime | None = None,
+        conversation_id: str | None = None,
     ) -> CallbackRequest:
         """Queue a call back for a patient or any caller (``patient_id`` only once verified)."""
         category = (reason or "").strip().lower()
@@ -224,7 +228,10 @@ class SqlWorkItems(SqlBase):
             item = self._item(row)
         logger.info(
             "callback request %s (%s) queued for %s via %s",
-            item.work_item_id, category, key or "an unverified caller", item.channel,
+            item.work_item_id,
+            category,
+            key or "an unverified caller",
+            item.channel,
         )
         assert isinstance(item, CallbackRequest)
         return item
@@ -233,11 +240,11 @@ class SqlWorkItems(SqlBase):
         self,
         conversation_id: str,
         summary: str,
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> HandoffRequest:
         """Queue a chat for the front desk; a chat already waiting keeps its one open item."""
         key_conversation = _conversation(conversation_id, required=True)
@@ -274,11 +281,11 @@ class SqlWorkItems(SqlBase):
         conversation_id: str,
         category: str,
         flags: Sequence[str] = (),
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> EmergencyFlag:
         """Flag an answered emergency; a conversation keeps one open flag, and a crisis outranks medical."""
         key_conversation = _conversation(conversation_id, required=True)
@@ -337,7 +344,7 @@ class SqlWorkItems(SqlBase):
     def record_staff_access(
         self,
         operation: str,
-        patient_id: Optional[str] = None,
+        patient_id: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
@@ -348,7 +355,7 @@ class SqlWorkItems(SqlBase):
 
     def open_work_items(
         self,
-        kind: Optional[str] = None,
+        kind: str | None = None,
         *,
         actor: str = "system",
         channel: str = "unknown",
@@ -371,7 +378,7 @@ class SqlWorkItems(SqlBase):
         *,
         actor: str = "system",
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> WorkItem:
         """Close a request; an already closed one is returned unchanged."""
         key = (work_item_id or "").strip().upper()

@@ -16,7 +16,8 @@ import datetime as dt
 import json
 import logging
 import re
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -41,7 +42,7 @@ OUTCOME_NO_MATCH = "no_match"
 OUTCOME_INVALID_ID = "invalid_id"
 
 
-def patient_key(patient_id: object) -> Optional[str]:
+def patient_key(patient_id: object) -> str | None:
     """A record id as stored (``P-1001``), or None when the value is not shaped like one.
 
     Only id-shaped values ever reach the audit log, so a name typed where an
@@ -53,7 +54,7 @@ def patient_key(patient_id: object) -> Optional[str]:
     return key if _PATIENT_ID.match(key) else None
 
 
-def clip(value: Optional[str], limit: int, default: str) -> str:
+def clip(value: str | None, limit: int, default: str) -> str:
     """A short label (actor, channel) trimmed to its column; blank becomes ``default``."""
     text = " ".join((value or "").split())
     return text[:limit] or default
@@ -64,7 +65,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def loads(text: Optional[str], default: Any) -> Any:
+def loads(text: str | None, default: Any) -> Any:
     """A JSON column's value; ``default`` for an empty column."""
     return json.loads(text) if text else default
 
@@ -72,7 +73,7 @@ def loads(text: Optional[str], default: Any) -> Any:
 class SqlBase:
     """A records backend on the clinic database at ``url`` (default: ``CLINIC_DATABASE_URL`` at call time)."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
+    def __init__(self, url: str | None = None) -> None:
         """Remember where the database is; the engine is created on first use."""
         self._url_override = url
 
@@ -82,7 +83,7 @@ class SqlBase:
         return self._url_override or get_settings().clinic_database_url
 
     @staticmethod
-    def _now(now: Optional[dt.datetime] = None) -> dt.datetime:
+    def _now(now: dt.datetime | None = None) -> dt.datetime:
         """An aware clinic-local moment (default: the clinic's now); naive input is read as clinic time."""
         tz = get_settings().tz
         value = now if now is not None else get_settings().now()
@@ -96,9 +97,7 @@ class SqlBase:
         return moment.astimezone(get_settings().tz)
 
     @contextlib.contextmanager
-    def _session(
-        self, operation: str, conflict: Optional[Callable[[], RecordsError]] = None
-    ) -> Iterator[Session]:
+    def _session(self, operation: str, conflict: Callable[[], RecordsError] | None = None) -> Iterator[Session]:
         """A transaction whose database failures surface as records errors."""
         try:
             with session_scope(self.url) as session:
@@ -117,9 +116,9 @@ class SqlBase:
     def _audit(
         session: Session,
         operation: str,
-        patient_id: Optional[str],
-        actor: Optional[str],
-        channel: Optional[str],
+        patient_id: str | None,
+        actor: str | None,
+        channel: str | None,
         outcome: str = OUTCOME_OK,
     ) -> None:
         """Add the audit row of an access, in the caller's transaction."""
@@ -139,9 +138,7 @@ class SqlBase:
         """Lock the patient's row until commit (serializes per-patient writes); raises UnknownPatient."""
         key = patient_key(patient_id)
         if key is not None:
-            found = session.execute(
-                select(Patient.id).where(Patient.id == key).with_for_update()
-            ).scalar_one_or_none()
+            found = session.execute(select(Patient.id).where(Patient.id == key).with_for_update()).scalar_one_or_none()
             if found is not None:
                 return key
         raise UnknownPatient(key or "(not a record id)")

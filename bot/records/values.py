@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from bot.records.intake import IntakeAnswers
 
@@ -38,7 +39,7 @@ class CarrierInfo:
     code: str
     display_name: str
     accepted: bool
-    note: Optional[str]
+    note: str | None
     aliases: tuple[str, ...]
 
 
@@ -57,15 +58,15 @@ class CoverageInfo:
 
     patient_id: str
     version: int
-    carrier_code: Optional[str]
+    carrier_code: str | None
     carrier_name: str
-    accepted: Optional[bool]
-    plan_name: Optional[str]
-    member_id: Optional[str]
-    subscriber_name: Optional[str]
+    accepted: bool | None
+    plan_name: str | None
+    member_id: str | None
+    subscriber_name: str | None
     relationship: str
-    primary_care_copay_cents: Optional[int]
-    specialist_copay_cents: Optional[int]
+    primary_care_copay_cents: int | None
+    specialist_copay_cents: int | None
     active: bool
     source: str
     created_at: dt.datetime
@@ -108,8 +109,8 @@ class FollowUp:
     """What to do next after a visit; ``due_date`` is the visit date plus ``due_in_days``."""
 
     text: str
-    due_in_days: Optional[int]
-    due_date: Optional[dt.date]
+    due_in_days: int | None
+    due_date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class PendingResult:
     expected_from: dt.date
     expected_by: dt.date
     # (fewest, most) working days after the visit, when the clinic gave a range.
-    business_days: Optional[tuple[int, int]]
+    business_days: tuple[int, int] | None
 
     def is_overdue(self, today: dt.date) -> bool:
         """Whether the result should have arrived by ``today`` (time to call the clinic)."""
@@ -135,14 +136,14 @@ class VisitSummary:
 
     visit_id: str
     patient_id: str
-    appointment_id: Optional[str]
+    appointment_id: str | None
     provider_id: str
     provider_name: str
     visit_date: dt.date
     diagnosis_plain: str
     instructions: tuple[str, ...]
     medications: tuple[VisitMedication, ...]
-    follow_up: Optional[FollowUp]
+    follow_up: FollowUp | None
     pending_results: tuple[PendingResult, ...]
     created_at: dt.datetime
 
@@ -154,12 +155,12 @@ class RefillRequest:
     work_item_id: str
     patient_id: str
     medication: str
-    pharmacy: Optional[str]
-    note: Optional[str]
+    pharmacy: str | None
+    note: str | None
     status: str
     channel: str
     created_at: dt.datetime
-    done_at: Optional[dt.datetime]
+    done_at: dt.datetime | None
     kind: str = "refill"
 
 
@@ -168,18 +169,18 @@ class CallbackRequest:
     """Someone asking staff to call them back; ``patient_id`` only when verified."""
 
     work_item_id: str
-    patient_id: Optional[str]
+    patient_id: str | None
     name: str
     phone: str
-    best_time: Optional[str]
+    best_time: str | None
     reason: str
-    note: Optional[str]
+    note: str | None
     status: str
     channel: str
     created_at: dt.datetime
-    done_at: Optional[dt.datetime]
+    done_at: dt.datetime | None
     kind: str = "callback"
-    conversation_id: Optional[str] = None
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,13 @@ class HandoffRequest:
     """A chat handed to the front desk during opening hours; ``summary`` says what staff need, no more."""
 
     work_item_id: str
-    patient_id: Optional[str]
+    patient_id: str | None
     conversation_id: str
     summary: str
     status: str
     channel: str
     created_at: dt.datetime
-    done_at: Optional[dt.datetime]
+    done_at: dt.datetime | None
     kind: str = "handoff"
     reason: str = "handoff"
 
@@ -208,19 +209,19 @@ class EmergencyFlag:
     """
 
     work_item_id: str
-    patient_id: Optional[str]
+    patient_id: str | None
     conversation_id: str
     category: str
     flags: str
     status: str
     channel: str
     created_at: dt.datetime
-    done_at: Optional[dt.datetime]
+    done_at: dt.datetime | None
     kind: str = "emergency"
     reason: str = "emergency"
 
 
-WorkItem = Union[RefillRequest, CallbackRequest, HandoffRequest, EmergencyFlag]
+WorkItem = RefillRequest | CallbackRequest | HandoffRequest | EmergencyFlag
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class AuditEntry:
     occurred_at: dt.datetime
     actor: str
     operation: str
-    patient_id: Optional[str]
+    patient_id: str | None
     channel: str
     outcome: str
 

@@ -21,9 +21,10 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from bot.safety.red_flags import CATEGORIES, RedFlagResult, detect_red_flags
 
@@ -61,12 +62,12 @@ class Report:
     emergencies: int = 0
     flagged: int = 0
     right_category: int = 0
-    by_category: Dict[str, Tuple[int, int]] = field(default_factory=dict)  # flagged, total
-    misses: List[Emergency] = field(default_factory=list)
-    wrong_category: List[Tuple[Emergency, str]] = field(default_factory=list)
+    by_category: dict[str, tuple[int, int]] = field(default_factory=dict)  # flagged, total
+    misses: list[Emergency] = field(default_factory=list)
+    wrong_category: list[tuple[Emergency, str]] = field(default_factory=list)
     ordinary: int = 0
-    false_alarms: List[Tuple[Ordinary, str]] = field(default_factory=list)
-    timings_ms: List[float] = field(default_factory=list)
+    false_alarms: list[tuple[Ordinary, str]] = field(default_factory=list)
+    timings_ms: list[float] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -84,7 +85,7 @@ class Report:
         return len(self.false_alarms) / self.ordinary if self.ordinary else 0.0
 
 
-def _load_yaml(path: Path) -> Dict[str, Any]:
+def _load_yaml(path: Path) -> dict[str, Any]:
     """Reads one data set with the same safe YAML loader as the rules."""
     from ruamel.yaml import YAML
 
@@ -94,7 +95,7 @@ def _load_yaml(path: Path) -> Dict[str, Any]:
     return data
 
 
-def load_emergencies(path: Path = EMERGENCY_FILE) -> List[Emergency]:
+def load_emergencies(path: Path = EMERGENCY_FILE) -> list[Emergency]:
     """The emergency phrasings, each with its expected category."""
     data = _load_yaml(path)
     items = []
@@ -107,26 +108,19 @@ def load_emergencies(path: Path = EMERGENCY_FILE) -> List[Emergency]:
     return items
 
 
-def load_ordinary(path: Path = ORDINARY_FILE) -> List[Ordinary]:
+def load_ordinary(path: Path = ORDINARY_FILE) -> list[Ordinary]:
     """The ordinary messages, each with its group (booking, history, tricky words...)."""
     data = _load_yaml(path)
-    return [
-        Ordinary(str(text), group)
-        for group, texts in data.items()
-        if group != "version"
-        for text in texts or []
-    ]
+    return [Ordinary(str(text), group) for group, texts in data.items() if group != "version" for text in texts or []]
 
 
-Verdict = Callable[[str], Optional[str]]  # text -> category (or "emergency") or None
+Verdict = Callable[[str], str | None]  # text -> category (or "emergency") or None
 
 
-def evaluate(
-    name: str, verdict: Verdict, emergencies: Sequence[Emergency], ordinary: Sequence[Ordinary]
-) -> Report:
+def evaluate(name: str, verdict: Verdict, emergencies: Sequence[Emergency], ordinary: Sequence[Ordinary]) -> Report:
     """Runs a detector over both sets and counts hits, misses and false alarms."""
     report = Report(name, emergencies=len(emergencies), ordinary=len(ordinary))
-    counts: Dict[str, List[int]] = {c: [0, 0] for c in CATEGORIES}
+    counts: dict[str, list[int]] = {c: [0, 0] for c in CATEGORIES}
     for item in emergencies:
         started = time.perf_counter()
         found = verdict(item.text)
@@ -153,7 +147,7 @@ def evaluate(
     return report
 
 
-def rule_verdict(text: str) -> Optional[str]:
+def rule_verdict(text: str) -> str | None:
     """The rule check's category for one message."""
     result: RedFlagResult = detect_red_flags(text)
     return result.category
@@ -164,22 +158,15 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f} %"
 
 
-def format_report(report: Report, show_timing: bool = True, limit: Optional[int] = None) -> str:
+def format_report(report: Report, show_timing: bool = True, limit: int | None = None) -> str:
     """The report as the lines printed on the console, listing at most `limit` errors."""
     lines = [report.name]
     per_category = ", ".join(f"{c} {hit}/{total}" for c, (hit, total) in report.by_category.items())
+    lines.append(f"  recall: {report.flagged}/{report.emergencies} = {_percent(report.recall)}  ({per_category})")
     lines.append(
-        f"  recall: {report.flagged}/{report.emergencies} = {_percent(report.recall)}"
-        f"  ({per_category})"
+        f"  right category: {report.right_category}/{report.emergencies} = {_percent(report.category_accuracy)}"
     )
-    lines.append(
-        f"  right category: {report.right_category}/{report.emergencies}"
-        f" = {_percent(report.category_accuracy)}"
-    )
-    lines.append(
-        f"  false alarms: {len(report.false_alarms)}/{report.ordinary}"
-        f" = {_percent(report.false_alarm_rate)}"
-    )
+    lines.append(f"  false alarms: {len(report.false_alarms)}/{report.ordinary} = {_percent(report.false_alarm_rate)}")
     if show_timing and report.timings_ms:
         ordered = sorted(report.timings_ms)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -189,19 +176,15 @@ def format_report(report: Report, show_timing: bool = True, limit: Optional[int]
         )
     errors = [f"  MISSED ({item.category}): {item.text}" for item in report.misses]
     errors += [
-        f"  WRONG CATEGORY ({found}, expected {item.category}): {item.text}"
-        for item, found in report.wrong_category
+        f"  WRONG CATEGORY ({found}, expected {item.category}): {item.text}" for item, found in report.wrong_category
     ]
-    errors += [
-        f"  FALSE ALARM ({found}) [{message.group}]: {message.text}"
-        for message, found in report.false_alarms
-    ]
+    errors += [f"  FALSE ALARM ({found}) [{message.group}]: {message.text}" for message, found in report.false_alarms]
     if limit is not None and len(errors) > limit:
         errors = errors[:limit] + [f"  ... and {len(errors) - limit} more (--all lists them)"]
     return "\n".join(lines + errors)
 
 
-def model_verdicts(model_path: Path) -> Tuple[Verdict, Verdict]:
+def model_verdicts(model_path: Path) -> tuple[Verdict, Verdict]:
     """Classifier-alone and final (as the assistant would act) verdicts of a trained model."""
     import logging
 
@@ -213,22 +196,22 @@ def model_verdicts(model_path: Path) -> Tuple[Verdict, Verdict]:
     logging.getLogger("rasa").setLevel(logging.WARNING)
     agent = Agent.load(str(model_path))
     loop = asyncio.new_event_loop()
-    cache: Dict[str, Dict[str, Any]] = {}
+    cache: dict[str, dict[str, Any]] = {}
 
-    def parse(text: str) -> Dict[str, Any]:
+    def parse(text: str) -> dict[str, Any]:
         """Parses once per text; both verdicts read the same parse."""
         if text not in cache:
             cache[text] = loop.run_until_complete(agent.parse_message(text))
         return cache[text]
 
-    def classifier(text: str) -> Optional[str]:
+    def classifier(text: str) -> str | None:
         """The intent classifier's own verdict (before any red-flag override)."""
         parsed = parse(text)
         details = parsed.get("red_flag") or {}
         intent = (details.get("classifier_intent") or parsed.get("intent") or {}).get("name")
         return "emergency" if intent == EMERGENCY_INTENT else None
 
-    def final(text: str) -> Optional[str]:
+    def final(text: str) -> str | None:
         """What the assistant acts on: the model's final intent, or the rule check."""
         rules = rule_verdict(text)
         if rules is not None:
@@ -239,7 +222,7 @@ def model_verdicts(model_path: Path) -> Tuple[Verdict, Verdict]:
     return classifier, final
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Prints the figures; exit status 1 when the rule check misses its targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="trained model to add")
@@ -250,29 +233,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     emergencies = load_emergencies()
     ordinary = load_ordinary()
     detect_red_flags("warm up")  # compile the rules before timing
-    rules = evaluate(
-        "Rule check alone (bot/safety/red_flags.yml)", rule_verdict, emergencies, ordinary
-    )
+    rules = evaluate("Rule check alone (bot/safety/red_flags.yml)", rule_verdict, emergencies, ordinary)
     print(f"{len(emergencies)} emergency phrasings, {len(ordinary)} ordinary messages")
     print(format_report(rules))
     if not args.no_model:
         if args.model.exists():
             classifier, final = model_verdicts(args.model)
             limit = None if args.all else 12
-            alone = evaluate(
-                f"Intent classifier alone ({args.model.name})", classifier, emergencies, ordinary
-            )
+            alone = evaluate(f"Intent classifier alone ({args.model.name})", classifier, emergencies, ordinary)
             print(format_report(alone, show_timing=False, limit=limit))
-            combined = evaluate(
-                "Rules or classifier (what the assistant acts on)", final, emergencies, ordinary
-            )
+            combined = evaluate("Rules or classifier (what the assistant acts on)", final, emergencies, ordinary)
             print(format_report(combined, show_timing=False, limit=limit))
         else:
             print(f"No trained model at {args.model}: rules only.")
-    ok = (
-        rules.category_accuracy >= REQUIRED_RECALL
-        and rules.false_alarm_rate <= MAX_FALSE_ALARM_RATE
-    )
+    ok = rules.category_accuracy >= REQUIRED_RECALL and rules.false_alarm_rate <= MAX_FALSE_ALARM_RATE
     print(
         f"Targets for the rule check: recall with the right category {_percent(REQUIRED_RECALL)},"
         f" false alarms at most {_percent(MAX_FALSE_ALARM_RATE)}: {'met' if ok else 'NOT MET'}"

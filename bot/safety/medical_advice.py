@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Tuple
+from typing import Literal
 
 from bot.safety.red_flags import DEFAULT_MAX_CHARS, RedFlagMatcher
 
@@ -24,9 +24,9 @@ Kind = Literal["advice", "urgent"]
 class MedicalAdviceResult:
     """Whether a message asks for medical advice (``kind``), and which rules said so."""
 
-    kind: Optional[Kind]
-    flags: Tuple[str, ...] = ()
-    span: Optional[Tuple[int, int]] = None
+    kind: Kind | None
+    flags: tuple[str, ...] = ()
+    span: tuple[int, int] | None = None
 
     @property
     def asks_for_advice(self) -> bool:
@@ -34,13 +34,13 @@ class MedicalAdviceResult:
         return self.kind is not None
 
 
-def medical_advice_rules(path: Optional[Path] = None) -> RedFlagMatcher:
+def medical_advice_rules(path: Path | None = None) -> RedFlagMatcher:
     """The compiled rules (cached per file content, like the red-flag rules)."""
     return RedFlagMatcher.load(path or RULES_FILE)
 
 
 def detect_medical_advice(
-    text: str, matcher: Optional[RedFlagMatcher] = None, max_chars: int = DEFAULT_MAX_CHARS
+    text: str, matcher: RedFlagMatcher | None = None, max_chars: int = DEFAULT_MAX_CHARS
 ) -> MedicalAdviceResult:
     """Check one message: a medical question (``advice``), an urgent one (``urgent``), or none."""
     mentions = (matcher or medical_advice_rules()).scan(text, max_chars)

@@ -52,22 +52,15 @@ import itertools
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import (
     TYPE_CHECKING,
     Any,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
     Literal,
     NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
 )
 
 from bot.nlu.fuzzy import one_edit_apart
@@ -80,7 +73,7 @@ DEFAULT_RULES_FILE = Path(__file__).with_name("red_flags.yml")
 
 Category = Literal["medical", "crisis"]
 Status = Literal["found", "negated", "not_current"]
-CATEGORIES: Tuple[Category, ...] = ("crisis", "medical")  # priority order
+CATEGORIES: tuple[Category, ...] = ("crisis", "medical")  # priority order
 DEFAULT_MAX_CHARS = 100_000
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -136,11 +129,11 @@ class RedFlagMention:
 class RedFlagResult:
     """What the check concluded about one message; `category` is None when nothing was flagged."""
 
-    category: Optional[Category]
-    matched_phrase_ids: Tuple[str, ...]
-    negated: Tuple[str, ...] = ()
-    not_current: Tuple[str, ...] = ()
-    span: Optional[Tuple[int, int]] = None
+    category: Category | None
+    matched_phrase_ids: tuple[str, ...]
+    negated: tuple[str, ...] = ()
+    not_current: tuple[str, ...] = ()
+    span: tuple[int, int] | None = None
 
     @property
     def is_red_flag(self) -> bool:
@@ -174,9 +167,7 @@ def fold_text(text: str) -> str:
     return "".join(map(_fold_char, text))
 
 
-
-
-def _deletions(word: str) -> Set[str]:
+def _deletions(word: str) -> set[str]:
     """The word and every way to drop one letter: two words one slip apart share one of these."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -195,18 +186,18 @@ class _Normalizer:
 
     def __init__(
         self,
-        single: Dict[str, str],
-        multi: Dict[Tuple[str, ...], str],
+        single: dict[str, str],
+        multi: dict[tuple[str, ...], str],
     ) -> None:
         """Keeps the spelling tables; typo tolerance is set later, once the vocabulary is known."""
         self.single = single
         self.multi = multi
         self.multi_lengths = sorted({len(k) for k in multi}, reverse=True)
-        self.known: FrozenSet[str] = frozenset()
-        self.typo_index: Dict[str, Tuple[str, ...]] = {}
-        self.not_typos: FrozenSet[str] = frozenset()
+        self.known: frozenset[str] = frozenset()
+        self.typo_index: dict[str, tuple[str, ...]] = {}
+        self.not_typos: frozenset[str] = frozenset()
         self.min_typo_length = 5
-        self._typo_cache: Dict[str, str] = {}
+        self._typo_cache: dict[str, str] = {}
         self._typo_lock = threading.Lock()
 
     def word(self, raw: str) -> str:
@@ -216,10 +207,10 @@ class _Normalizer:
         bare = raw.replace("'", "")
         return self.single.get(bare, bare)
 
-    def tokens(self, text: str, fix_typos: bool = True) -> List[_Token]:
+    def tokens(self, text: str, fix_typos: bool = True) -> list[_Token]:
         """Splits folded text into normalised tokens, merging multi-word spellings."""
         folded = fold_text(text)
-        out: List[_Token] = []
+        out: list[_Token] = []
         for match in _TOKEN_RE.finditer(folded):
             kind = match.lastgroup
             if kind == "word":
@@ -235,9 +226,9 @@ class _Normalizer:
                 out.append(_Token(_PAUSE_WORD, match.start(), match.end(), _PAUSE))
         return self._merge(out) if self.multi else out
 
-    def _merge(self, tokens: List[_Token]) -> List[_Token]:
+    def _merge(self, tokens: list[_Token]) -> list[_Token]:
         """Replaces multi-word spellings ("can not", "i am") by their one-word form."""
-        merged: List[_Token] = []
+        merged: list[_Token] = []
         i, size = 0, len(tokens)
         while i < size:
             for length in self.multi_lengths:
@@ -256,19 +247,14 @@ class _Normalizer:
                 i += 1
         return merged
 
-    def merge_words(self, words: Sequence[str]) -> List[str]:
+    def merge_words(self, words: Sequence[str]) -> list[str]:
         """The multi-word spellings applied to a sequence of rule words."""
         tokens = [_Token(w, 0, 0, _WORD) for w in words]
         return [t.norm for t in self._merge(tokens)] if self.multi else list(words)
 
     def typo(self, word: str) -> str:
         """Reads an unknown word as the one long rule word it is one slip from, if exactly one."""
-        if (
-            len(word) < self.min_typo_length
-            or not word.isalpha()
-            or word in self.not_typos
-            or not self.typo_index
-        ):
+        if len(word) < self.min_typo_length or not word.isalpha() or word in self.not_typos or not self.typo_index:
             return word
         cached = self._typo_cache.get(word)
         if cached is not None:
@@ -294,29 +280,29 @@ class _Normalizer:
 class _Spec:
     """One token position of an expanded pattern: a set of words, prefixes, a number, or a gap."""
 
-    lits: FrozenSet[str] = frozenset()
-    prefixes: Tuple[str, ...] = ()
+    lits: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
     number: bool = False
     optional: bool = False
     gap: int = 0
     loose: bool = False  # a `~N` gap: commas allowed, not sentence ends
 
     @property
-    def single_literal(self) -> Optional[str]:
+    def single_literal(self) -> str | None:
         """The word when the position accepts exactly one word and nothing else."""
         if len(self.lits) == 1 and not self.prefixes and not self.number and not self.gap:
             return next(iter(self.lits))
         return None
 
 
-Atom = Tuple[str, str]  # ("lit", word) | ("pre", stem) | ("num", "")
+Atom = tuple[str, str]  # ("lit", word) | ("pre", stem) | ("num", "")
 
 
 @dataclass(frozen=True)
 class _Item:
     """One item of a pattern as written: alternatives of atom sequences, or a gap."""
 
-    alternatives: Tuple[Tuple[Atom, ...], ...] = ()
+    alternatives: tuple[tuple[Atom, ...], ...] = ()
     optional: bool = False
     gap: int = 0
     loose: bool = False
@@ -328,9 +314,7 @@ _ITEM_RE = re.compile(r"\([^()]*\)\??|[^\s()]+")
 class _PatternCompiler:
     """Parses the small pattern language of red_flags.yml into spaCy token patterns."""
 
-    def __init__(
-        self, normalizer: _Normalizer, groups: Dict[str, List[str]], source: str
-    ) -> None:
+    def __init__(self, normalizer: _Normalizer, groups: dict[str, list[str]], source: str) -> None:
         """Keeps what parsing needs: the normaliser, the word lists and the file name for errors."""
         self.normalizer = normalizer
         self.groups = groups
@@ -340,9 +324,9 @@ class _PatternCompiler:
         """An error that names the file and the place, so staff can find their typo."""
         return RedFlagRulesError(f"{self.source}: {where}: {message}")
 
-    def atoms(self, phrase: str, where: str) -> Tuple[Atom, ...]:
+    def atoms(self, phrase: str, where: str) -> tuple[Atom, ...]:
         """Turns one alternative ("can't", "suicid*", "#", "worst headache") into atoms."""
-        atoms: List[Atom] = []
+        atoms: list[Atom] = []
         for word in phrase.split():
             if word == "#":
                 atoms.append(("num", ""))
@@ -363,9 +347,9 @@ class _PatternCompiler:
             raise self.error(where, "empty alternative.")
         return tuple(atoms)
 
-    def alternatives(self, body: str, where: str) -> List[Tuple[Atom, ...]]:
+    def alternatives(self, body: str, where: str) -> list[tuple[Atom, ...]]:
         """Expands "a|b c|@group" into atom sequences, a word list counting as its entries."""
-        alts: List[Tuple[Atom, ...]] = []
+        alts: list[tuple[Atom, ...]] = []
         for alt in body.split("|"):
             alt = " ".join(alt.split())
             if alt.startswith("@"):
@@ -377,7 +361,7 @@ class _PatternCompiler:
                 alts.append(self.atoms(alt, where))
         return alts
 
-    def items(self, pattern: str, where: str) -> List[_Item]:
+    def items(self, pattern: str, where: str) -> list[_Item]:
         """Splits a pattern string into items, checking the syntax."""
         depth = 0
         for char in pattern:
@@ -386,15 +370,13 @@ class _PatternCompiler:
                 raise self.error(where, f"unbalanced or nested parentheses in '{pattern}'.")
         if depth:
             raise self.error(where, f"unbalanced parentheses in '{pattern}'.")
-        items: List[_Item] = []
+        items: list[_Item] = []
         for raw in _ITEM_RE.findall(pattern):
             if raw.startswith(("...", "~")):
                 loose = raw.startswith("~")
                 size = raw[1:] if loose else (raw[3:] or "3")
                 if not size.isdigit() or not 1 <= int(size) <= _MAX_GAP:
-                    raise self.error(
-                        where, f"'{raw}': a gap is '...', '...N' or '~N' with N 1-{_MAX_GAP}."
-                    )
+                    raise self.error(where, f"'{raw}': a gap is '...', '...N' or '~N' with N 1-{_MAX_GAP}.")
                 if not items or items[-1].gap:
                     raise self.error(where, f"'{pattern}': a gap must follow a word.")
                 items.append(_Item(gap=int(size), loose=loose))
@@ -412,18 +394,18 @@ class _PatternCompiler:
             raise self.error(where, f"'{pattern}': every word is optional.")
         return items
 
-    def expand(self, pattern: Any, where: str) -> List[List[_Spec]]:
+    def expand(self, pattern: Any, where: str) -> list[list[_Spec]]:
         """Expands a pattern into token-spec sequences (multi-word alternatives branch)."""
         if not isinstance(pattern, (str, int)) or not str(pattern).strip():
             raise self.error(where, f"empty or non-text pattern {pattern!r}.")
-        sequences: List[List[_Spec]] = [[]]
+        sequences: list[list[_Spec]] = [[]]
         for item in self.items(str(pattern), where):
             if item.gap:
                 sequences = [seq + [_Spec(gap=item.gap, loose=item.loose)] for seq in sequences]
                 continue
             singles = [alt[0] for alt in item.alternatives if len(alt) == 1]
             multis = [alt for alt in item.alternatives if len(alt) > 1]
-            options: List[List[_Spec]] = []
+            options: list[list[_Spec]] = []
             if singles:
                 options.append([self._spec(singles, item.optional and not multis)])
             for alt in multis:
@@ -436,18 +418,16 @@ class _PatternCompiler:
         return [self._merge_spellings(seq) for seq in sequences if self._valid(seq)]
 
     @staticmethod
-    def _valid(seq: List[_Spec]) -> bool:
+    def _valid(seq: list[_Spec]) -> bool:
         """Drops variants that start or end with a gap, or that are all optional."""
         core = [s for s in seq if not s.gap]
-        return bool(core) and not seq[0].gap and not seq[-1].gap and not all(
-            s.optional for s in core
-        )
+        return bool(core) and not seq[0].gap and not seq[-1].gap and not all(s.optional for s in core)
 
     @staticmethod
     def _spec(atoms: Iterable[Atom], optional: bool) -> _Spec:
         """Merges single-word alternatives into one token position."""
-        lits: Set[str] = set()
-        prefixes: List[str] = []
+        lits: set[str] = set()
+        prefixes: list[str] = []
         number = False
         for kind, value in atoms:
             if kind == "lit":
@@ -459,12 +439,12 @@ class _PatternCompiler:
                 lits.update(_NUMBER_WORDS)
         return _Spec(frozenset(lits), tuple(sorted(set(prefixes))), number, optional)
 
-    def _merge_spellings(self, seq: List[_Spec]) -> List[_Spec]:
+    def _merge_spellings(self, seq: list[_Spec]) -> list[_Spec]:
         """Applies multi-word spellings inside runs of plain words ("i am" -> "im")."""
         if not self.normalizer.multi:
             return seq
-        out: List[_Spec] = []
-        run: List[str] = []
+        out: list[_Spec] = []
+        run: list[str] = []
         for spec in seq + [_Spec(gap=1)]:
             word = spec.single_literal if not spec.optional else None
             if word is not None:
@@ -476,9 +456,9 @@ class _PatternCompiler:
         return out[:-1]
 
 
-def _token_patterns(seq: List[_Spec], gap_stops: List[str]) -> List[Dict[str, Any]]:
+def _token_patterns(seq: list[_Spec], gap_stops: list[str]) -> list[dict[str, Any]]:
     """Turns one expanded sequence into spaCy Matcher token dicts."""
-    tokens: List[Dict[str, Any]] = []
+    tokens: list[dict[str, Any]] = []
     for spec in seq:
         if spec.gap:
             stops = [w for w in gap_stops if w != _PAUSE_WORD] if spec.loose else gap_stops
@@ -492,7 +472,7 @@ def _token_patterns(seq: List[_Spec], gap_stops: List[str]) -> List[Dict[str, An
                 parts.append("^(?:" + "|".join(map(re.escape, spec.prefixes)) + ")")
             if spec.number:
                 parts.append(r"^\d+$")
-            token: Dict[str, Any] = {"LOWER": {"REGEX": "|".join(parts)}}
+            token: dict[str, Any] = {"LOWER": {"REGEX": "|".join(parts)}}
         elif len(spec.lits) == 1:
             token = {"LOWER": next(iter(spec.lits))}
         else:
@@ -503,7 +483,7 @@ def _token_patterns(seq: List[_Spec], gap_stops: List[str]) -> List[Dict[str, An
     return tokens
 
 
-def _literal_words(seq: List[_Spec]) -> Optional[List[str]]:
+def _literal_words(seq: list[_Spec]) -> list[str] | None:
     """The words of a sequence made only of plain required words (PhraseMatcher material)."""
     words = [spec.single_literal for spec in seq if not spec.optional]
     if len(words) != len(seq) or any(w is None for w in words):
@@ -515,13 +495,13 @@ def _literal_words(seq: List[_Spec]) -> Optional[List[str]]:
 class _Anchor:
     """Words and prefixes that can start some pattern of a matcher, to skip it cheaply."""
 
-    words: Set[str] = field(default_factory=set)
-    prefixes: Set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
     number: bool = False
     before: int = 0  # optional tokens a pattern may have before its anchor
     length: int = 1  # longest pattern, in tokens
 
-    def add(self, seq: List[_Spec]) -> None:
+    def add(self, seq: list[_Spec]) -> None:
         """Records the first required position of a sequence and its reach."""
         index = next(i for i, s in enumerate(seq) if not s.optional and not s.gap)
         first = seq[index]
@@ -543,7 +523,7 @@ class _Anchor:
 class _RuleMatcher:
     """A Matcher and a PhraseMatcher for one set of patterns, run only near their anchors."""
 
-    def __init__(self, vocab: Vocab, gap_stops: List[str]) -> None:
+    def __init__(self, vocab: Vocab, gap_stops: list[str]) -> None:
         """Creates empty matchers on the shared vocabulary."""
         from spacy.matcher import Matcher, PhraseMatcher
 
@@ -555,7 +535,7 @@ class _RuleMatcher:
         self.has_matcher = False
         self.has_phrases = False
 
-    def add(self, label: str, sequences: List[List[_Spec]]) -> None:
+    def add(self, label: str, sequences: list[list[_Spec]]) -> None:
         """Adds expanded sequences under a label, plain phrases to the PhraseMatcher."""
         from spacy.tokens import Doc
 
@@ -575,9 +555,9 @@ class _RuleMatcher:
             self.phrases.add(label, phrase_docs)
             self.has_phrases = True
 
-    def windows(self, words: Sequence[str]) -> List[Tuple[int, int]]:
+    def windows(self, words: Sequence[str]) -> list[tuple[int, int]]:
         """Token ranges around the places where a pattern could start, merged."""
-        ranges: List[Tuple[int, int]] = []
+        ranges: list[tuple[int, int]] = []
         size = len(words)
         for i, word in enumerate(words):
             if self.anchor.hits(word):
@@ -588,9 +568,9 @@ class _RuleMatcher:
                     ranges.append((start, end))
         return ranges
 
-    def spans(self, doc: Doc, ranges: Iterable[Tuple[int, int]]) -> List[Span]:
+    def spans(self, doc: Doc, ranges: Iterable[tuple[int, int]]) -> list[Span]:
         """All matches inside the given token ranges, with document offsets."""
-        found: List[Span] = []
+        found: list[Span] = []
         for start, end in ranges:
             part = doc[start:end]
             if self.has_matcher:
@@ -617,15 +597,15 @@ class _Settings:
     """Numbers and word sets from the negation and history sections."""
 
     negation_window: int
-    breakers: FrozenSet[str]
-    history_categories: FrozenSet[str]
+    breakers: frozenset[str]
+    history_categories: frozenset[str]
     history_before_window: int
     history_after_window: int
     pseudo_after_window: int
-    fillers: FrozenSet[str]
+    fillers: frozenset[str]
 
 
-def _mapping(raw: Any, where: str, source: str) -> Dict[str, Any]:
+def _mapping(raw: Any, where: str, source: str) -> dict[str, Any]:
     """Checks that a section of the rules file is a mapping."""
     if raw is None:
         return {}
@@ -634,7 +614,7 @@ def _mapping(raw: Any, where: str, source: str) -> Dict[str, Any]:
     return dict(raw)
 
 
-def _list(raw: Any, where: str, source: str) -> List[Any]:
+def _list(raw: Any, where: str, source: str) -> list[Any]:
     """Checks that a section of the rules file is a list."""
     if raw is None:
         return []
@@ -643,7 +623,7 @@ def _list(raw: Any, where: str, source: str) -> List[Any]:
     return list(raw)
 
 
-def _known_keys(section: Dict[str, Any], known: Set[str], where: str, source: str) -> None:
+def _known_keys(section: dict[str, Any], known: set[str], where: str, source: str) -> None:
     """Refuses misspelt keys, which would otherwise be silently ignored."""
     unknown = sorted(str(key) for key in set(section) - known)
     if unknown:
@@ -662,12 +642,12 @@ def _int(raw: Any, default: int, where: str, source: str, low: int = 0, high: in
 class RedFlagMatcher:
     """The rules file compiled into spaCy matchers; built once per process per file content."""
 
-    _cache: Dict[str, RedFlagMatcher] = {}
-    _default: Optional[RedFlagMatcher] = None
+    _cache: dict[str, RedFlagMatcher] = {}
+    _default: RedFlagMatcher | None = None
     _lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Optional[Path] = None) -> RedFlagMatcher:
+    def load(cls, path: Path | None = None) -> RedFlagMatcher:
         """Returns the compiled rules for a file, compiling only on first use of that content."""
         path = Path(path) if path is not None else DEFAULT_RULES_FILE
         try:
@@ -690,7 +670,7 @@ class RedFlagMatcher:
         return matcher
 
     @staticmethod
-    def _read(content: bytes, source: str) -> Dict[str, Any]:
+    def _read(content: bytes, source: str) -> dict[str, Any]:
         """Parses the YAML with the same safe loader Rasa uses."""
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
@@ -701,7 +681,7 @@ class RedFlagMatcher:
             raise RedFlagRulesError(f"{source}: not valid YAML: {error}") from error
         return _mapping(raw, "the file", source)
 
-    def __init__(self, raw: Dict[str, Any], source: str = "red_flags.yml") -> None:
+    def __init__(self, raw: dict[str, Any], source: str = "red_flags.yml") -> None:
         """Validates the rules and compiles them; spaCy is imported here, not at module import."""
         import spacy
 
@@ -729,11 +709,11 @@ class RedFlagMatcher:
         declared = _list(raw.get("categories"), "categories", source)
         if any(not isinstance(c, str) or not _CODE.match(c) for c in declared):
             raise RedFlagRulesError(f"{source}: categories must be lower_snake_case names.")
-        self._categories: Tuple[str, ...] = tuple(declared) or CATEGORIES
+        self._categories: tuple[str, ...] = tuple(declared) or CATEGORIES
         self._vocab: Vocab = spacy.blank("en").vocab
         self._normalizer = self._spellings(raw.get("spellings"), source)
-        self._literals: Set[str] = set()
-        self._all_prefixes: Set[str] = set()
+        self._literals: set[str] = set()
+        self._all_prefixes: set[str] = set()
         norm = self._normalizer
         groups = self._groups(raw.get("words"), source)
         compiler = _PatternCompiler(norm, groups, source)
@@ -762,8 +742,8 @@ class RedFlagMatcher:
         self._gap_stops = gap_stops
         self._gap_stop_set = frozenset(gap_stops)
 
-        self._flags: List[_Flag] = []
-        self._alone: Dict[Tuple[str, ...], _Flag] = {}
+        self._flags: list[_Flag] = []
+        self._alone: dict[tuple[str, ...], _Flag] = {}
         flags = _mapping(raw.get("flags"), "'flags'", source)
         if not flags:
             raise RedFlagRulesError(f"{source}: no flags defined.")
@@ -793,15 +773,9 @@ class RedFlagMatcher:
             negation_window=_int(negation.get("window"), 5, "negation.window", source),
             breakers=frozenset(self._words(negation.get("breakers"), "negation.breakers", source)),
             history_categories=frozenset(applies_to),
-            history_before_window=_int(
-                history.get("before_window"), 5, "history.before_window", source
-            ),
-            history_after_window=_int(
-                history.get("after_window"), 4, "history.after_window", source
-            ),
-            pseudo_after_window=_int(
-                negation.get("pseudo_after_window"), 3, "negation.pseudo_after_window", source
-            ),
+            history_before_window=_int(history.get("before_window"), 5, "history.before_window", source),
+            history_after_window=_int(history.get("after_window"), 4, "history.after_window", source),
+            pseudo_after_window=_int(negation.get("pseudo_after_window"), 3, "negation.pseudo_after_window", source),
             fillers=frozenset(self._words(raw.get("alone_fillers"), "alone_fillers", source)),
         )
         self._configure_typos(raw.get("typos"), source)
@@ -813,16 +787,14 @@ class RedFlagMatcher:
         """Reads `spellings` (variant: canonical word) into the normaliser's tables."""
         section = _mapping(raw, "'spellings'", source)
         plain = _Normalizer({}, {})
-        single: Dict[str, str] = {}
-        multi: Dict[Tuple[str, ...], str] = {}
+        single: dict[str, str] = {}
+        multi: dict[tuple[str, ...], str] = {}
         for variant, canonical in section.items():
             if not isinstance(variant, (str, int)) or not isinstance(canonical, (str, int)):
                 raise RedFlagRulesError(f"{source}: spellings entry {variant!r} must be text.")
             target = [t.norm for t in plain.tokens(str(canonical), fix_typos=False)]
             if len(target) != 1:
-                raise RedFlagRulesError(
-                    f"{source}: spellings '{variant}' must map to one word, not '{canonical}'."
-                )
+                raise RedFlagRulesError(f"{source}: spellings '{variant}' must map to one word, not '{canonical}'.")
             raw_words = fold_text(str(variant)).split()
             if len(raw_words) == 1:
                 single[raw_words[0]] = target[0]
@@ -831,7 +803,7 @@ class RedFlagMatcher:
                 multi[key] = target[0]
         return _Normalizer(single, multi)
 
-    def _words(self, raw: Any, where: str, source: str) -> List[str]:
+    def _words(self, raw: Any, where: str, source: str) -> list[str]:
         """Reads a list of single words, normalised like message text."""
         words = []
         for entry in _list(raw, where, source):
@@ -844,14 +816,12 @@ class RedFlagMatcher:
         return words
 
     @staticmethod
-    def _groups(raw: Any, source: str) -> Dict[str, List[str]]:
+    def _groups(raw: Any, source: str) -> dict[str, list[str]]:
         """Reads the named word lists that patterns refer to as @name."""
-        groups: Dict[str, List[str]] = {}
+        groups: dict[str, list[str]] = {}
         for name, entries in _mapping(raw, "'words'", source).items():
             if not isinstance(name, str) or not _CODE.match(name):
-                raise RedFlagRulesError(
-                    f"{source}: word list name {name!r} must be lower_snake_case."
-                )
+                raise RedFlagRulesError(f"{source}: word list name {name!r} must be lower_snake_case.")
             values = _list(entries, f"words.{name}", source)
             if not values or not all(isinstance(v, (str, int)) and str(v).strip() for v in values):
                 raise RedFlagRulesError(f"{source}: words.{name} must be a list of words.")
@@ -861,9 +831,9 @@ class RedFlagMatcher:
         return groups
 
     @staticmethod
-    def _expand_all(compiler: _PatternCompiler, entries: Any, where: str) -> List[List[_Spec]]:
+    def _expand_all(compiler: _PatternCompiler, entries: Any, where: str) -> list[list[_Spec]]:
         """Expands every pattern of a list."""
-        sequences: List[List[_Spec]] = []
+        sequences: list[list[_Spec]] = []
         for index, pattern in enumerate(_list(entries, where, compiler.source)):
             sequences.extend(compiler.expand(pattern, f"{where}[{index + 1}] '{pattern}'"))
         return sequences
@@ -878,8 +848,7 @@ class RedFlagMatcher:
         category = spec.get("category")
         if category not in self._categories:
             raise RedFlagRulesError(
-                f"{source}: flag '{flag_id}' needs a category of {list(self._categories)}, "
-                f"not {category!r}."
+                f"{source}: flag '{flag_id}' needs a category of {list(self._categories)}, not {category!r}."
             )
         sequences = self._expand_all(compiler, spec.get("patterns"), f"flags.{flag_id}.patterns")
         alone = self._expand_all(compiler, spec.get("alone"), f"flags.{flag_id}.alone")
@@ -896,22 +865,20 @@ class RedFlagMatcher:
         return flag
 
     @staticmethod
-    def _alone_variants(seq: List[_Spec], where: str, source: str) -> List[Tuple[str, ...]]:
+    def _alone_variants(seq: list[_Spec], where: str, source: str) -> list[tuple[str, ...]]:
         """Every word sequence an `alone` pattern stands for (plain words only)."""
-        choices: List[List[Optional[str]]] = []
+        choices: list[list[str | None]] = []
         for spec in seq:
             if spec.gap or spec.prefixes or spec.number:
-                raise RedFlagRulesError(
-                    f"{source}: {where}: use plain words only (no '...', '~', '*', '#')."
-                )
-            options: List[Optional[str]] = sorted(spec.lits)
+                raise RedFlagRulesError(f"{source}: {where}: use plain words only (no '...', '~', '*', '#').")
+            options: list[str | None] = sorted(spec.lits)
             choices.append(options + [None] if spec.optional else options)
         variants = [tuple(w for w in combo if w) for combo in itertools.product(*choices)]
         if len(variants) > _MAX_EXPANSIONS:
             raise RedFlagRulesError(f"{source}: {where}: too many variants; split it.")
         return [v for v in variants if v]
 
-    def _collect(self, sequences: List[List[_Spec]]) -> None:
+    def _collect(self, sequences: list[list[_Spec]]) -> None:
         """Remembers the words and prefixes the rules use: words outside them are never kept."""
         for seq in sequences:
             for spec in seq:
@@ -926,19 +893,15 @@ class RedFlagMatcher:
         targets = set(self._words(section.get("words"), "typos.words", source))
         short = sorted(w for w in targets if len(w) < min_length or not w.isalpha())
         if short:
-            raise RedFlagRulesError(
-                f"{source}: typos.words {short} must be single words of {min_length}+ letters."
-            )
+            raise RedFlagRulesError(f"{source}: typos.words {short} must be single words of {min_length}+ letters.")
         known = set(self._literals) | targets | set(_NUMBER_WORDS)
         known |= set(self._settings.breakers) | set(self._settings.fillers) | set(self._gap_stops)
         for words in self._alone:
             known.update(words)
         self._normalizer.known = frozenset(known)
-        self._normalizer.not_typos = frozenset(
-            self._words(section.get("not_typos"), "typos.not_typos", source)
-        )
+        self._normalizer.not_typos = frozenset(self._words(section.get("not_typos"), "typos.not_typos", source))
         self._normalizer.min_typo_length = min_length - 1
-        index: Dict[str, List[str]] = {}
+        index: dict[str, list[str]] = {}
         for word in sorted(targets):
             for key in _deletions(word):
                 index.setdefault(key, []).append(word)
@@ -947,11 +910,11 @@ class RedFlagMatcher:
 
     # -- matching
 
-    def tokens(self, text: str) -> List[_Token]:
+    def tokens(self, text: str) -> list[_Token]:
         """The normalised tokens of a text (exposed for tests and the evaluation report)."""
         return self._normalizer.tokens(text)
 
-    def scan(self, text: str, max_chars: int = DEFAULT_MAX_CHARS) -> List[RedFlagMention]:
+    def scan(self, text: str, max_chars: int = DEFAULT_MAX_CHARS) -> list[RedFlagMention]:
         """Every red-flag match in a text with its status (found, negated or not current)."""
         if not isinstance(text, str) or not text.strip():
             return []
@@ -965,7 +928,7 @@ class RedFlagMatcher:
         if not candidates:
             return mentions
         doc = self._doc(words)
-        hits: Set[Tuple[int, int, int]] = set()
+        hits: set[tuple[int, int, int]] = set()
         for index, (flag, ranges) in enumerate(candidates):
             for span in flag.matcher.spans(doc, ranges):
                 hits.add((span.start, span.end, index))
@@ -974,18 +937,14 @@ class RedFlagMatcher:
         context = self._context_spans(doc, hits)
         masked = {i for start, end in context.get("ignore", ()) for i in range(start, end)}
         kept = sorted(
-            (start, end, index)
-            for start, end, index in hits
-            if not any(i in masked for i in range(start, end))
+            (start, end, index) for start, end, index in hits if not any(i in masked for i in range(start, end))
         )
         acute = bool(context.get("acute"))
         for start, end, index in kept:
             flag = candidates[index][0]
             status = self._status(tokens, flag, start, end, kept, context, acute)
             mentions.append(
-                RedFlagMention(
-                    flag.flag_id, flag.category, tokens[start].start, tokens[end - 1].end, status
-                )
+                RedFlagMention(flag.flag_id, flag.category, tokens[start].start, tokens[end - 1].end, status)
             )
         return sorted(mentions, key=lambda m: (m.start, -m.end))
 
@@ -994,39 +953,29 @@ class RedFlagMatcher:
         mentions = self.scan(text, max_chars)
         found = [m for m in mentions if m.status == "found"]
         found_ids = tuple(dict.fromkeys(m.flag_id for m in found))
-        category: Optional[Category] = next(
-            (c for c in self._categories if any(m.category == c for m in found)), None
-        )
+        category: Category | None = next((c for c in self._categories if any(m.category == c for m in found)), None)
         negated = tuple(
-            dict.fromkeys(
-                m.flag_id for m in mentions if m.status == "negated" and m.flag_id not in found_ids
-            )
+            dict.fromkeys(m.flag_id for m in mentions if m.status == "negated" and m.flag_id not in found_ids)
         )
         not_current = tuple(
-            dict.fromkeys(
-                m.flag_id
-                for m in mentions
-                if m.status == "not_current" and m.flag_id not in found_ids
-            )
+            dict.fromkeys(m.flag_id for m in mentions if m.status == "not_current" and m.flag_id not in found_ids)
         )
         span = next(((m.start, m.end) for m in found if m.category == category), None)
         return RedFlagResult(category, found_ids, negated, not_current, span)
 
-    def _doc(self, words: List[str]) -> Doc:
+    def _doc(self, words: list[str]) -> Doc:
         """Builds the spaCy Doc; unknown words become "_" so the vocabulary stays bounded."""
         from spacy.tokens import Doc
 
         known = self._normalizer.known
         prefixes = self._prefixes
         doc_words = [
-            w
-            if w in known or _DIGITS.match(w) or (prefixes and w.startswith(prefixes))
-            else _UNKNOWN_WORD
+            w if w in known or _DIGITS.match(w) or (prefixes and w.startswith(prefixes)) else _UNKNOWN_WORD
             for w in words
         ]
         return Doc(self._vocab, words=doc_words)
 
-    def _alone_mentions(self, tokens: List[_Token]) -> List[RedFlagMention]:
+    def _alone_mentions(self, tokens: list[_Token]) -> list[RedFlagMention]:
         """A flag whose `alone` word is the whole message, give or take "help" and "please"."""
         if not self._alone:
             return []
@@ -1036,40 +985,36 @@ class RedFlagMatcher:
         flag = self._alone.get(tuple(t.norm for t in content))
         if flag is None:
             return []
-        return [
-            RedFlagMention(flag.flag_id, flag.category, content[0].start, content[-1].end, "found")
-        ]
+        return [RedFlagMention(flag.flag_id, flag.category, content[0].start, content[-1].end, "found")]
 
-    def _context_spans(
-        self, doc: Doc, hits: Set[Tuple[int, int, int]]
-    ) -> Dict[str, List[Tuple[int, int]]]:
+    def _context_spans(self, doc: Doc, hits: set[tuple[int, int, int]]) -> dict[str, list[tuple[int, int]]]:
         """Cues, history markers and ignore phrases near the matches, by label."""
         size = len(doc)
-        ranges: List[Tuple[int, int]] = []
+        ranges: list[tuple[int, int]] = []
         for start, end, _ in sorted(hits):
             low, high = max(0, start - _CONTEXT_MARGIN), min(size, end + _CONTEXT_MARGIN)
             if ranges and low <= ranges[-1][1]:
                 ranges[-1] = (ranges[-1][0], max(ranges[-1][1], high))
             else:
                 ranges.append((low, high))
-        context: Dict[str, List[Tuple[int, int]]] = {}
+        context: dict[str, list[tuple[int, int]]] = {}
         for span in self._context.spans(doc, ranges):
             context.setdefault(span.label_, []).append((span.start, span.end))
         return context
 
-    def _clean_gap(self, tokens: List[_Token], start: int, end: int) -> bool:
+    def _clean_gap(self, tokens: list[_Token], start: int, end: int) -> bool:
         """True when only plain, non-breaking words lie between two positions."""
         breakers = self._settings.breakers
         return all(t.kind == _WORD and t.norm not in breakers for t in tokens[start:end])
 
     def _status(
         self,
-        tokens: List[_Token],
+        tokens: list[_Token],
         flag: _Flag,
         start: int,
         end: int,
-        kept: List[Tuple[int, int, int]],
-        context: Dict[str, List[Tuple[int, int]]],
+        kept: list[tuple[int, int, int]],
+        context: dict[str, list[tuple[int, int]]],
         acute: bool,
     ) -> Status:
         """Decides whether one match is found, negated or only history."""
@@ -1082,11 +1027,11 @@ class RedFlagMatcher:
 
     def _negated(
         self,
-        tokens: List[_Token],
+        tokens: list[_Token],
         start: int,
         end: int,
-        kept: List[Tuple[int, int, int]],
-        context: Dict[str, List[Tuple[int, int]]],
+        kept: list[tuple[int, int, int]],
+        context: dict[str, list[tuple[int, int]]],
     ) -> bool:
         """A cue governs the match: close before it, same clause, and not a pseudo-negation."""
         window = self._settings.negation_window
@@ -1108,9 +1053,7 @@ class RedFlagMatcher:
             return True
         return False
 
-    def _pseudo_after(
-        self, tokens: List[_Token], end: int, context: Dict[str, List[Tuple[int, int]]]
-    ) -> bool:
+    def _pseudo_after(self, tokens: list[_Token], end: int, context: dict[str, list[tuple[int, int]]]) -> bool:
         """Words right after a match that undo a negation before it ("... like this", "until")."""
         reach = self._settings.pseudo_after_window
         return any(
@@ -1120,10 +1063,10 @@ class RedFlagMatcher:
 
     def _historical(
         self,
-        tokens: List[_Token],
+        tokens: list[_Token],
         start: int,
         end: int,
-        context: Dict[str, List[Tuple[int, int]]],
+        context: dict[str, list[tuple[int, int]]],
     ) -> bool:
         """The match is history ("history of ...", "... last year"), not happening now."""
         before = self._settings.history_before_window
@@ -1133,8 +1076,10 @@ class RedFlagMatcher:
                 return True
         stops = self._gap_stop_set
         for h_start, _ in context.get("history_after", ()):
-            if end <= h_start and h_start - end <= after and all(
-                t.kind == _WORD and t.norm not in stops for t in tokens[end:h_start]
+            if (
+                end <= h_start
+                and h_start - end <= after
+                and all(t.kind == _WORD and t.norm not in stops for t in tokens[end:h_start])
             ):
                 return True  # "had a seizure at school last year": any plain words between
         return False

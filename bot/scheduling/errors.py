@@ -57,7 +57,7 @@ class OverlappingAppointment(SlotUnavailable):
     message carries its id only.
     """
 
-    def __init__(self, conflict: "AppointmentInfo") -> None:
+    def __init__(self, conflict: AppointmentInfo) -> None:
         super().__init__(f"the patient already has appointment {conflict.appointment_id!r} at that time")
         self.conflict = conflict
 

@@ -8,7 +8,7 @@ outside them) and to tell a patient when to expect a call. Pure functions over
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from bot.scheduling.service import ClinicInfo
 
@@ -34,7 +34,7 @@ def is_open_at(clinic: ClinicInfo, when: dt.datetime, open_on: Callable[[dt.date
 
 def next_opening(
     clinic: ClinicInfo, when: dt.datetime, open_on: Callable[[dt.date], bool] = lambda _: True
-) -> Optional[dt.datetime]:
+) -> dt.datetime | None:
     """The next moment after ``when`` the clinic opens (None: no hours in the next three weeks)."""
     local = _local(clinic, when)
     for offset in range(LOOKAHEAD_DAYS + 1):

@@ -127,9 +127,7 @@ class ProviderVisitType(Base):
     __tablename__ = "provider_visit_types"
 
     provider_id = Column(String(40), ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True)
-    visit_type_code = Column(
-        String(40), ForeignKey("visit_types.code", ondelete="CASCADE"), primary_key=True
-    )
+    visit_type_code = Column(String(40), ForeignKey("visit_types.code", ondelete="CASCADE"), primary_key=True)
 
 
 class ScheduleBlock(Base):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from bot.scheduling.errors import UnknownProvider, UnknownVisitType
 
@@ -52,7 +52,7 @@ class VisitTypeInfo:
     code: str
     display_name: str
     duration_minutes: int
-    self_pay_price_cents: Optional[int]
+    self_pay_price_cents: int | None
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,11 @@ class AppointmentInfo:
     start: dt.datetime
     end: dt.datetime
     status: str
-    reason: Optional[str]
+    reason: str | None
     channel: str
     created_at: dt.datetime
-    cancelled_at: Optional[dt.datetime] = None
-    rescheduled_from: Optional[str] = None
+    cancelled_at: dt.datetime | None = None
+    rescheduled_from: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -124,16 +124,16 @@ class SchedulingService(abc.ABC):
     def search_slots(
         self,
         visit_type: str,
-        provider_id: Optional[str] = None,
-        start_date: Optional[dt.date] = None,
-        end_date: Optional[dt.date] = None,
-        earliest: Optional[dt.time] = None,
-        latest: Optional[dt.time] = None,
-        exact_time: Optional[dt.time] = None,
+        provider_id: str | None = None,
+        start_date: dt.date | None = None,
+        end_date: dt.date | None = None,
+        earliest: dt.time | None = None,
+        latest: dt.time | None = None,
+        exact_time: dt.time | None = None,
         limit: int = 3,
-        now: Optional[dt.datetime] = None,
-        patient_id: Optional[str] = None,
-        ignore_appointment_id: Optional[str] = None,
+        now: dt.datetime | None = None,
+        patient_id: str | None = None,
+        ignore_appointment_id: str | None = None,
     ) -> list[Slot]:
         """Open slots to offer, earliest first and spread out; see the implementation for details.
 
@@ -148,9 +148,9 @@ class SchedulingService(abc.ABC):
         provider_id: str,
         visit_type: str,
         start: dt.datetime,
-        reason: Optional[str] = None,
+        reason: str | None = None,
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> AppointmentInfo:
         """Book an offered slot for a patient.
 
@@ -166,9 +166,9 @@ class SchedulingService(abc.ABC):
         appointment_id: str,
         patient_id: str,
         new_start: dt.datetime,
-        new_provider_id: Optional[str] = None,
-        channel: Optional[str] = None,
-        now: Optional[dt.datetime] = None,
+        new_provider_id: str | None = None,
+        channel: str | None = None,
+        now: dt.datetime | None = None,
     ) -> AppointmentInfo:
         """Move a patient's appointment atomically: the new slot is taken before the old is freed.
 
@@ -177,9 +177,7 @@ class SchedulingService(abc.ABC):
         """
 
     @abc.abstractmethod
-    def cancel(
-        self, appointment_id: str, patient_id: str, now: Optional[dt.datetime] = None
-    ) -> AppointmentInfo:
+    def cancel(self, appointment_id: str, patient_id: str, now: dt.datetime | None = None) -> AppointmentInfo:
         """Cancel a patient's upcoming appointment and free its time."""
 
     @abc.abstractmethod
@@ -187,14 +185,12 @@ class SchedulingService(abc.ABC):
         """One of the patient's own appointments; another patient's is AppointmentNotFound."""
 
     @abc.abstractmethod
-    def upcoming_appointments(
-        self, patient_id: str, now: Optional[dt.datetime] = None
-    ) -> list[AppointmentInfo]:
+    def upcoming_appointments(self, patient_id: str, now: dt.datetime | None = None) -> list[AppointmentInfo]:
         """The patient's active appointments starting from ``now``, soonest first."""
 
     @abc.abstractmethod
     def past_appointments(
-        self, patient_id: str, now: Optional[dt.datetime] = None, limit: int = 10
+        self, patient_id: str, now: dt.datetime | None = None, limit: int = 10
     ) -> list[AppointmentInfo]:
         """The patient's visits that started before ``now`` (not cancelled), latest first."""
 
@@ -215,7 +211,7 @@ class SchedulingService(abc.ABC):
         raise UnknownVisitType(code)
 
 
-_service: Optional[SchedulingService] = None
+_service: SchedulingService | None = None
 _service_lock = threading.Lock()
 
 
@@ -232,7 +228,7 @@ def get_scheduling_service() -> SchedulingService:
         return _service
 
 
-def set_scheduling_service(service: Optional[SchedulingService]) -> None:
+def set_scheduling_service(service: SchedulingService | None) -> None:
     """Install another implementation (tests, an EHR adapter); None restores the default."""
     global _service
     with _service_lock:

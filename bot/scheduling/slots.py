@@ -10,7 +10,8 @@ a slot that can be booked.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Iterable, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 SLOT_STEP = dt.timedelta(minutes=20)
@@ -55,8 +56,7 @@ def free_starts(
     """
     utc = dt.timezone.utc
     open_intervals = [
-        (local_moment(day, lo, tz).astimezone(utc), local_moment(day, hi, tz).astimezone(utc))
-        for lo, hi in opening
+        (local_moment(day, lo, tz).astimezone(utc), local_moment(day, hi, tz).astimezone(utc)) for lo, hi in opening
     ]
     busy_utc = [(b.astimezone(utc), e.astimezone(utc)) for b, e in busy]
     floor = not_before.astimezone(utc)
@@ -93,8 +93,7 @@ def spread_pick(
             break
         start = start_of(candidate)
         if all(
-            start_of(candidates[other]).date() != start.date()
-            or abs(start_of(candidates[other]) - start) >= gap
+            start_of(candidates[other]).date() != start.date() or abs(start_of(candidates[other]) - start) >= gap
             for other in picked
         ):
             picked.append(index)

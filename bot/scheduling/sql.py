@@ -22,13 +22,13 @@ import hashlib
 import logging
 import secrets
 from collections import defaultdict
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
-from zoneinfo import ZoneInfo
 
 from bot.db import session_scope
 from bot.scheduling import slots as slot_math
@@ -90,12 +90,12 @@ def normalize_appointment_id(appointment_id: str) -> str:
     return (appointment_id or "").strip().upper()
 
 
-def _as_date(value: Optional[dt.date]) -> Optional[dt.date]:
+def _as_date(value: dt.date | None) -> dt.date | None:
     """Dates may arrive as datetimes from callers; only the calendar day matters."""
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _key(value: Optional[str]) -> str:
+def _key(value: str | None) -> str:
     """Provider ids and visit type codes are lower-case slugs; accept sloppy casing."""
     return (value or "").strip().lower()
 
@@ -103,7 +103,7 @@ def _key(value: Optional[str]) -> str:
 class SqlSchedulingService(SchedulingService):
     """Scheduling on the clinic database at ``url`` (default: ``CLINIC_DATABASE_URL`` at call time)."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
+    def __init__(self, url: str | None = None) -> None:
         """Remember where the database is; the engine is created on first use."""
         self._url_override = url
 
@@ -125,7 +125,7 @@ class SqlSchedulingService(SchedulingService):
             return value.replace(tzinfo=tz)
         return value.astimezone(tz)
 
-    def _now(self, now: Optional[dt.datetime]) -> dt.datetime:
+    def _now(self, now: dt.datetime | None) -> dt.datetime:
         return self._local(now if now is not None else get_settings().now())
 
     @contextlib.contextmanager
@@ -168,8 +168,7 @@ class SqlSchedulingService(SchedulingService):
     @staticmethod
     def _offers(session: Session, provider_id: str, visit_type_code: str) -> bool:
         return (
-            session.get(ProviderVisitType, {"provider_id": provider_id, "visit_type_code": visit_type_code})
-            is not None
+            session.get(ProviderVisitType, {"provider_id": provider_id, "visit_type_code": visit_type_code}) is not None
         )
 
     @staticmethod
@@ -183,7 +182,7 @@ class SqlSchedulingService(SchedulingService):
             visit_types=tuple(visit_types),
         )
 
-    def _providers(self, session: Session, visit_type: Optional[str] = None) -> list[ProviderInfo]:
+    def _providers(self, session: Session, visit_type: str | None = None) -> list[ProviderInfo]:
         type_order = {
             code: index
             for index, code in enumerate(
@@ -261,9 +260,7 @@ class SqlSchedulingService(SchedulingService):
             if session.get(ClinicClosure, day) is not None:
                 return False
             return (
-                session.execute(
-                    select(OpeningHours.id).where(OpeningHours.weekday == day.weekday()).limit(1)
-                ).first()
+                session.execute(select(OpeningHours.id).where(OpeningHours.weekday == day.weekday()).limit(1)).first()
                 is not None
             )
 
@@ -277,8 +274,8 @@ class SqlSchedulingService(SchedulingService):
         first_day: dt.date,
         last_day: dt.date,
         now: dt.datetime,
-        exclude_appointment_id: Optional[str] = None,
-        patient_id: Optional[str] = None,
+        exclude_appointment_id: str | None = None,
+        patient_id: str | None = None,
     ) -> list[Slot]:
         """Every open slot of ``providers`` for ``visit_type`` between two dates, in offer order.
 
@@ -291,9 +288,7 @@ class SqlSchedulingService(SchedulingService):
         for row in session.execute(select(OpeningHours)).scalars():
             opening[row.weekday].append((row.opens_at, row.closes_at))
         closed = set(
-            session.execute(
-                select(ClinicClosure.day).where(ClinicClosure.day.between(first_day, last_day))
-            ).scalars()
+            session.execute(select(ClinicClosure.day).where(ClinicClosure.day.between(first_day, last_day))).scalars()
         )
         provider_ids = [p.id for p in providers]
         blocks: dict[tuple[str, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
@@ -350,7 +345,7 @@ class SqlSchedulingService(SchedulingService):
         return [slot for _, _, slot in found]
 
     def _search_targets(
-        self, session: Session, visit_type: str, provider_id: Optional[str]
+        self, session: Session, visit_type: str, provider_id: str | None
     ) -> tuple[VisitType, list[Provider]]:
         """The visit type and the providers to search, validating both."""
         vt = self._visit_type(session, visit_type)
@@ -372,16 +367,16 @@ class SqlSchedulingService(SchedulingService):
     def search_slots(
         self,
         visit_type: str,
-        provider_id: Optional[str] = None,
-        start_date: Optional[dt.date] = None,
-        end_date: Optional[dt.date] = None,
-        earliest: Optional[dt.time] = None,
-        latest: Optional[dt.time] = None,
-        exact_time: Optional[dt.time] = None,
+        provider_id: str | None = None,
+        start_date: dt.date | None = None,
+        end_date: dt.date | None = None,
+        earliest: dt.time | None = None,
+        latest: dt.time | None = None,
+        exact_time: dt.time | None = None,
         limit: int = 3,
-        now: Optional[dt.datetime] = None,
-        patient_id: Optional[str] = None,
-        ignore_appointment_id: Optional[str] = None,
+        now: dt.datetime | None = None,
+        patient_id: str | None = None,
+        ignore_appointment_id: str | None = None,
     ) -> list[Slot]:
         """Open slots to offer, earliest available first.
 
@@ -409,15 +404,19 @@ class SqlSchedulingService(SchedulingService):
             if limit <= 0 or last_day < first_day:
                 return []
             candidates = self._free_slots(
-                session, providers, vt, first_day, last_day, current,
+                session,
+                providers,
+                vt,
+                first_day,
+                last_day,
+                current,
                 exclude_appointment_id=normalize_appointment_id(ignore_appointment_id or "") or None,
                 patient_id=(patient_id or "").strip() or None,
             )
         candidates = [
             slot
             for slot in candidates
-            if (earliest is None or slot.start.time() >= earliest)
-            and (latest is None or slot.start.time() <= latest)
+            if (earliest is None or slot.start.time() >= earliest) and (latest is None or slot.start.time() <= latest)
         ]
         if exact_time is not None:
             exact = [slot for slot in candidates if slot.start.time() == exact_time]
@@ -438,7 +437,7 @@ class SqlSchedulingService(SchedulingService):
         visit_type: VisitType,
         start: dt.datetime,
         now: dt.datetime,
-        exclude_appointment_id: Optional[str] = None,
+        exclude_appointment_id: str | None = None,
     ) -> None:
         """Raise SlotUnavailable unless ``start`` is exactly a slot search would offer now."""
         if not self._offers(session, provider.id, visit_type.code):
@@ -448,9 +447,7 @@ class SqlSchedulingService(SchedulingService):
         day = start.date()
         open_starts = {
             slot.start
-            for slot in self._free_slots(
-                session, [provider], visit_type, day, day, now, exclude_appointment_id
-            )
+            for slot in self._free_slots(session, [provider], visit_type, day, day, now, exclude_appointment_id)
         }
         if start not in open_starts:
             raise SlotUnavailable("that time is not open for this provider")
@@ -463,7 +460,7 @@ class SqlSchedulingService(SchedulingService):
         patient_id: str,
         start: dt.datetime,
         end: dt.datetime,
-        exclude_appointment_id: Optional[str] = None,
+        exclude_appointment_id: str | None = None,
     ) -> list[Appointment]:
         """The patient's booked visits overlapping [start, end), earliest first."""
         query = select(Appointment).where(
@@ -491,7 +488,7 @@ class SqlSchedulingService(SchedulingService):
         patient_id: str,
         start: dt.datetime,
         end: dt.datetime,
-        exclude_appointment_id: Optional[str] = None,
+        exclude_appointment_id: str | None = None,
     ) -> None:
         """Raise OverlappingAppointment when the patient already holds a visit in [start, end)."""
         self._lock_patient(session, patient_id)
@@ -550,7 +547,7 @@ class SqlSchedulingService(SchedulingService):
             raise AppointmentInPast(appointment.id, appointment.status, "it has already started or ended")
 
     @staticmethod
-    def _clean_reason(reason: Optional[str]) -> Optional[str]:
+    def _clean_reason(reason: str | None) -> str | None:
         text = " ".join((reason or "").split())
         return text[:REASON_MAX] or None
 
@@ -560,9 +557,9 @@ class SqlSchedulingService(SchedulingService):
         provider_id: str,
         visit_type: str,
         start: dt.datetime,
-        reason: Optional[str] = None,
+        reason: str | None = None,
         channel: str = "unknown",
-        now: Optional[dt.datetime] = None,
+        now: dt.datetime | None = None,
     ) -> AppointmentInfo:
         """Book ``start`` with the provider for the patient, or raise SlotUnavailable."""
         current = self._now(now)
@@ -593,8 +590,12 @@ class SqlSchedulingService(SchedulingService):
             session.flush()
             info = self._info(appointment)
         logger.info(
-            "booked %s for %s with %s (%s) via %s", info.appointment_id, patient_id, info.provider_id,
-            info.visit_type, info.channel,
+            "booked %s for %s with %s (%s) via %s",
+            info.appointment_id,
+            patient_id,
+            info.provider_id,
+            info.visit_type,
+            info.channel,
         )
         return info
 
@@ -603,9 +604,9 @@ class SqlSchedulingService(SchedulingService):
         appointment_id: str,
         patient_id: str,
         new_start: dt.datetime,
-        new_provider_id: Optional[str] = None,
-        channel: Optional[str] = None,
-        now: Optional[dt.datetime] = None,
+        new_provider_id: str | None = None,
+        channel: str | None = None,
+        now: dt.datetime | None = None,
     ) -> AppointmentInfo:
         """Move the patient's appointment to ``new_start``, in one transaction.
 
@@ -651,9 +652,7 @@ class SqlSchedulingService(SchedulingService):
         logger.info("rescheduled %s to %s for %s", old.id, info.appointment_id, info.patient_id)
         return info
 
-    def cancel(
-        self, appointment_id: str, patient_id: str, now: Optional[dt.datetime] = None
-    ) -> AppointmentInfo:
+    def cancel(self, appointment_id: str, patient_id: str, now: dt.datetime | None = None) -> AppointmentInfo:
         """Cancel the patient's upcoming appointment; a second cancel raises AppointmentAlreadyCancelled."""
         current = self._now(now)
         with self._session("cancel") as session:
@@ -672,9 +671,7 @@ class SqlSchedulingService(SchedulingService):
         with self._session("get_appointment") as session:
             return self._info(self._owned(session, appointment_id, patient_id, lock=False))
 
-    def upcoming_appointments(
-        self, patient_id: str, now: Optional[dt.datetime] = None
-    ) -> list[AppointmentInfo]:
+    def upcoming_appointments(self, patient_id: str, now: dt.datetime | None = None) -> list[AppointmentInfo]:
         """Booked appointments of the patient starting at or after ``now``, soonest first."""
         current = self._now(now)
         with self._session("upcoming_appointments") as session:
@@ -690,7 +687,7 @@ class SqlSchedulingService(SchedulingService):
             return [self._info(row) for row in rows]
 
     def past_appointments(
-        self, patient_id: str, now: Optional[dt.datetime] = None, limit: int = 10
+        self, patient_id: str, now: dt.datetime | None = None, limit: int = 10
     ) -> list[AppointmentInfo]:
         """Visits of the patient that started before ``now`` and were not cancelled, latest first."""
         current = self._now(now)

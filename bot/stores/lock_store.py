@@ -9,11 +9,11 @@ and production.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Text
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from urllib.parse import unquote, urlsplit
 
 from bot.settings import get_settings
 
@@ -41,7 +41,7 @@ def redis_lock_store_from_url(url: str) -> RedisLockStore:
 class ClinicLockStore(LockStore):
     """Delegates to Redis or in-memory locking according to ``REDIS_URL``."""
 
-    def __init__(self, endpoint_config: Optional[Any] = None, **_: Any) -> None:
+    def __init__(self, endpoint_config: Any | None = None, **_: Any) -> None:
         """Pick the backing store once, when Rasa starts."""
         redis_url = get_settings().redis_url
         if redis_url:
@@ -51,11 +51,11 @@ class ClinicLockStore(LockStore):
             self.backend = InMemoryLockStore()
             logger.info("conversation locks: in memory (one Rasa instance only)")
 
-    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
         """Fetch the lock of a conversation from the backing store."""
         return self.backend.get_lock(conversation_id)
 
-    def delete_lock(self, conversation_id: Text) -> None:
+    def delete_lock(self, conversation_id: str) -> None:
         """Delete the lock of a conversation from the backing store."""
         self.backend.delete_lock(conversation_id)
 

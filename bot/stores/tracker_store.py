@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
 
 logger = logging.getLogger(__name__)
 
-_event_classes: Optional[Dict[Text, Type[Event]]] = None
+_event_classes: dict[str, type[Event]] | None = None
 STORED_EVENTS_ATTRIBUTE = "_clinic_stored_events"
 UNAVAILABLE_ATTRIBUTE = "_clinic_store_unavailable"
 UNAVAILABLE_SLOT = "conversation_unavailable"
@@ -47,21 +47,21 @@ class ConversationStoreError(RuntimeError):
     """The conversation store failed; the message names the operation and error class only."""
 
 
-def event_classes() -> Dict[Text, Type[Event]]:
+def event_classes() -> dict[str, type[Event]]:
     """Event type name -> class, computed once (same first-match order as Rasa)."""
     global _event_classes
     if _event_classes is None:
-        table: Dict[Text, Type[Event]] = {}
+        table: dict[str, type[Event]] = {}
         for cls in all_subclasses(Event):
             table.setdefault(cls.type_name, cls)
         _event_classes = table
     return _event_classes
 
 
-def deserialise_events(serialised: List[Dict[Text, Any]]) -> List[Event]:
+def deserialise_events(serialised: list[dict[str, Any]]) -> list[Event]:
     """Like ``rasa.shared.core.events.deserialise_events``, with a cached class lookup."""
     table = event_classes()
-    events: List[Event] = []
+    events: list[Event] = []
     for data in serialised:
         name = data.get("event")
         if name is None:
@@ -85,8 +85,8 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the store; on SQLite, keep a small pool of connections (WAL mode)."""
         super().__init__(*args, **kwargs)
-        self._pending: Dict[Text, DialogueStateTracker] = {}
-        self._clinic_phone: Optional[str] = None
+        self._pending: dict[str, DialogueStateTracker] = {}
+        self._clinic_phone: str | None = None
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             import sqlalchemy as sa
             from sqlalchemy.orm import sessionmaker
@@ -119,7 +119,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _data_query(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Any:
+    def _data_query(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         """Rasa's event query, selecting only the ``data`` column (no ORM objects)."""
         import sqlalchemy as sa
 
@@ -134,7 +134,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             query = query.where(sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
         return query.order_by(events.c.id)
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's latest session, or a stand-in marked unavailable when unreadable."""
         try:
             await self._write_pending(sender_id)
@@ -146,16 +146,16 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             self._clinic_phone = str(tracker.get_slot("clinic_phone"))
         return tracker
 
-    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """Every session of the conversation; a read error is raised without its parameters."""
         try:
             return await super().retrieve_full_tracker(sender_id)
         except Exception as error:  # noqa: BLE001
             raise ConversationStoreError(f"read failed: {_describe(error)}") from None
 
-    def _unavailable_tracker(self, sender_id: Text) -> DialogueStateTracker:
+    def _unavailable_tracker(self, sender_id: str) -> DialogueStateTracker:
         """A conversation that only says the real one cannot be reached (never saved)."""
-        events: List[Event] = [SlotSet(UNAVAILABLE_SLOT, True)]
+        events: list[Event] = [SlotSet(UNAVAILABLE_SLOT, True)]
         phone = getattr(self, "_clinic_phone", None)
         if phone:
             events.append(SlotSet("clinic_phone", phone))
@@ -164,7 +164,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, UNAVAILABLE_ATTRIBUTE, True)
         return tracker
 
-    async def _write_pending(self, sender_id: Text) -> None:
+    async def _write_pending(self, sender_id: str) -> None:
         """Write events an earlier turn could not store, before reading the conversation."""
         pending = self._pending.get(sender_id)
         if pending is not None:
@@ -172,9 +172,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             self._pending.pop(sender_id, None)
             logger.info("conversation events kept during a store outage were written")
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         """Load the conversation's events (latest session unless asked for all)."""
         with self.session_scope() as session:
             rows = session.execute(self._data_query(sender_id, fetch_events_from_all_sessions)).all()

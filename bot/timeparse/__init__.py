@@ -64,16 +64,36 @@ from ._dob import parse_date_of_birth
 from ._grammar import scan
 from ._items import ClockRef, LooseNumber
 from ._model import (
-    AMBIGUOUS_TIME, CONFLICTING_DATES, INVALID_DATE, NOT_UNDERSTOOD, PAST_DATE, PAST_TIME,
-    PROBLEM_CODES, TOO_FAR, WhenPreference, format_day, format_time,
+    AMBIGUOUS_TIME,
+    CONFLICTING_DATES,
+    INVALID_DATE,
+    NOT_UNDERSTOOD,
+    PAST_DATE,
+    PAST_TIME,
+    PROBLEM_CODES,
+    TOO_FAR,
+    WhenPreference,
+    format_day,
+    format_time,
 )
 from ._resolve import resolve
 from ._tokens import tokenize
 
 __all__ = [
-    "WhenPreference", "parse_when", "parse_time_of_day", "parse_date_of_birth",
-    "format_time", "format_day", "PROBLEM_CODES", "PAST_DATE", "PAST_TIME", "INVALID_DATE",
-    "NOT_UNDERSTOOD", "TOO_FAR", "AMBIGUOUS_TIME", "CONFLICTING_DATES",
+    "WhenPreference",
+    "parse_when",
+    "parse_time_of_day",
+    "parse_date_of_birth",
+    "format_time",
+    "format_day",
+    "PROBLEM_CODES",
+    "PAST_DATE",
+    "PAST_TIME",
+    "INVALID_DATE",
+    "NOT_UNDERSTOOD",
+    "TOO_FAR",
+    "AMBIGUOUS_TIME",
+    "CONFLICTING_DATES",
 ]
 
 _REFERENCE_NOW = datetime(2000, 1, 3, 0, 0, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ Findings are resolved against each other later, in ``_resolve``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from ._history import HistoryRules
 from ._items import ClockRef, DateSpan, DayOfMonthRef, Flag, Item, WeekdayRef, WindowRef
@@ -25,28 +25,83 @@ for _phrase in POST_NEGATIONS:
     _canon_phrase = tuple(CANON.get(w, w) for w in _phrase)
     _POST_NEGATIONS.setdefault(_canon_phrase[0], []).append(_canon_phrase)
 _BENIGN_AFTER_NEGATOR = frozenset(
-    {"sure", "problem", "know", "mind", "worries", "matter", "picky", "fussy", "care",
-     "preference", "rush", "hurry", "asap", "idea", "clue", "thanks"}
+    {
+        "sure",
+        "problem",
+        "know",
+        "mind",
+        "worries",
+        "matter",
+        "picky",
+        "fussy",
+        "care",
+        "preference",
+        "rush",
+        "hurry",
+        "asap",
+        "idea",
+        "clue",
+        "thanks",
+    }
 )
 _CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "(", ")"})
-_CLAUSE_WORDS = frozenset({"so", "because", "cause", "cuz", "but", "though", "however", "pero",
-                           "porque", "then", "instead", "rather"})
+_CLAUSE_WORDS = frozenset(
+    {"so", "because", "cause", "cuz", "but", "though", "however", "pero", "porque", "then", "instead", "rather"}
+)
 # "my knee hurts because of the cold at night": a reason still belongs to the symptom.
 _SYMPTOM_CLAUSE_WORDS = _CLAUSE_WORDS - {"because", "cause", "cuz", "porque"}
 _ASAP_PHRASES: dict[str, list[tuple[str, ...]]] = {}
-for _phrase in sorted((
-    ("asap",), ("soon",), ("sooner",), ("whenever",), ("anytime",), ("immediately",),
-    ("flexible",), ("as", "soon", "as", "possible"), ("as", "soon", "as"),
-    ("as", "early", "as", "possible"), ("as", "early", "as"), ("early", "as", "possible"),
-    ("soon", "as", "possible"), ("not", "preference"), ("dont", "care"), ("doesnt", "matter"),
-    ("not", "matter"), ("not", "rush"), ("not", "hurry"), ("whatever", "works"),
-    ("whatever", "is"), ("whatever", "you"), ("whatever", "available"), ("at", "once"),
-    ("right", "away"), ("straight", "away"),
-), key=len, reverse=True):
+for _phrase in sorted(
+    (
+        ("asap",),
+        ("soon",),
+        ("sooner",),
+        ("whenever",),
+        ("anytime",),
+        ("immediately",),
+        ("flexible",),
+        ("as", "soon", "as", "possible"),
+        ("as", "soon", "as"),
+        ("as", "early", "as", "possible"),
+        ("as", "early", "as"),
+        ("early", "as", "possible"),
+        ("soon", "as", "possible"),
+        ("not", "preference"),
+        ("dont", "care"),
+        ("doesnt", "matter"),
+        ("not", "matter"),
+        ("not", "rush"),
+        ("not", "hurry"),
+        ("whatever", "works"),
+        ("whatever", "is"),
+        ("whatever", "you"),
+        ("whatever", "available"),
+        ("at", "once"),
+        ("right", "away"),
+        ("straight", "away"),
+    ),
+    key=len,
+    reverse=True,
+):
     _ASAP_PHRASES.setdefault(_phrase[0], []).append(_phrase)
 _ANY_TARGETS = frozenset(
-    {"time", "day", "date", "slot", "appointment", "appt", "opening", "available", "hour",
-     "days", "times", "slots", "moment", "weekday", "weekdays"}
+    {
+        "time",
+        "day",
+        "date",
+        "slot",
+        "appointment",
+        "appt",
+        "opening",
+        "available",
+        "hour",
+        "days",
+        "times",
+        "slots",
+        "moment",
+        "weekday",
+        "weekdays",
+    }
 )
 
 
@@ -132,9 +187,12 @@ class Scanner(HistoryRules, DateRules, TimeRules):
             is_negator = self.w(i - 1) in ("anything", "any", "anytime", "day", "whenever")
         if word == "work" or self.raw(i) in ("away", "out", "traveling", "travelling"):
             k = self.skip(i + 1, "on", "in", "the", "all", "most", "every", "of", "town")
-            is_negator = self.w(k) in PERIOD_WORDS or self.w(k) in WEEKDAYS or self.w(k) in (
-                PLURAL_WEEKDAYS) or self.w(k) in ("next", "this", "today", "tomorrow", "weekends",
-                                                  "weekend", "until", "through")
+            is_negator = (
+                self.w(k) in PERIOD_WORDS
+                or self.w(k) in WEEKDAYS
+                or self.w(k) in (PLURAL_WEEKDAYS)
+                or self.w(k) in ("next", "this", "today", "tomorrow", "weekends", "weekend", "until", "through")
+            )
         if is_negator and self.w(i + 1) not in _BENIGN_AFTER_NEGATOR:
             self._neg_until = i + 6
 
@@ -211,14 +269,36 @@ class Scanner(HistoryRules, DateRules, TimeRules):
     def _match_preposition(self, i: int) -> int:
         """Clock or date after at/around/after/before/by/until/from/between."""
         word = self.w(i)
-        if word not in ("at", "around", "after", "before", "by", "until", "from", "between",
-                        "through", "past", "for", "since"):
+        if word not in (
+            "at",
+            "around",
+            "after",
+            "before",
+            "by",
+            "until",
+            "from",
+            "between",
+            "through",
+            "past",
+            "for",
+            "since",
+        ):
             return i
         j = i + 1
-        role = {"at": "exact", "for": "exact", "around": "around", "after": "after",
-                "past": "after", "from": "after", "since": "after", "before": "before",
-                "by": "before", "until": "before", "through": "before",
-                "between": "between"}[word]
+        role = {
+            "at": "exact",
+            "for": "exact",
+            "around": "around",
+            "after": "after",
+            "past": "after",
+            "from": "after",
+            "since": "after",
+            "before": "before",
+            "by": "before",
+            "until": "before",
+            "through": "before",
+            "between": "between",
+        }[word]
         inverted = word == "until" and self._neg_until >= i  # "can't come until 3" = from 3
         if inverted:
             role, self._neg_until = "after", -1
@@ -227,9 +307,7 @@ class Scanner(HistoryRules, DateRules, TimeRules):
             return self._bound_previous_date(i, word, j)
         if word in ("at", "for") and self.w(j) == "around":
             role, j = "around", j + 1
-        elif word in ("after", "from", "before", "by", "until") and self.w(j) in (
-            "around", "about"
-        ):
+        elif word in ("after", "from", "before", "by", "until") and self.w(j) in ("around", "about"):
             j += 1
         if word == "at" and self.w(j) in ("the", "earliest") and self.w(j + 1) in ("earliest",):
             return i
@@ -247,15 +325,24 @@ class Scanner(HistoryRules, DateRules, TimeRules):
         Between two dates ("monday through friday", "from the 7th to the 9th") the words
         are range connectors instead, and both ends stay plain mentions.
         """
-        bound: str | None = {"after": "after", "from": "from", "since": "from",
-                             "before": "before", "by": "by", "until": "by", "through": "by",
-                             "between": None}[word]
+        bound: str | None = {
+            "after": "after",
+            "from": "from",
+            "since": "from",
+            "before": "before",
+            "by": "by",
+            "until": "by",
+            "through": "by",
+            "between": None,
+        }[word]
         if inverted:
             bound = "from"
         previous = self.items[-1] if self.items else None
-        if word in ("until", "through") and isinstance(
-            previous, (DateSpan, WeekdayRef, DayOfMonthRef)
-        ) and previous.end >= i - 1:
+        if (
+            word in ("until", "through")
+            and isinstance(previous, (DateSpan, WeekdayRef, DayOfMonthRef))
+            and previous.end >= i - 1
+        ):
             bound = None
         j = self.skip(i + 1, "the", "on")
         before = len(self.items)
@@ -272,8 +359,7 @@ class Scanner(HistoryRules, DateRules, TimeRules):
 
     def _bound_previous_date(self, i: int, word: str, j: int) -> int:
         """ "the 20th, so before then": turn the date just mentioned into a bound."""
-        bound = {"before": "before", "by": "by", "until": "by", "after": "after",
-                 "from": "from"}[word]
+        bound = {"before": "before", "by": "by", "until": "by", "after": "after", "from": "from"}[word]
         for item in reversed(self.items):
             if isinstance(item, (DateSpan, WeekdayRef, DayOfMonthRef)):
                 item.bound = bound
@@ -285,10 +371,17 @@ class Scanner(HistoryRules, DateRules, TimeRules):
 
     def _match_date_at(self, j: int) -> int:
         """Any date expression at ``j`` (used after prepositions)."""
-        for matcher in (self._match_relative_day, self._match_quantity, self._match_modifier,
-                        self._match_this_next, self._match_weekday, self._match_week_word,
-                        self._match_explicit_date, self._match_month_alone,
-                        self._match_holiday):
+        for matcher in (
+            self._match_relative_day,
+            self._match_quantity,
+            self._match_modifier,
+            self._match_this_next,
+            self._match_weekday,
+            self._match_week_word,
+            self._match_explicit_date,
+            self._match_month_alone,
+            self._match_holiday,
+        ):
             end = matcher(j)
             if end > j:
                 return end

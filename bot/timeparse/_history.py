@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ._items import ClockRef, Item, LooseNumber, WindowRef
 from ._scanner_base import ScannerBase
@@ -36,18 +36,19 @@ _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _CHAIN_WORDS = frozenset({"or", "to", "through"})
 _CHAIN_MARKS = "-~/"
 # Only these follow a past word directly ("was in june", "were there on monday").
-_TIGHT_GLUE = frozenset({"on", "in", "at", "around", "about", "the", "back", "like", "just",
-                         "sometime", "there", "here", "seen"})
+_TIGHT_GLUE = frozenset(
+    {"on", "in", "at", "around", "about", "the", "back", "like", "just", "sometime", "there", "here", "seen"}
+)
 # After "anytime I" / "whenever I", these mean the patient is offering times, not a symptom.
-_OFFERING_AFTER_OPENER = frozenset({"can", "could", "am", "im", "want", "have", "get", "need",
-                                    "would", "free", "like", "come", "prefer", "wish"})
+_OFFERING_AFTER_OPENER = frozenset(
+    {"can", "could", "am", "im", "want", "have", "get", "need", "would", "free", "like", "come", "prefer", "wish"}
+)
 _SUBJECTS = frozenset({"i", "im", "ive", "we", "it", "its", "he", "she", "they", "my", "his", "her"})
 _POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 _ONSET_REACH = 6
 _PAST_REACH = 2
 _ADVICE_LOOKBACK = 4
-_FUTURE_ANCHORS = frozenset({"from", "after", "later", "out", "time", "times", "hence",
-                             "today", "tomorrow"})
+_FUTURE_ANCHORS = frozenset({"from", "after", "later", "out", "time", "times", "hence", "today", "tomorrow"})
 
 
 def _clean(text: str) -> Phrase:
@@ -130,8 +131,8 @@ class HistoryRules(ScannerBase):
     _match_standalone_clock: Callable[[int], int]
     _match_period: Callable[[int], int]
     _match_loose_number: Callable[[int], int]
-    _quantity: Callable[[int], "tuple[int, int] | None"]
-    _unit: Callable[[int], "tuple[str, int] | None"]
+    _quantity: Callable[[int], tuple[int, int] | None]
+    _unit: Callable[[int], tuple[str, int] | None]
 
     _story_until = -1
     _symptom_context = False
@@ -161,12 +162,21 @@ class HistoryRules(ScannerBase):
 
     def _one_date_or_time(self, k: int) -> int:
         """The first date or time matcher that consumes tokens at ``k``."""
-        for matcher in (self._match_relative_day, self._match_quantity, self._match_modifier,
-                        self._match_this_next, self._match_weekday, self._match_week_word,
-                        self._match_explicit_date, self._match_month_alone,
-                        self._match_holiday, self._match_time_special,
-                        self._match_standalone_clock, self._match_period,
-                        self._match_loose_number):
+        for matcher in (
+            self._match_relative_day,
+            self._match_quantity,
+            self._match_modifier,
+            self._match_this_next,
+            self._match_weekday,
+            self._match_week_word,
+            self._match_explicit_date,
+            self._match_month_alone,
+            self._match_holiday,
+            self._match_time_special,
+            self._match_standalone_clock,
+            self._match_period,
+            self._match_loose_number,
+        ):
             end = matcher(k)
             if end > k:
                 return end
@@ -181,8 +191,11 @@ class HistoryRules(ScannerBase):
         lexicon = history_lexicon()
         if raw in lexicon.booking_words:
             return False
-        return (raw in lexicon.glue or (len(raw) > 4 and raw.endswith("ing"))
-                or self._phrase_end(k, lexicon.symptom_words) > k)
+        return (
+            raw in lexicon.glue
+            or (len(raw) > 4 and raw.endswith("ing"))
+            or self._phrase_end(k, lexicon.symptom_words) > k
+        )
 
     def _swallow_after(self, j: int, reach: int, loose: bool) -> int:
         """Index after the story date following ``j`` (a few glue words allowed), or -1."""
@@ -305,5 +318,5 @@ class HistoryRules(ScannerBase):
         )
         if not (in_advice or about_symptom):
             return False
-        del self.items[len(self.items) - len(new_items):]
+        del self.items[len(self.items) - len(new_items) :]
         return True

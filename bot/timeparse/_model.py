@@ -16,7 +16,12 @@ AMBIGUOUS_TIME = "ambiguous_time"
 CONFLICTING_DATES = "conflicting_dates"
 
 PROBLEM_CODES: tuple[str, ...] = (
-    PAST_DATE, PAST_TIME, INVALID_DATE, NOT_UNDERSTOOD, TOO_FAR, AMBIGUOUS_TIME,
+    PAST_DATE,
+    PAST_TIME,
+    INVALID_DATE,
+    NOT_UNDERSTOOD,
+    TOO_FAR,
+    AMBIGUOUS_TIME,
     CONFLICTING_DATES,
 )
 
@@ -32,8 +37,7 @@ _WINDOW_PHRASES: dict[tuple[time | None, time | None], str] = {
     WINDOWS["early_afternoon"]: "early in the afternoon",
     WINDOWS["late_afternoon"]: "late in the afternoon",
 }
-_WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
-                    "Sundays")
+_WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 def format_time(value: time) -> str:

@@ -17,8 +17,8 @@ Rules (documented for the validator and the tests):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Iterable, Optional, Sequence, Union
 
 from . import _calendar as cal
 from . import _model as m
@@ -26,8 +26,8 @@ from ._items import ClockRef, DateSpan, DayOfMonthRef, Flag, Item, LooseNumber, 
 from ._lexicon import CLINIC_CLOSE, CLINIC_OPEN, FILLER, WINDOWS
 from ._tokens import Token
 
-Window = tuple[Optional[time], Optional[time]]
-DateItem = Union[DateSpan, WeekdayRef, DayOfMonthRef]
+Window = tuple[time | None, time | None]
+DateItem = DateSpan | WeekdayRef | DayOfMonthRef
 _AROUND = timedelta(minutes=30)
 _CHOICE_WORDS = frozenset({"or", "and", ",", "/", "either"})
 _RANGE_WORDS = frozenset({"to", "through", "until", "-", "~"})
@@ -36,8 +36,9 @@ _CLINIC_DAYS = (0, 1, 2, 3, 4, 5)
 _HARMLESS_PUNCT = frozenset(".,;!?()-~/")
 _HINT_REACH = 4
 _LINK_REACH = 5  # linking words allowed between a lone number and the date it belongs to
-_LINK_WORDS = frozenset({"at", "on", "or", "and", "to", "around", "say", "ideal", "ideally",
-                         "preferably", "perhaps", "either", "by"})  # words between a clock and the "morning"/"evening" that settles its am/pm
+_LINK_WORDS = frozenset(
+    {"at", "on", "or", "and", "to", "around", "say", "ideal", "ideally", "preferably", "perhaps", "either", "by"}
+)  # words between a clock and the "morning"/"evening" that settles its am/pm
 
 
 def _shift(value: time, delta: timedelta) -> time:
@@ -98,8 +99,11 @@ class Resolver:
     def resolve(self) -> m.WhenPreference:
         """Resolve dates, times and flags, then check the result against today."""
         self._promote_loose_numbers()
-        flags = {("not_" if item.negated and item.name == "weekend_days" else "") + item.name
-                 for item in self.items if isinstance(item, Flag)}
+        flags = {
+            ("not_" if item.negated and item.name == "weekend_days" else "") + item.name
+            for item in self.items
+            if isinstance(item, Flag)
+        }
         if "invalid" in flags:
             self.problem(m.INVALID_DATE)
         start, end, weekdays = self._resolve_dates(flags)
@@ -115,16 +119,29 @@ class Resolver:
         if start is not None and (start - self.today).days > cal.HORIZON_DAYS:
             self.problem(m.TOO_FAR)
         result = m.WhenPreference(
-            start_date=start, end_date=end, earliest=earliest, latest=latest,
-            exact_time=exact, asap=asap, weekdays=weekdays, approximate=approx,
+            start_date=start,
+            end_date=end,
+            earliest=earliest,
+            latest=latest,
+            exact_time=exact,
+            asap=asap,
+            weekdays=weekdays,
+            approximate=approx,
             reference_date=self.today,
         )
         if not result.understood and not self.problems:
             self.problem(m.NOT_UNDERSTOOD)
         return m.WhenPreference(
-            start_date=start, end_date=end, earliest=earliest, latest=latest,
-            exact_time=exact, asap=asap, problems=tuple(self.problems), weekdays=weekdays,
-            approximate=approx, reference_date=self.today,
+            start_date=start,
+            end_date=end,
+            earliest=earliest,
+            latest=latest,
+            exact_time=exact,
+            asap=asap,
+            problems=tuple(self.problems),
+            weekdays=weekdays,
+            approximate=approx,
+            reference_date=self.today,
         )
 
     def _meaningful_items(self) -> list[Item]:
@@ -160,8 +177,7 @@ class Resolver:
                     ends.add(item.end)
                     changed = True
         self.items = [
-            ClockRef(item.start, item.end, item.hour, item.minute)
-            if isinstance(item, LooseNumber) else item
+            ClockRef(item.start, item.end, item.hour, item.minute) if isinstance(item, LooseNumber) else item
             for item in self.items
             if not isinstance(item, LooseNumber) or id(item) in promoted
         ]
@@ -209,16 +225,14 @@ class Resolver:
 
     def _resolve_dates(self, flags: set[str]) -> tuple[date | None, date | None, tuple[int, ...]]:
         """Unite day mentions into a range and derive the allowed weekdays."""
-        dated: list[DateItem] = [i for i in self.items
-                                 if isinstance(i, (DateSpan, WeekdayRef, DayOfMonthRef))]
+        dated: list[DateItem] = [i for i in self.items if isinstance(i, (DateSpan, WeekdayRef, DayOfMonthRef))]
         positive = [i for i in dated if not i.negated]
         negative = [i for i in dated if i.negated]
         self._absorb_weekdays_matching_dates(positive)
         plural = sorted({i.weekday for i in positive if isinstance(i, WeekdayRef) and i.plural})
         singular_days = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural]
         bounded = [i for i in positive if getattr(i, "bound", None)]
-        plain = [i for i in positive if not getattr(i, "bound", None)
-                 and not (isinstance(i, WeekdayRef) and i.plural)]
+        plain = [i for i in positive if not getattr(i, "bound", None) and not (isinstance(i, WeekdayRef) and i.plural)]
         spans = self._concrete_spans(plain)
         start, end = self._unite(spans)
         start, end = self._apply_bounds(start, end, bounded)
@@ -229,15 +243,16 @@ class Resolver:
 
     def _absorb_weekdays_matching_dates(self, positive: list[DateItem]) -> None:
         """ "tuesday the 8th": drop the weekday when it agrees, flag a conflict when not."""
-        weekdays = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural
-                    and not i.extra_days]
+        weekdays = [i for i in positive if isinstance(i, WeekdayRef) and not i.plural and not i.extra_days]
         by_end = {w.end: w for w in weekdays}
         by_start = {w.start: w for w in weekdays}
         absorbed: set[int] = set()
         replaced: dict[int, DateItem] = {}
         for other in positive:
-            if not ((isinstance(other, DateSpan) and other.explicit and other.kind == "day")
-                    or isinstance(other, DayOfMonthRef)):
+            if not (
+                (isinstance(other, DateSpan) and other.explicit and other.kind == "day")
+                or isinstance(other, DayOfMonthRef)
+            ):
                 continue
             nearby = [by_end.get(other.start - gap) for gap in range(3)]
             nearby += [by_start.get(other.end + gap) for gap in range(3)]
@@ -250,8 +265,7 @@ class Resolver:
                 continue
             better = self._month_with_weekday(other, weekday.weekday)
             if better is not None:
-                replaced[id(other)] = DateSpan(other.start, other.end, better, better,
-                                               explicit=True)
+                replaced[id(other)] = DateSpan(other.start, other.end, better, better, explicit=True)
             else:
                 self.problem(m.CONFLICTING_DATES)
         positive[:] = [replaced.get(id(i), i) for i in positive if id(i) not in absorbed]
@@ -275,15 +289,15 @@ class Resolver:
         if isinstance(item, DayOfMonthRef):
             return cal.day_of_month(self.today, item.day)
         if isinstance(item, WeekdayRef):
-            return cal.resolve_weekday(self.today, item.weekday, item.mode) + timedelta(
-                days=item.extra_days)
+            return cal.resolve_weekday(self.today, item.weekday, item.mode) + timedelta(days=item.extra_days)
         return None
 
     def _concrete_spans(self, plain: list[DateItem]) -> list[tuple[date, date]]:
         """Place weekdays and day-of-month mentions, inside a range when one was given."""
         containers = [i for i in plain if isinstance(i, DateSpan) and i.kind != "day"]
-        anchored_days = [i for i in plain if isinstance(i, DateSpan) and i.kind == "day"
-                         and (i.week_anchor or i.month_anchor)]
+        anchored_days = [
+            i for i in plain if isinstance(i, DateSpan) and i.kind == "day" and (i.week_anchor or i.month_anchor)
+        ]
         spans: list[tuple[date, date]] = []
         used: set[int] = set()
         range_ends: dict[int, WeekdayRef] = {}
@@ -328,11 +342,9 @@ class Resolver:
                         used.add(id(container))
                         return probe
                     probe += timedelta(days=1)
-        return cal.resolve_weekday(self.today, item.weekday, item.mode) + timedelta(
-            days=item.extra_days)
+        return cal.resolve_weekday(self.today, item.weekday, item.mode) + timedelta(days=item.extra_days)
 
-    def _day_of_month_in(self, item: DayOfMonthRef, containers: list[DateSpan],
-                         used: set[int]) -> date | None:
+    def _day_of_month_in(self, item: DayOfMonthRef, containers: list[DateSpan], used: set[int]) -> date | None:
         """Resolve "the 9th", inside a named/next month when one was mentioned."""
         for container in containers:
             if container.month_anchor is not None:
@@ -348,8 +360,9 @@ class Resolver:
             return None, None
         return min(s for s, _ in spans), max(e for _, e in spans)
 
-    def _apply_bounds(self, start: date | None, end: date | None,
-                      bounded: list[DateItem]) -> tuple[date | None, date | None]:
+    def _apply_bounds(
+        self, start: date | None, end: date | None, bounded: list[DateItem]
+    ) -> tuple[date | None, date | None]:
         """Narrow or open the range with "after X", "from X", "before X", "by X"."""
         lower: date | None = None
         upper: date | None = None
@@ -357,7 +370,7 @@ class Resolver:
             first, last = self._span_of(item)
             if first is None or last is None:
                 continue
-            bound = getattr(item, "bound")
+            bound = item.bound
             if bound == "after":
                 lower = last + timedelta(days=1) if item_is_day(item) else first
             elif bound == "from":
@@ -394,9 +407,15 @@ class Resolver:
             return None, None
         return max(lasts) + timedelta(days=1), None
 
-    def _weekday_filter(self, plural: list[int], singular: list[WeekdayRef],
-                        negative: list[DateItem], flags: set[str], start: date | None,
-                        end: date | None) -> tuple[int, ...]:
+    def _weekday_filter(
+        self,
+        plural: list[int],
+        singular: list[WeekdayRef],
+        negative: list[DateItem],
+        flags: set[str],
+        start: date | None,
+        end: date | None,
+    ) -> tuple[int, ...]:
         """Allowed weekdays from "mondays", "monday or friday", "weekdays", "not monday"."""
         allowed: set[int] = set(plural)
         if len(singular) >= 2 and self._joined_by_choice(singular):
@@ -411,8 +430,7 @@ class Resolver:
         if excluded:
             allowed = (allowed or set(_CLINIC_DAYS)) - excluded
         if start is not None and end is not None and allowed:
-            in_range = {(start + timedelta(days=k)).weekday()
-                        for k in range(min(7, (end - start).days + 1))}
+            in_range = {(start + timedelta(days=k)).weekday() for k in range(min(7, (end - start).days + 1))}
             if allowed & in_range:
                 allowed &= in_range
             if allowed >= in_range:
@@ -422,11 +440,11 @@ class Resolver:
     def _joined_by_choice(self, items: list[WeekdayRef]) -> bool:
         """True when weekdays are alternatives ("mon or wed") rather than a range ("mon-wed")."""
         ordered = sorted(items, key=lambda i: i.start)
-        return not any(self._is_range_pair(a, b) for a, b in zip(ordered, ordered[1:]))
+        return not any(self._is_range_pair(a, b) for a, b in zip(ordered, ordered[1:], strict=False))
 
     def _is_range_pair(self, left: Item, right: Item) -> bool:
         """ "monday to friday", "mon-wed", "between monday and wednesday"."""
-        between = {t.text for t in self.tokens[left.end:right.start]}
+        between = {t.text for t in self.tokens[left.end : right.start]}
         if len(between) > 2:
             return False
         opener = self.tokens[left.start - 1].text if left.start > 0 else ""
@@ -434,9 +452,10 @@ class Resolver:
 
     def _weekday_range_pairs(self, plain: list[DateItem]) -> list[tuple[WeekdayRef, WeekdayRef]]:
         """Consecutive singular weekdays joined as a range."""
-        ordered = sorted((i for i in plain if isinstance(i, WeekdayRef) and not i.plural
-                          and not i.extra_days), key=lambda i: i.start)
-        return [(a, b) for a, b in zip(ordered, ordered[1:]) if self._is_range_pair(a, b)]
+        ordered = sorted(
+            (i for i in plain if isinstance(i, WeekdayRef) and not i.plural and not i.extra_days), key=lambda i: i.start
+        )
+        return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if self._is_range_pair(a, b)]
 
     # ------------------------------------------------------------------ times
 
@@ -447,8 +466,7 @@ class Resolver:
         if self._period_at is None:
             self._period_at = {}
             for item in self.items:
-                if isinstance(item, WindowRef) and item.name in ("morning", "afternoon",
-                                                                 "evening"):
+                if isinstance(item, WindowRef) and item.name in ("morning", "afternoon", "evening"):
                     for index in range(item.start, item.end):
                         self._period_at[index] = item.name
         for distance in range(0, _HINT_REACH + 1):
@@ -459,8 +477,7 @@ class Resolver:
 
     def _resolve_times(self) -> tuple[time | None, time | None, time | None, bool]:
         """Unite parts of the day, intersect with clock bounds, pick the exact time."""
-        windows = _drop_enclosing([WINDOWS[i.name] for i in self.items
-                                   if isinstance(i, WindowRef) and not i.negated])
+        windows = _drop_enclosing([WINDOWS[i.name] for i in self.items if isinstance(i, WindowRef) and not i.negated])
         earliest, latest = _union(windows) if windows else (None, None)
         for item in self.items:
             if isinstance(item, WindowRef) and item.negated:
@@ -529,8 +546,7 @@ def _drop_enclosing(windows: list[Window]) -> list[Window]:
     """ "morning, first thing" means first thing: a window that encloses another one
     mentioned with it is a refinement, not an alternative."""
     unique = list(dict.fromkeys(windows))
-    return [w for w in unique
-            if not any(other != w and _contains(w, other) for other in unique)]
+    return [w for w in unique if not any(other != w and _contains(w, other) for other in unique)]
 
 
 def _union(windows: Iterable[Window]) -> Window:

@@ -7,32 +7,80 @@ from datetime import date, timedelta
 from . import _calendar as cal
 from ._items import DateSpan, DayOfMonthRef, Flag, WeekdayRef, WindowRef
 from ._lexicon import (
-    MONTHS, NUMBER_WORDS, ORDINAL_SUFFIXES, ORDINAL_WORDS, PERIOD_WORDS, PLURAL_WEEKDAYS,
-    QUANTITY_WORDS, WEEKDAYS,
+    MONTHS,
+    NUMBER_WORDS,
+    ORDINAL_SUFFIXES,
+    ORDINAL_WORDS,
+    PERIOD_WORDS,
+    PLURAL_WEEKDAYS,
+    QUANTITY_WORDS,
+    WEEKDAYS,
 )
 from ._scanner_base import ScannerBase
 from ._tokens import NUM
 
 _MONTHISH_PREPOSITIONS = frozenset(
-    {"in", "of", "early", "mid", "late", "end", "start", "until", "by", "before", "after",
-     "from", "next", "this", "during", "for", "through", "last", "proximo", "coming"}
+    {
+        "in",
+        "of",
+        "early",
+        "mid",
+        "late",
+        "end",
+        "start",
+        "until",
+        "by",
+        "before",
+        "after",
+        "from",
+        "next",
+        "this",
+        "during",
+        "for",
+        "through",
+        "last",
+        "proximo",
+        "coming",
+    }
 )
 _ASAP_TARGETS = frozenset(
-    {"available", "opening", "openings", "open", "slot", "slots", "appointment", "appt",
-     "appointments", "spot", "possible", "time", "date", "one", "opportunity", "day"}
+    {
+        "available",
+        "opening",
+        "openings",
+        "open",
+        "slot",
+        "slots",
+        "appointment",
+        "appt",
+        "appointments",
+        "spot",
+        "possible",
+        "time",
+        "date",
+        "one",
+        "opportunity",
+        "day",
+    }
 )
-_MODIFIER_WEEK_DAYS = {"early": (0, 2), "start": (0, 2), "mid": (1, 3), "late": (3, 5),
-                       "end": (3, 5)}
-_MODIFIER_MONTH_DAYS = {"early": (1, 10), "start": (1, 10), "mid": (11, 20),
-                        "late": (21, 31), "end": (21, 31)}
+_MODIFIER_WEEK_DAYS = {"early": (0, 2), "start": (0, 2), "mid": (1, 3), "late": (3, 5), "end": (3, 5)}
+_MODIFIER_MONTH_DAYS = {"early": (1, 10), "start": (1, 10), "mid": (11, 20), "late": (21, 31), "end": (21, 31)}
 _MODIFIER_PERIODS = {
-    ("early", "morning"): "early_morning", ("mid", "morning"): "mid_morning",
-    ("late", "morning"): "late_morning", ("end", "morning"): "late_morning",
-    ("early", "afternoon"): "early_afternoon", ("mid", "afternoon"): "mid_afternoon",
-    ("late", "afternoon"): "late_afternoon", ("end", "afternoon"): "late_afternoon",
-    ("early", "evening"): "early_evening", ("late", "evening"): "late_evening",
-    ("early", "day"): "first_thing", ("start", "day"): "first_thing",
-    ("end", "day"): "end_of_day", ("late", "day"): "end_of_day", ("later", "day"): "end_of_day",
+    ("early", "morning"): "early_morning",
+    ("mid", "morning"): "mid_morning",
+    ("late", "morning"): "late_morning",
+    ("end", "morning"): "late_morning",
+    ("early", "afternoon"): "early_afternoon",
+    ("mid", "afternoon"): "mid_afternoon",
+    ("late", "afternoon"): "late_afternoon",
+    ("end", "afternoon"): "late_afternoon",
+    ("early", "evening"): "early_evening",
+    ("late", "evening"): "late_evening",
+    ("early", "day"): "first_thing",
+    ("start", "day"): "first_thing",
+    ("end", "day"): "end_of_day",
+    ("late", "day"): "end_of_day",
+    ("later", "day"): "end_of_day",
     ("mid", "day"): "lunch",
 }
 
@@ -43,8 +91,7 @@ class DateRules(ScannerBase):
     def _match_relative_day(self, i: int) -> int:
         """today, tonight, tomorrow, the day after tomorrow, yesterday, later today."""
         word = self.w(i)
-        offsets = {"today": 0, "tonight": 0, "tomorrow": 1, "overmorrow": 2,
-                   "yesterday": -1, "anteayer": -2}
+        offsets = {"today": 0, "tonight": 0, "tomorrow": 1, "overmorrow": 2, "yesterday": -1, "anteayer": -2}
         if word == "day" and self.w(i + 1) == "after" and self.w(i + 2) in ("", "or", "and"):
             previous = self.items[-1] if self.items else None
             if isinstance(previous, DateSpan) and previous.kind == "day":
@@ -149,10 +196,10 @@ class DateRules(ScannerBase):
         end = self.skip(k + 1, "time", "times")
         target = self._offset(count, unit, self.today)
         if self.w(end) == "or" and (self.number(end + 1) or self.w(end + 1) in ("so", "two")):
-            upper = target if self.w(end + 1) == "so" else self._offset(
-                self.number(end + 1) or count, unit, self.today)
-            self.add(DateSpan(i, end + 2, min(target, upper), max(target, upper),
-                              kind="range" if upper != target else "day"))
+            upper = target if self.w(end + 1) == "so" else self._offset(self.number(end + 1) or count, unit, self.today)
+            self.add(
+                DateSpan(i, end + 2, min(target, upper), max(target, upper), kind="range" if upper != target else "day")
+            )
             return end + 2
         if within:
             first = self.today + timedelta(days=1) if word == "next" else self.today
@@ -216,8 +263,9 @@ class DateRules(ScannerBase):
         self._add_offset_day(start, k + 1, target, unit)
         return k + 1
 
-    def _week_span(self, start: int, end: int, weeks_ahead: int,
-                   days: tuple[int, int] = (0, 6), kind: str = "week") -> None:
+    def _week_span(
+        self, start: int, end: int, weeks_ahead: int, days: tuple[int, int] = (0, 6), kind: str = "week"
+    ) -> None:
         """Record (part of) the week ``weeks_ahead`` from this one, clipped to today."""
         monday = cal.monday_of(self.today) + timedelta(days=7 * weeks_ahead)
         first = monday + timedelta(days=days[0])
@@ -230,8 +278,7 @@ class DateRules(ScannerBase):
         """Saturday-Sunday of a week (Sunday closure is the scheduler's business)."""
         self._week_span(start, end, weeks_ahead, (5, 6), kind="weekend")
 
-    def _month_span(self, start: int, end: int, year: int, month: int,
-                    days: tuple[int, int] = (1, 31)) -> None:
+    def _month_span(self, start: int, end: int, year: int, month: int, days: tuple[int, int] = (1, 31)) -> None:
         """Record (part of) a month, clipped to today when it is the current month."""
         first_day, last_day = cal.month_bounds(year, month)
         first = first_day + timedelta(days=days[0] - 1)
@@ -262,8 +309,14 @@ class DateRules(ScannerBase):
         if word == "coming" and target == "week":
             ahead = 1  # "this coming week" is the week ahead, not the rest of this one
         if target in WEEKDAYS:
-            mode = {"this": "this", "coming": "bare", "next": "next", "following": "next",
-                    "proximo": "bare", "last": "last"}[word]
+            mode = {
+                "this": "this",
+                "coming": "bare",
+                "next": "next",
+                "following": "next",
+                "proximo": "bare",
+                "last": "last",
+            }[word]
             if word == "next" and self.w(j + 1) == "week":
                 mode = "bare"  # "next tuesday next week" is rare; let "next week" refine it
             self.add(WeekdayRef(i, j + 1, WEEKDAYS[target], mode=mode))
@@ -310,9 +363,7 @@ class DateRules(ScannerBase):
     def _elliptic_next(self, i: int, word: str) -> int:
         """ "this thursday or next": repeat the previous weekday, next week's."""
         previous = self.items[-1] if self.items else None
-        if word == "next" and isinstance(previous, WeekdayRef) and self.w(i - 1) == "or" and (
-            previous.end == i - 1
-        ):
+        if word == "next" and isinstance(previous, WeekdayRef) and self.w(i - 1) == "or" and (previous.end == i - 1):
             self.add(WeekdayRef(i, i + 1, previous.weekday, mode="next"))
             return i + 1
         return i
@@ -380,8 +431,7 @@ class DateRules(ScannerBase):
             return end
         monday = cal.monday_of(day)
         first = max(monday, self.today) if monday <= self.today <= day else monday
-        self.add(DateSpan(start, end, first, monday + timedelta(days=6), kind="week",
-                          week_anchor=monday))
+        self.add(DateSpan(start, end, first, monday + timedelta(days=6), kind="week", week_anchor=monday))
         return end
 
     def _single_day_of(self, item: object) -> date | None:
@@ -429,8 +479,7 @@ class DateRules(ScannerBase):
     def _modified_period(self, i: int, j: int, key: str, word: str) -> int:
         """ "early morning", "late afternoon", "end of the day", "later in the day"."""
         target = self.w(j)
-        name = _MODIFIER_PERIODS.get((key, target)) or _MODIFIER_PERIODS.get(
-            (key, PERIOD_WORDS.get(target, "")))
+        name = _MODIFIER_PERIODS.get((key, target)) or _MODIFIER_PERIODS.get((key, PERIOD_WORDS.get(target, "")))
         if name is None:
             return i
         if word == "later" and target == "day":
@@ -452,9 +501,7 @@ class DateRules(ScannerBase):
     def _bare_early_late(self, i: int, word: str, j: int) -> int:
         """A lone "early" (please) means early morning; a lone "late" late afternoon."""
         said_this = self.w(i + 1) == "this"
-        if word == "early" and not said_this and self.w(j) not in WEEKDAYS and self.w(j) not in (
-            "today", "tomorrow"
-        ):
+        if word == "early" and not said_this and self.w(j) not in WEEKDAYS and self.w(j) not in ("today", "tomorrow"):
             self.add(WindowRef(i, i + 1, "early_morning"))
             return i + 1
         if word == "late" and self.w(j) in ("today", "tomorrow", "") and not self.number(i + 1):
@@ -533,8 +580,7 @@ class DateRules(ScannerBase):
         if not isinstance(last, WeekdayRef) or not last.plural:
             return False
         between = range(last.end, i)
-        return len(between) <= 2 and all(
-            self.w(k) in ("and", "or") or self.is_punct(k, ",/") for k in between)
+        return len(between) <= 2 and all(self.w(k) in ("and", "or") or self.is_punct(k, ",/") for k in between)
 
     def _month_word(self, i: int, context: bool = False) -> int | None:
         """Month number at ``i``; words like "may"/"march"/"jan" need a date-ish neighbour."""
@@ -572,14 +618,11 @@ class DateRules(ScannerBase):
         j = i + 1 if self.is_punct(i, ",") else i
         j = self.skip(j, "of")
         token = self.tok(j)
-        if token is not None and token.is_plain_number and token.widths[0] == 4 and (
-            1900 <= token.value <= 2199
-        ):
+        if token is not None and token.is_plain_number and token.widths[0] == 4 and (1900 <= token.value <= 2199):
             return token.value, j + 1
         return None
 
-    def _add_calendar_date(self, start: int, end: int, month: int, day: int,
-                           year: int | None) -> date | None:
+    def _add_calendar_date(self, start: int, end: int, month: int, day: int, year: int | None) -> date | None:
         """Record an explicit month/day[/year], flagging impossible ones."""
         resolved: date | None = None
         if year is not None:
@@ -601,8 +644,11 @@ class DateRules(ScannerBase):
                 return k
             j = self.skip(k + 1, "the", "or", "and")
             day = self._day_at(j)
-            if day is None or self.meridiem(day[1]) or self._unit_follows(day[1]) or (
-                self.is_punct(day[1], ":") or self.w(day[1]) in ("oclock", "hrs", "ish")
+            if (
+                day is None
+                or self.meridiem(day[1])
+                or self._unit_follows(day[1])
+                or (self.is_punct(day[1], ":") or self.w(day[1]) in ("oclock", "hrs", "ish"))
             ):
                 return k
             following = cal.safe_date(previous.year, previous.month, day[0])
@@ -614,9 +660,14 @@ class DateRules(ScannerBase):
 
     def _match_explicit_date(self, i: int) -> int:
         """Calendar dates in words or digits, or "the 9th" on its own."""
-        for matcher in (self._month_then_day, self._nth_weekday_of_month,
-                        self._nth_week_of_month, self._day_then_month, self._numeric_date,
-                        self._day_of_month_alone):
+        for matcher in (
+            self._month_then_day,
+            self._nth_weekday_of_month,
+            self._nth_week_of_month,
+            self._day_then_month,
+            self._numeric_date,
+            self._day_of_month_alone,
+        ):
             end = matcher(i)
             if end > i:
                 return end
@@ -632,8 +683,13 @@ class DateRules(ScannerBase):
             j += 1
         j = self.skip(j, "the")
         token = self.tok(j)
-        if token is not None and token.kind == NUM and token.seps == "-" and len(token.parts) == 2 \
-                and max(token.widths) <= 2:
+        if (
+            token is not None
+            and token.kind == NUM
+            and token.seps == "-"
+            and len(token.parts) == 2
+            and max(token.widths) <= 2
+        ):
             first = self._add_calendar_date(i, j + 1, month, token.parts[0], None)
             if first is not None:
                 last = cal.safe_date(first.year, month, token.parts[1])
@@ -646,9 +702,7 @@ class DateRules(ScannerBase):
         if day is None:
             return i
         value, k, ordinal = day
-        if self.meridiem(k) or self.w(k) in ("oclock", "hrs") or (
-            not ordinal and self._unit_follows(k)
-        ):
+        if self.meridiem(k) or self.w(k) in ("oclock", "hrs") or (not ordinal and self._unit_follows(k)):
             return i
         if not ordinal and self.is_punct(k, ":"):
             return i
@@ -705,8 +759,11 @@ class DateRules(ScannerBase):
             return i + 1  # phone numbers and similar: swallow, never a date or time
         if token.seps == "-" and self._dash_is_time(i):
             return i
-        if token.seps == "." and len(token.parts) == 2 and token.widths[1] == 2 and (
-            token.parts[0] <= 23 and token.parts[1] < 60
+        if (
+            token.seps == "."
+            and len(token.parts) == 2
+            and token.widths[1] == 2
+            and (token.parts[0] <= 23 and token.parts[1] < 60)
         ):
             return i
         parts, widths = token.parts, token.widths
@@ -747,8 +804,10 @@ class DateRules(ScannerBase):
         if not 1 <= value <= 31:
             self.add(Flag(i, k, "invalid"))
             return k
-        if self.w(k) == "of" and self.w(k + 1) in ("next", "this", "the") or (
-            self.w(k) == "of" and self.w(k + 1) in ("month",)
+        if (
+            self.w(k) == "of"
+            and self.w(k + 1) in ("next", "this", "the")
+            or (self.w(k) == "of" and self.w(k + 1) in ("month",))
         ):
             m = self.skip(k + 1, "the")
             ahead = {"next": 1, "this": 0}.get(self.w(m), 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from ._items import ClockRef, LooseNumber, WindowRef
 from ._lexicon import NUMBER_WORDS, PERIOD_WORDS
@@ -15,23 +15,38 @@ class Clock(NamedTuple):
 
     hour: int
     minute: int
-    meridiem: Optional[str]
+    meridiem: str | None
     explicit: bool  # unmistakably a time: colon, am/pm, o'clock, -ish, "in the afternoon"
-    hint: Optional[str]  # part of the day written right after it
+    hint: str | None  # part of the day written right after it
     approx: bool  # "3ish"
 
 
-_PERIOD_HINTS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening",
-                 "night": "evening", "tonight": "evening", "mornings": "morning",
-                 "afternoons": "afternoon", "evenings": "evening", "nights": "evening"}
-_MINUTE_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9}
-_MINUTE_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-                 "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-                 "nineteen": 19}
+_PERIOD_HINTS = {
+    "morning": "morning",
+    "afternoon": "afternoon",
+    "evening": "evening",
+    "night": "evening",
+    "tonight": "evening",
+    "mornings": "morning",
+    "afternoons": "afternoon",
+    "evenings": "evening",
+    "nights": "evening",
+}
+_MINUTE_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_MINUTE_TEENS = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
 _MINUTE_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50}
-_TO_PAST_MINUTES = {"five": 5, "ten": 10, "twenty": 20, "quarter": 15, "half": 30,
-                    "twentyfive": 25}
+_TO_PAST_MINUTES = {"five": 5, "ten": 10, "twenty": 20, "quarter": 15, "half": 30, "twentyfive": 25}
 _RANGE_CONNECTORS = frozenset({"to", "-", "~", "until", "through", "and"})
 
 
@@ -53,19 +68,25 @@ class TimeRules(ScannerBase):
             name, end = "end_of_day", i + 1
         elif word == "after" and nxt in ("work", "school", "shift", "job", "lunch"):
             name, end = ("after_lunch" if nxt == "lunch" else "after_work"), i + 2
-        elif word == "after" and self.w(i + 2) in ("work", "school", "shift", "job") and nxt in (
-            "my", "mi", "the", "el"
+        elif (
+            word == "after" and self.w(i + 2) in ("work", "school", "shift", "job") and nxt in ("my", "mi", "the", "el")
         ):
             name, end = "after_work", i + 3
         elif word == "before" and nxt in ("work", "school", "lunch"):
             name, end = ("before_lunch" if nxt == "lunch" else "first_thing"), i + 2
         elif word == "lunch":
             name, end = "lunch", i + 1 + (self.w(i + 1) in ("break", "hour", "time"))
-        elif word in ("last", "latest") and nxt in ("appointment", "appt", "slot", "thing",
-                                                    "one", "possible", "available"):
+        elif word in ("last", "latest") and nxt in (
+            "appointment",
+            "appt",
+            "slot",
+            "thing",
+            "one",
+            "possible",
+            "available",
+        ):
             name, end = "end_of_day", i + 2
-        elif word == "latest" and (self.w(i - 1) == "the" or nxt in ("you", "in", "on")) and (
-                self.w(i - 2) != "at"):
+        elif word == "latest" and (self.w(i - 1) == "the" or nxt in ("you", "in", "on")) and (self.w(i - 2) != "at"):
             name, end = "end_of_day", i + 1
         if name is None:
             return i
@@ -139,8 +160,10 @@ class TimeRules(ScannerBase):
                 j = i + 1
                 if compact:
                     explicit = False
-                elif self.w(j) == "hrs" and self.plain_number(j + 1) is not None and (
-                    self.toks[j + 1].widths[0] == 2 and self.toks[j + 1].value < 60
+                elif (
+                    self.w(j) == "hrs"
+                    and self.plain_number(j + 1) is not None
+                    and (self.toks[j + 1].widths[0] == 2 and self.toks[j + 1].value < 60)
                 ):
                     minute, j, explicit = self.toks[j + 1].value, j + 2, True
                 else:
@@ -148,10 +171,14 @@ class TimeRules(ScannerBase):
                     if spoken is not None and (token.is_word or self.meridiem(spoken[1])):
                         minute, j = spoken
                         explicit = True
-                    elif (self.plain_number(j) is not None and self.toks[j].widths[0] == 2
-                          and self.toks[j].value < 60 and 1 <= hour <= 12
-                          and not self._unit_follows(j + 1)
-                          and (self.meridiem(j + 1) or self.toks[j].value % 5 == 0)):
+                    elif (
+                        self.plain_number(j) is not None
+                        and self.toks[j].widths[0] == 2
+                        and self.toks[j].value < 60
+                        and 1 <= hour <= 12
+                        and not self._unit_follows(j + 1)
+                        and (self.meridiem(j + 1) or self.toks[j].value % 5 == 0)
+                    ):
                         minute, j, explicit = self.toks[j].value, j + 1, True
                 if self.w(j) == "noon" and hour == 12:
                     return Clock(12, 0, None, True, None, False), j + 1
@@ -197,8 +224,7 @@ class TimeRules(ScannerBase):
             minute = minutes
         return hour, minute, hour_at + 1
 
-    def _clock_suffixes(self, start: int, j: int, hour: int, minute: int,
-                        explicit: bool) -> tuple[Clock, int] | None:
+    def _clock_suffixes(self, start: int, j: int, hour: int, minute: int, explicit: bool) -> tuple[Clock, int] | None:
         """Read am/pm, o'clock, -ish, "hrs", "y media" and "in the afternoon" after a clock."""
         meridiem: str | None = None
         hint: str | None = None
@@ -212,11 +238,12 @@ class TimeRules(ScannerBase):
                 explicit, j = True, j + (1 if word == "oclock" else 2)
             elif word == "ish" or (self.is_punct(j, "-") and self.w(j + 1) == "ish"):
                 explicit, approx, j = True, True, j + (1 if word == "ish" else 2)
-            elif word in ("sharp", "exactly") or (word == "hrs" and self._clock_hours_suffix(
-                    start, hour, minute)):
+            elif word in ("sharp", "exactly") or (word == "hrs" and self._clock_hours_suffix(start, hour, minute)):
                 explicit, j = True, j + 1
-            elif word == "and" and self.w(j + 1) in ("half", "quarter") or (
-                word == "and" and self.raw(j + 1) == "a" and self.w(j + 2) == "half"
+            elif (
+                word == "and"
+                and self.w(j + 1) in ("half", "quarter")
+                or (word == "and" and self.raw(j + 1) == "a" and self.w(j + 2) == "half")
             ):
                 k = j + 1 + (self.raw(j + 1) == "a")
                 minute = 30 if self.w(k) == "half" else 15
@@ -243,7 +270,13 @@ class TimeRules(ScannerBase):
         token = self.tok(start)
         compact = token is not None and token.is_plain_number and token.widths[0] >= 3
         return (compact or hour >= 13 or minute > 0) and self.w(start - 1) not in (
-            "in", "for", "within", "next", "about", "around")
+            "in",
+            "for",
+            "within",
+            "next",
+            "about",
+            "around",
+        )
 
     def _add_clock(self, start: int, end: int, clock: Clock, role: str) -> None:
         """Record a clock with a role (exact/around/after/before)."""
@@ -269,8 +302,10 @@ class TimeRules(ScannerBase):
         connector = self.w(k) or (self.raw(k) if self.is_punct(k, "-~") else "")
         if connector in _RANGE_CONNECTORS or connector == "or":
             parsed_second = self._clock(k + 1)
-            if parsed_second is not None and not self._unit_follows(parsed_second[1]) and (
-                connector != "and" or role == "between"
+            if (
+                parsed_second is not None
+                and not self._unit_follows(parsed_second[1])
+                and (connector != "and" or role == "between")
             ):
                 second, end = parsed_second
                 if connector == "or":
@@ -338,9 +373,7 @@ class TimeRules(ScannerBase):
         if parsed is None:
             return i
         clock, j = parsed
-        if self._unit_follows(j) or not (
-            clock.explicit or self._bound_postfix_at(j) or self._bare_range_at(clock, j)
-        ):
+        if self._unit_follows(j) or not (clock.explicit or self._bound_postfix_at(j) or self._bare_range_at(clock, j)):
             return i
         return self._clock_or_range(i, "exact", True)
 
@@ -350,15 +383,21 @@ class TimeRules(ScannerBase):
         if connector not in ("to", "-", "~", "until", "till") or not 1 <= clock.hour <= 12:
             return False
         second = self._clock(j + 1)
-        return second is not None and 1 <= second[0].hour <= 12 and not self._unit_follows(
-            second[1]) and second[0].hour != clock.hour
+        return (
+            second is not None
+            and 1 <= second[0].hour <= 12
+            and not self._unit_follows(second[1])
+            and second[0].hour != clock.hour
+        )
 
     def _bound_postfix_at(self, j: int) -> bool:
         """True when "or later" / "at the latest" / "onwards" follows a bare number."""
         word, nxt = self.w(j), self.w(j + 1)
-        return (word == "or" and nxt in ("later", "after", "early", "before", "sooner")) or (
-            word in ("onwards", "onward", "latest")) or (
-            word == "at" and nxt == "the" and self.w(j + 2) in ("latest", "earliest", "last"))
+        return (
+            (word == "or" and nxt in ("later", "after", "early", "before", "sooner"))
+            or (word in ("onwards", "onward", "latest"))
+            or (word == "at" and nxt == "the" and self.w(j + 2) in ("latest", "earliest", "last"))
+        )
 
     def _match_loose_number(self, i: int) -> int:
         """A lone number that might be an hour; context decides when resolving."""
@@ -382,12 +421,17 @@ class TimeRules(ScannerBase):
         raw = self.raw(i)
         if raw in ("am", "pm"):
             prev_item_end = self.items[-1].end if self.items else -1
-            if self.n == 1 or prev_item_end == i or self.w(i - 1) in ("the", "in") or self.w(i + 1) in (
-                "appointment", "appt", "slot", "please", "pls", "or", "only"
-            ) or self.raw(i - 1) in ("or", "any"):
+            if (
+                self.n == 1
+                or prev_item_end == i
+                or self.w(i - 1) in ("the", "in")
+                or self.w(i + 1) in ("appointment", "appt", "slot", "please", "pls", "or", "only")
+                or self.raw(i - 1) in ("or", "any")
+            ):
                 self.add(WindowRef(i, i + 1, "morning" if raw == "am" else "afternoon"))
                 return i + 1
         return i
+
 
 def _share_meridiem(first: Clock, second: Clock) -> Clock:
     """In "1-3pm" / "9 to 11am" the second clock's am/pm also covers the first."""
@@ -399,4 +443,3 @@ def _share_meridiem(first: Clock, second: Clock) -> Clock:
     else:
         meridiem = "am" if second.meridiem == "pm" else "pm"
     return Clock(hour, minute, meridiem, True, hint or second.hint, approx)
-

@@ -9,9 +9,29 @@ from ._lexicon import NUMBER_WORDS
 from ._tokens import PUNCT, Token
 
 _UNIT_WORDS = frozenset(
-    {"day", "days", "week", "weeks", "month", "months", "year", "years", "min", "mins",
-     "minute", "minutes", "kids", "children", "people", "times", "pills", "dollars",
-     "fortnight", "fortnights", "x"}
+    {
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "kids",
+        "children",
+        "people",
+        "times",
+        "pills",
+        "dollars",
+        "fortnight",
+        "fortnights",
+        "x",
+    }
 )
 _MERIDIEM_RAW = {"am": "am", "pm": "pm", "p": "pm", "a": "am"}
 
@@ -72,8 +92,7 @@ class ScannerBase:
         word = self.raw(i)
         if word in ("am", "pm", "p"):
             return _MERIDIEM_RAW[word]
-        if word == "a" and (i + 1 >= self.n or not self.toks[i + 1].is_word
-                            or self.w(i + 1) in ("or", "to", "and")):
+        if word == "a" and (i + 1 >= self.n or not self.toks[i + 1].is_word or self.w(i + 1) in ("or", "to", "and")):
             return "am"
         return None
 
@@ -97,11 +116,31 @@ class ScannerBase:
         if self.meridiem(i + 1) or self.w(i + 1) in ("hrs", "oclock", "in", "ish"):
             return True
         before = self.w(i - 1)
-        if before in ("between", "from", "at", "around", "after", "before", "until", "by",
-                      "anytime", "morning", "afternoon", "evening", "mornings", "afternoons",
-                      "evenings", "tonight", "night", "lunch", "time", "times", "hours"):
+        if before in (
+            "between",
+            "from",
+            "at",
+            "around",
+            "after",
+            "before",
+            "until",
+            "by",
+            "anytime",
+            "morning",
+            "afternoon",
+            "evening",
+            "mornings",
+            "afternoons",
+            "evenings",
+            "tonight",
+            "night",
+            "lunch",
+            "time",
+            "times",
+            "hours",
+        ):
             return True
         first, second = token.parts
-        no_leading_zero = all(len(str(p)) == w for p, w in zip(token.parts, token.widths))
+        no_leading_zero = all(len(str(p)) == w for p, w in zip(token.parts, token.widths, strict=False))
         # "1-3", "11-1", "10-12": two clock hours; "12-09" and "12-15" stay dates.
         return no_leading_zero and 1 <= first <= 12 and 1 <= second <= 12 and first != second

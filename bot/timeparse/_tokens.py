@@ -91,9 +91,7 @@ def canonical(word: str) -> str:
     matches = {
         target
         for target in FUZZY_VOCAB
-        if target[0] == word[0]
-        and (limit == 1 or target[1] == word[1])
-        and _edit_distance_at_most(word, target, limit)
+        if target[0] == word[0] and (limit == 1 or target[1] == word[1]) and _edit_distance_at_most(word, target, limit)
     }
     if len(matches) == 1:
         return CANON.get(next(iter(matches)), next(iter(matches)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -17,7 +18,7 @@ TODAY = "2026-12-02"  # a Wednesday
 
 
 @pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     """The real domain, as the action server receives it."""
     from rasa.shared.core.domain import Domain
 
@@ -46,13 +47,13 @@ def clinic_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def make_tracker(
-    slots: Optional[Dict[str, Any]] = None,
+    slots: dict[str, Any] | None = None,
     text: str = "",
     intent: str = "inform",
-    entities: Optional[List[Dict[str, Any]]] = None,
-    active_loop: Optional[str] = None,
-    events: Optional[List[Dict[str, Any]]] = None,
-    just_set: Optional[List[str]] = None,
+    entities: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+    events: list[dict[str, Any]] | None = None,
+    just_set: list[str] | None = None,
 ) -> Tracker:
     """A rasa-sdk tracker as the action server would build it from Rasa's call.
 
@@ -77,11 +78,11 @@ def make_tracker(
     )
 
 
-def texts(dispatcher: CollectingDispatcher) -> List[str]:
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
     """Response names and texts the action sent."""
     return [m.get("response") or m.get("text") or "" for m in dispatcher.messages]
 
 
-def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The slots an action set, as a dict (last value wins)."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

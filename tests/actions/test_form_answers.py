@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -11,7 +11,7 @@ from actions.form_answers import direct_answer, form_answers_directly
 from tests.actions.conftest import make_tracker, slot_events
 
 
-def form_run(text: str, intent: str, slot: str, between: Optional[List[Dict[str, Any]]] = None) -> Any:
+def form_run(text: str, intent: str, slot: str, between: list[dict[str, Any]] | None = None) -> Any:
     """The tracker Rasa sends the validator: the message, what ran since, the form's own run."""
     events = [
         {"event": "user", "text": text, "parse_data": {}},
@@ -46,7 +46,7 @@ def test_a_phrase_is_not_a_name_and_a_taken_slot_is_left_alone() -> None:
     assert direct_answer(tracker) == {}
 
 
-async def test_the_booking_form_validator_extracts_it(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_the_booking_form_validator_extracts_it(clinic_db: str, domain: dict[str, Any]) -> None:
     tracker = form_run("Brandon Hughes", "report_emergency", "patient_full_name")
     events = await ValidateBookingForm().get_extraction_events(CollectingDispatcher(), tracker, domain)
     assert slot_events(events) == {"patient_full_name": "Brandon Hughes"}

@@ -3,7 +3,7 @@ summary and the assistant goes quiet; outside them the patient is offered a call
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,11 +16,11 @@ from tests.actions.conftest import make_tracker, slot_events, texts
 SECRET_WORDS = "Jordan Rivera 03/14/1990 chest hurts since Tuesday"
 
 
-def user(intent: str, text: str = "...") -> Dict[str, Any]:
+def user(intent: str, text: str = "...") -> dict[str, Any]:
     return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
 
 
-def fallback() -> Dict[str, Any]:
+def fallback() -> dict[str, Any]:
     return {"event": "action", "name": "action_fallback"}
 
 
@@ -36,14 +36,16 @@ def clock(clinic_db: str, monkeypatch: pytest.MonkeyPatch):
     reset_settings_cache()
 
 
-async def run_fallback(events: List[Dict[str, Any]], domain: Dict[str, Any]):
+async def run_fallback(events: list[dict[str, Any]], domain: dict[str, Any]):
     dispatcher = CollectingDispatcher()
     result = await ActionFallback().run(dispatcher, make_tracker(events=events), domain)
     return dispatcher, result
 
 
-async def test_first_miss_re_asks(domain: Dict[str, Any]) -> None:
-    dispatcher, events = await run_fallback([user("nlu_fallback"), fallback(), user("greet"), user("nlu_fallback")], domain)
+async def test_first_miss_re_asks(domain: dict[str, Any]) -> None:
+    dispatcher, events = await run_fallback(
+        [user("nlu_fallback"), fallback(), user("greet"), user("nlu_fallback")], domain
+    )
     assert texts(dispatcher) == ["utter_default"] and events == []
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(intent="out_of_scope", events=[user("greet"), user("out_of_scope")])
@@ -51,7 +53,7 @@ async def test_first_miss_re_asks(domain: Dict[str, Any]) -> None:
     assert texts(dispatcher) == ["utter_out_of_scope"]
 
 
-async def test_second_miss_in_a_row_offers_a_person(domain: Dict[str, Any]) -> None:
+async def test_second_miss_in_a_row_offers_a_person(domain: dict[str, Any]) -> None:
     dispatcher, events = await run_fallback([user("out_of_scope"), fallback(), user("nlu_fallback")], domain)
     assert texts(dispatcher) == ["utter_still_not_understood"]
     assert slot_events(events)["callback_reason"] == "handoff"
@@ -60,8 +62,10 @@ async def test_second_miss_in_a_row_offers_a_person(domain: Dict[str, Any]) -> N
     ]
 
 
-@pytest.mark.parametrize("time, response", [("10:00", "utter_offer_person_open"), ("19:30", "utter_offer_callback_closed")])
-async def test_the_offer_depends_on_opening_hours(clock, domain: Dict[str, Any], time: str, response: str) -> None:
+@pytest.mark.parametrize(
+    "time, response", [("10:00", "utter_offer_person_open"), ("19:30", "utter_offer_callback_closed")]
+)
+async def test_the_offer_depends_on_opening_hours(clock, domain: dict[str, Any], time: str, response: str) -> None:
     clock(time)
     dispatcher = CollectingDispatcher()
     events = await ActionOfferPerson().run(dispatcher, make_tracker(), domain)
@@ -72,11 +76,13 @@ async def test_the_offer_depends_on_opening_hours(clock, domain: Dict[str, Any],
         assert dispatcher.messages[0]["next_open_text"] == "Thursday, December 3 at 8:00 AM"
 
 
-async def test_in_hours_the_chat_goes_to_the_front_desk(clock, domain: Dict[str, Any]) -> None:
+async def test_in_hours_the_chat_goes_to_the_front_desk(clock, domain: dict[str, Any]) -> None:
     clock("10:00")
     tracker = make_tracker(
         {"patient_id": "P-1001", "visit_type": "sick_visit", "provider": "patel"},
-        text=SECRET_WORDS, intent="request_human", active_loop="booking_form",
+        text=SECRET_WORDS,
+        intent="request_human",
+        active_loop="booking_form",
         events=[user("book_appointment", SECRET_WORDS), user("request_human", "a person please")],
     )
     tracker.sender_id = "rest-handoff-1"
@@ -88,14 +94,18 @@ async def test_in_hours_the_chat_goes_to_the_front_desk(clock, domain: Dict[str,
     assert slots["staff_holds"] is True and slots["handoff_id"].startswith("H-")
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
     [item] = get_records_service().open_work_items("handoff")
-    assert (item.work_item_id, item.conversation_id, item.patient_id) == (slots["handoff_id"], "rest-handoff-1", "P-1001")
+    assert (item.work_item_id, item.conversation_id, item.patient_id) == (
+        slots["handoff_id"],
+        "rest-handoff-1",
+        "P-1001",
+    )
     assert item.summary.startswith("Wanted: book a visit. Why a person: asked for a person.")
     assert "identity verified (P-1001)" in item.summary and "visit type, provider" in item.summary
     assert "Missing: preferred time, time slot" in item.summary
     assert not any(word in item.summary for word in SECRET_WORDS.split() + ["sick_visit", "patel"])
 
 
-async def test_out_of_hours_a_call_back_is_offered_and_a_yes_starts_it(clock, domain: Dict[str, Any]) -> None:
+async def test_out_of_hours_a_call_back_is_offered_and_a_yes_starts_it(clock, domain: dict[str, Any]) -> None:
     clock("19:30")
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, make_tracker(intent="request_human"), domain)
@@ -106,7 +116,9 @@ async def test_out_of_hours_a_call_back_is_offered_and_a_yes_starts_it(clock, do
     assert {"event": "followup", "name": "callback_form"} in [{k: e.get(k) for k in ("event", "name")} for e in yes]
 
 
-async def test_without_the_database_the_patient_gets_the_phone(domain: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_without_the_database_the_patient_gets_the_phone(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLINIC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     reset_settings_cache()
     from bot.records import set_records_service
@@ -125,26 +137,38 @@ async def test_without_the_database_the_patient_gets_the_phone(domain: Dict[str,
 
 
 def test_summary_of_a_lock_out_and_of_two_misses() -> None:
-    locked = make_tracker({"identity_locked": True}, events=[user("list_appointments", SECRET_WORDS), user("request_human")])
+    locked = make_tracker(
+        {"identity_locked": True}, events=[user("list_appointments", SECRET_WORDS), user("request_human")]
+    )
     assert handoff_summary(locked) == (
         "Wanted: see their appointments. Why a person: identity check locked after 3 failed tries. "
         "Done: identity check locked. Missing: identity."
     )
-    missed = make_tracker(events=[user("nlu_fallback", SECRET_WORDS), fallback(), user("nlu_fallback", "zz"), fallback(),
-                                  {"event": "action", "name": "action_offer_person"}, user("affirm", "yes")])
+    missed = make_tracker(
+        events=[
+            user("nlu_fallback", SECRET_WORDS),
+            fallback(),
+            user("nlu_fallback", "zz"),
+            fallback(),
+            {"event": "action", "name": "action_offer_person"},
+            user("affirm", "yes"),
+        ]
+    )
     summary = handoff_summary(missed)
     assert summary.startswith("Wanted: not said. Why a person: the assistant did not understand them twice.")
     assert "Jordan" not in summary and len(summary) <= 500
 
 
-async def test_a_staff_hold_outlives_the_session_and_nothing_else_does(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_a_staff_hold_outlives_the_session_and_nothing_else_does(clinic_db: str, domain: dict[str, Any]) -> None:
     from actions.session import ActionSessionStart
 
     held = make_tracker({"staff_holds": True, "handoff_id": "H-7K3Q9", "patient_id": "P-1001"})
     slots = slot_events(await ActionSessionStart().run(CollectingDispatcher(), held, domain))
     assert (slots["staff_holds"], slots["handoff_id"]) == (True, "H-7K3Q9")
     assert "patient_id" not in slots
-    free = slot_events(await ActionSessionStart().run(CollectingDispatcher(), make_tracker({"staff_holds": False}), domain))
+    free = slot_events(
+        await ActionSessionStart().run(CollectingDispatcher(), make_tracker({"staff_holds": False}), domain)
+    )
     assert "staff_holds" not in free and "handoff_id" not in free
 
 

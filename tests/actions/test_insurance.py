@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,13 +11,15 @@ from actions.insurance import ActionBillingHelp, ActionInsuranceAccepted, Action
 from tests.actions.conftest import make_tracker, slot_events, texts
 
 
-def ins(value: str, text: str, start: int = 0) -> Dict[str, Any]:
+def ins(value: str, text: str, start: int = 0) -> dict[str, Any]:
     return {"entity": "insurance", "value": value, "start": start, "end": start + len(text), "text": text}
 
 
 async def run(action, slots=None, text="", intent="ask_insurance_accepted", entities=None, domain=None):
     dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, make_tracker(slots or {}, text=text, intent=intent, entities=entities), domain or {})
+    events = await action.run(
+        dispatcher, make_tracker(slots or {}, text=text, intent=intent, entities=entities), domain or {}
+    )
     return dispatcher, events
 
 
@@ -51,7 +53,7 @@ async def test_carrier_not_on_our_list_gets_an_honest_answer(clinic_db: str) -> 
     ],
 )
 async def test_a_carrier_from_the_broad_list_is_not_on_our_list(
-    clinic_db: str, domain: Dict[str, Any], text: str, value: str, typed: str
+    clinic_db: str, domain: dict[str, Any], text: str, value: str, typed: str
 ) -> None:
     """An insurer the clinic has no policy on: named properly, with the phone to call and our plans."""
     entities = [ins(value, typed, text.index(typed))]
@@ -85,7 +87,7 @@ async def test_an_unlisted_carrier_found_by_the_real_extractor_gets_the_honest_a
 
 
 async def test_medicaid_with_a_provider_named_is_accepted(clinic_db: str) -> None:
-    """"does dr romero take medicaid?" is answered for the clinic's Medicaid: yes."""
+    """ "does dr romero take medicaid?" is answered for the clinic's Medicaid: yes."""
     text = "does dr romero take medicaid?"
     entities = [
         {"entity": "provider", "value": "romero", "start": 5, "end": 14, "text": "dr romero"},
@@ -129,12 +131,16 @@ async def test_cost_without_coverage_lists_self_pay_prices(clinic_db: str) -> No
 
 async def test_cost_of_one_visit_type(clinic_db: str) -> None:
     entities = [{"entity": "visit_type", "value": "annual_physical"}]
-    dispatcher, _ = await run(ActionVisitCost(), text="how much for a physical", intent="ask_visit_cost", entities=entities)
+    dispatcher, _ = await run(
+        ActionVisitCost(), text="how much for a physical", intent="ask_visit_cost", entities=entities
+    )
     assert dispatcher.messages[0]["prices_text"].count("$") == 1 and "$200" in dispatcher.messages[0]["prices_text"]
 
 
 async def test_cost_with_coverage_but_no_copay_on_file_never_invents_one(clinic_db: str) -> None:
-    dispatcher, _ = await run(ActionVisitCost(), {"patient_id": "P-1001"}, text="whats my copay", intent="ask_visit_cost")
+    dispatcher, _ = await run(
+        ActionVisitCost(), {"patient_id": "P-1001"}, text="whats my copay", intent="ask_visit_cost"
+    )
     assert texts(dispatcher) == ["utter_cost_copay_unknown", "utter_cost_self_pay"]
     assert dispatcher.messages[0]["carrier_name"] == "Aetna"
 
@@ -145,16 +151,18 @@ async def test_billing_explains_the_words_used_and_offers_a_call(clinic_db: str)
     assert slot_events(events)["callback_reason"] == "billing"
 
 
-async def test_cost_with_a_copay_on_file_says_it_is_an_estimate(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_cost_with_a_copay_on_file_says_it_is_an_estimate(clinic_db: str, domain: dict[str, Any]) -> None:
     import sqlalchemy as sa
 
     engine = sa.create_engine(clinic_db)
     with engine.begin() as connection:  # a plan whose copay the clinic knows (test data only)
-        connection.execute(sa.text(
-            "UPDATE coverages SET primary_care_copay_cents = 2500 WHERE patient_id = 'P-1001' AND active"
-        ))
+        connection.execute(
+            sa.text("UPDATE coverages SET primary_care_copay_cents = 2500 WHERE patient_id = 'P-1001' AND active")
+        )
     engine.dispose()
-    dispatcher, _ = await run(ActionVisitCost(), {"patient_id": "P-1001"}, text="whats my copay", intent="ask_visit_cost")
+    dispatcher, _ = await run(
+        ActionVisitCost(), {"patient_id": "P-1001"}, text="whats my copay", intent="ask_visit_cost"
+    )
     assert texts(dispatcher) == ["utter_cost_copay_on_file"]
     assert dispatcher.messages[0]["copay_text"] == "$25"
     assert "estimate" in domain["responses"]["utter_cost_copay_on_file"][0]["text"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 import textstat
@@ -38,7 +38,7 @@ CUSTOM_ASKS = {
 
 
 @pytest.fixture(scope="module")
-def intake_domain() -> Dict[str, Any]:
+def intake_domain() -> dict[str, Any]:
     """The real domain; the intake fragment is merged in until the lead has merged it into domain.yml."""
     from rasa.shared.core.domain import Domain
 
@@ -57,34 +57,38 @@ class Chat:
     and, once ``requested_slot`` is None, runs ``action_submit_intake``.
     """
 
-    def __init__(self, domain: Dict[str, Any], sender: str = "test", **slots: Any) -> None:
+    def __init__(self, domain: dict[str, Any], sender: str = "test", **slots: Any) -> None:
         self.domain = domain
         self.sender = sender
-        self.slots: Dict[str, Any] = {"verification_attempts": 0.0, "identity_locked": False, **slots}
-        self.replies: List[str] = []
-        self.messages: List[Dict[str, Any]] = []
+        self.slots: dict[str, Any] = {"verification_attempts": 0.0, "identity_locked": False, **slots}
+        self.replies: list[str] = []
+        self.messages: list[dict[str, Any]] = []
         self.active = False
 
     @property
-    def asking(self) -> Optional[str]:
+    def asking(self) -> str | None:
         """The question the form is waiting for (None once it has ended)."""
         return self.slots.get("requested_slot") if self.active else None
 
-    async def start(self, text: str = "i want to fill out my intake form") -> List[str]:
+    async def start(self, text: str = "i want to fill out my intake form") -> list[str]:
         """Activate the form (what the start_intake rule does)."""
         self.active = True
         self.slots["requested_slot"] = None
         return await self._turn(text, "start_intake", {}, activation=True)
 
-    async def say(self, text: str, intent: str = "inform", entities: Optional[List[Dict[str, Any]]] = None) -> List[str]:
+    async def say(self, text: str, intent: str = "inform", entities: list[dict[str, Any]] | None = None) -> list[str]:
         """Answer the current question."""
         assert self.active, "the form is not running"
         return await self._turn(text, intent, {self.slots["requested_slot"]: text}, entities=entities)
 
     async def _turn(
-        self, text: str, intent: str, candidates: Dict[str, Any], activation: bool = False,
-        entities: Optional[List[Dict[str, Any]]] = None,
-    ) -> List[str]:
+        self,
+        text: str,
+        intent: str,
+        candidates: dict[str, Any],
+        activation: bool = False,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> list[str]:
         latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
         events = [{"event": "user", "text": text, "parse_data": latest}]
         if activation:
@@ -92,8 +96,9 @@ class Chat:
         events += [{"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")}]
         events += [{"event": "action", "name": FORM}]
         events += [{"event": "slot", "name": name, "value": value} for name, value in candidates.items()]
-        tracker = make_tracker({**self.slots, **candidates}, text=text, intent=intent, entities=entities,
-                               active_loop=FORM, events=events)
+        tracker = make_tracker(
+            {**self.slots, **candidates}, text=text, intent=intent, entities=entities, active_loop=FORM, events=events
+        )
         tracker.sender_id = self.sender
         dispatcher = CollectingDispatcher()
         result = await ValidateIntakeForm().run(dispatcher, tracker, self.domain)
@@ -124,7 +129,7 @@ class Chat:
         tracker.sender_id = self.sender
         self._apply(await action.run(dispatcher, tracker, self.domain))
 
-    def _apply(self, events: List[Dict[str, Any]]) -> None:
+    def _apply(self, events: list[dict[str, Any]]) -> None:
         for event in events:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
@@ -151,7 +156,7 @@ ANSWERS = {
 }
 
 
-async def answer_until(chat: Chat, stop_at: Optional[str] = None, answers: Optional[Dict[str, str]] = None) -> None:
+async def answer_until(chat: Chat, stop_at: str | None = None, answers: dict[str, str] | None = None) -> None:
     """Answer every question with ANSWERS until ``stop_at`` is asked (or the summary)."""
     answers = {**ANSWERS, **(answers or {})}
     for _ in range(30):
@@ -162,7 +167,7 @@ async def answer_until(chat: Chat, stop_at: Optional[str] = None, answers: Optio
     raise AssertionError("the form never ended")
 
 
-async def verified_chat(domain: Dict[str, Any], sender: str = "test") -> Chat:
+async def verified_chat(domain: dict[str, Any], sender: str = "test") -> Chat:
     """A conversation of Jordan Rivera (P-1001), verified earlier in the session (e.g. at booking)."""
     chat = Chat(domain, sender=sender, patient_id="P-1001", patient_first_name="Jordan")
     await chat.start()
@@ -172,7 +177,9 @@ async def verified_chat(domain: Dict[str, Any], sender: str = "test") -> Chat:
 # --- the whole form ---------------------------------------------------------------
 
 
-async def test_identity_first_then_the_whole_form_then_a_stored_version_1(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_identity_first_then_the_whole_form_then_a_stored_version_1(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
     chat = Chat(intake_domain)
     await chat.start()
     assert chat.asking == "patient_full_name"
@@ -209,7 +216,7 @@ async def test_identity_first_then_the_whole_form_then_a_stored_version_1(clinic
     assert get_records_service().load_intake_draft("P-1001") is None  # the draft went with the submission
 
 
-async def test_a_second_submission_is_version_2(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_a_second_submission_is_version_2(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     for expected_version, email in ((1, "jo@example.com"), (2, "skip")):
         chat = await verified_chat(intake_domain)
         assert chat.replies[0] == "utter_intake_start"
@@ -221,7 +228,7 @@ async def test_a_second_submission_is_version_2(clinic_db: str, intake_domain: D
     assert [s.version for s in get_records_service().intake_history("P-1001")] == [1, 2]
 
 
-async def test_self_pay_skips_the_insurance_details(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_self_pay_skips_the_insurance_details(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at=intake.CARRIER)
     assert chat.messages[-1]["response"] == "utter_ask_intake_insurance_on_file"
@@ -241,21 +248,41 @@ async def test_self_pay_skips_the_insurance_details(clinic_db: str, intake_domai
 
 
 FILLED = {
-    intake.LEGAL_NAME: "Jordan Rivera", intake.PREFERRED_NAME: "", intake.DOB: "1990-03-14",
-    intake.MOBILE: "+15555550123", intake.EMAIL: "", intake.ADDRESS: "12 Oak St, Springfield, IL 62701",
-    intake.CONTACT_NAME: "Maria Rivera", intake.CONTACT_PHONE: "+12125550188", intake.CONTACT_RELATIONSHIP: "mother",
-    intake.REASON: "cough", intake.MEDICATIONS: [], intake.ALLERGIES: [], intake.CARRIER: "aetna",
-    intake.MEMBER_ID: "W123456789", intake.SUBSCRIBER_RELATIONSHIP: "self", intake.CONSENT_TREATMENT: True,
+    intake.LEGAL_NAME: "Jordan Rivera",
+    intake.PREFERRED_NAME: "",
+    intake.DOB: "1990-03-14",
+    intake.MOBILE: "+15555550123",
+    intake.EMAIL: "",
+    intake.ADDRESS: "12 Oak St, Springfield, IL 62701",
+    intake.CONTACT_NAME: "Maria Rivera",
+    intake.CONTACT_PHONE: "+12125550188",
+    intake.CONTACT_RELATIONSHIP: "mother",
+    intake.REASON: "cough",
+    intake.MEDICATIONS: [],
+    intake.ALLERGIES: [],
+    intake.CARRIER: "aetna",
+    intake.MEMBER_ID: "W123456789",
+    intake.SUBSCRIBER_RELATIONSHIP: "self",
+    intake.CONSENT_TREATMENT: True,
     intake.CONSENT_TEXT: False,
 }
 
 
-async def answer(domain: Dict[str, Any], slot: str, text: str, intent: str = "inform", **slots: Any) -> tuple:
+async def answer(domain: dict[str, Any], slot: str, text: str, intent: str = "inform", **slots: Any) -> tuple:
     """Validate one answer for a verified patient whose form is running (earlier questions answered)."""
-    before = intake.ANSWER_SLOTS[: intake.ANSWER_SLOTS.index(slot)] if slot in intake.ANSWER_SLOTS else intake.ANSWER_SLOTS
+    before = (
+        intake.ANSWER_SLOTS[: intake.ANSWER_SLOTS.index(slot)] if slot in intake.ANSWER_SLOTS else intake.ANSWER_SLOTS
+    )
     earlier = {name: FILLED[name] for name in before if name in FILLED}
-    base = {"patient_id": "P-1001", "patient_dob": "1990-03-14", "intake_loaded": True,
-            "intake_name_on_file": "Jordan Rivera", **earlier, "requested_slot": slot, **slots}
+    base = {
+        "patient_id": "P-1001",
+        "patient_dob": "1990-03-14",
+        "intake_loaded": True,
+        "intake_name_on_file": "Jordan Rivera",
+        **earlier,
+        "requested_slot": slot,
+        **slots,
+    }
     dispatcher = CollectingDispatcher()
     tracker = make_tracker({**base, slot: text}, text=text, intent=intent, active_loop=FORM, just_set=[slot])
     events = await ValidateIntakeForm().run(dispatcher, tracker, domain)
@@ -263,18 +290,25 @@ async def answer(domain: Dict[str, Any], slot: str, text: str, intent: str = "in
 
 
 @pytest.mark.parametrize("text", ["555-01", "12345678901234", "call me maybe", "+44 20 7946 0958", "911"])
-async def test_bad_phone_numbers_are_asked_again(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_bad_phone_numbers_are_asked_again(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_mobile", text)
     assert slots["intake_mobile"] is None
     assert replies == ["utter_intake_phone_not_understood"]
     assert slots["requested_slot"] == "intake_mobile"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("(212) 555-0123", "+12125550123"), ("my cell is 212.555.0123", "+12125550123"),
-    ("+1 415 555 2671", "+14155552671"), ("555 555 0123", "+15555550123"),
-])
-async def test_good_phone_numbers_are_kept_in_e164(clinic_db: str, intake_domain: Dict[str, Any], text: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("(212) 555-0123", "+12125550123"),
+        ("my cell is 212.555.0123", "+12125550123"),
+        ("+1 415 555 2671", "+14155552671"),
+        ("555 555 0123", "+15555550123"),
+    ],
+)
+async def test_good_phone_numbers_are_kept_in_e164(
+    clinic_db: str, intake_domain: dict[str, Any], text: str, expected: str
+) -> None:
     replies, slots = await answer(intake_domain, "intake_mobile", text)
     assert slots["intake_mobile"] == expected and replies == []
 
@@ -294,35 +328,42 @@ def test_fictional_555_area_code_only_in_the_demo(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize("text", ["jordan at example dot com", "jordan@", "jordan@example", "a@b@c.com", "yes"])
-async def test_bad_emails_are_asked_again(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_bad_emails_are_asked_again(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_email", text)
     assert slots["intake_email"] is None
     assert replies == ["utter_intake_email_not_understood"]
 
 
 @pytest.mark.parametrize("text", ["skip", "none", "no", "I don't have one", "no email"])
-async def test_email_can_be_skipped(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_email_can_be_skipped(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_email", text)
     assert slots["intake_email"] == intake.SKIPPED and replies == []
     assert slots["requested_slot"] == "intake_address"
 
 
-async def test_email_is_read_out_of_a_sentence(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_email_is_read_out_of_a_sentence(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     _, slots = await answer(intake_domain, "intake_email", "it's Jo.Rivera@Mail.COM.")
     assert slots["intake_email"] == "Jo.Rivera@mail.com"
 
 
-@pytest.mark.parametrize("text, reply", [
-    ("a long time ago", "utter_dob_not_understood"),
-    ("03/15/1990", "utter_intake_dob_mismatch"),
-    ("12/31/2099", "utter_dob_not_understood"),
-])
-async def test_bad_or_wrong_date_of_birth_is_asked_again(clinic_db: str, intake_domain: Dict[str, Any], text: str, reply: str) -> None:
+@pytest.mark.parametrize(
+    "text, reply",
+    [
+        ("a long time ago", "utter_dob_not_understood"),
+        ("03/15/1990", "utter_intake_dob_mismatch"),
+        ("12/31/2099", "utter_dob_not_understood"),
+    ],
+)
+async def test_bad_or_wrong_date_of_birth_is_asked_again(
+    clinic_db: str, intake_domain: dict[str, Any], text: str, reply: str
+) -> None:
     replies, slots = await answer(intake_domain, "intake_dob", text)
     assert slots["intake_dob"] is None and replies == [reply]
 
 
-async def test_date_of_birth_checked_against_the_record_when_not_just_verified(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_date_of_birth_checked_against_the_record_when_not_just_verified(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
     # Verified at booking; booking forgets the date of birth, so the intake asks and checks it.
     chat = Chat(intake_domain, patient_id="P-1001", patient_first_name="Jordan")
     await chat.start()
@@ -334,19 +375,21 @@ async def test_date_of_birth_checked_against_the_record_when_not_just_verified(c
     assert chat.slots["intake_dob"] == "1990-03-14" and chat.asking == "intake_mobile"
 
 
-@pytest.mark.parametrize("text", ["none", "None.", "no known allergies", "NKDA", "nkda", "I'm not allergic to anything", "no allergies"])
-async def test_no_known_allergies(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+@pytest.mark.parametrize(
+    "text", ["none", "None.", "no known allergies", "NKDA", "nkda", "I'm not allergic to anything", "no allergies"]
+)
+async def test_no_known_allergies(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_allergies", text)
     assert slots["intake_allergies"] == [] and replies == []
 
 
 @pytest.mark.parametrize("text", ["none", "no meds", "I don't take any medications", "nothing", "not taking anything"])
-async def test_no_medications(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_no_medications(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_medications", text)
     assert slots["intake_medications"] == [] and replies == []
 
 
-async def test_medications_as_a_list(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_medications_as_a_list(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     _, slots = await answer(intake_domain, "intake_medications", "I take lisinopril 10 mg, metformin and vitamin D")
     assert slots["intake_medications"] == ["lisinopril 10 mg", "metformin", "vitamin D"]
     replies, slots = await answer(intake_domain, "intake_medications", "idk")
@@ -354,7 +397,7 @@ async def test_medications_as_a_list(clinic_db: str, intake_domain: Dict[str, An
 
 
 @pytest.mark.parametrize("text", ["oak street", "123", "Springfield", "12 Oak St", "skip"])
-async def test_things_that_are_not_an_address(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_things_that_are_not_an_address(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     replies, slots = await answer(intake_domain, "intake_address", text)
     assert slots["intake_address"] is None
     assert replies in (["utter_intake_address_not_understood"], ["utter_intake_required"])
@@ -368,7 +411,7 @@ def test_addresses_understood_loosely() -> None:
     assert parse_address("12 Oak Ct Springfield") is None  # no state, no ZIP
 
 
-async def test_names(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_names(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     _, slots = await answer(intake_domain, "intake_legal_name", "yes", intent="affirm")
     assert slots["intake_legal_name"] == "Jordan Rivera"
     _, slots = await answer(intake_domain, "intake_legal_name", "my legal name is jordan a. rivera")
@@ -381,28 +424,45 @@ async def test_names(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
     assert slots["intake_preferred_name"] is None and replies == ["utter_intake_preferred_name_which"]
 
 
-async def test_contact_name_with_relationship_and_phone_in_one_message(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
-    _, slots = await answer(intake_domain, "intake_contact_name", "my wife Maria Rivera 212-555-0188",
-                            intake_mobile="+15555550123")
+async def test_contact_name_with_relationship_and_phone_in_one_message(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
+    _, slots = await answer(
+        intake_domain, "intake_contact_name", "my wife Maria Rivera 212-555-0188", intake_mobile="+15555550123"
+    )
     assert slots["intake_contact_name"] == "Maria Rivera"
     assert slots["intake_contact_relationship"] == "wife"
     assert slots["intake_contact_phone"] == "+12125550188"
     assert slots["requested_slot"] == "intake_reason"
 
 
-async def test_contact_phone_cannot_be_the_patients_own(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_contact_phone_cannot_be_the_patients_own(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     replies, slots = await answer(intake_domain, "intake_contact_phone", "555-555-0123", intake_mobile="+15555550123")
     assert slots["intake_contact_phone"] is None and replies == ["utter_intake_contact_phone_is_yours"]
 
 
-async def test_insurance_by_entity_by_words_not_accepted_and_unknown(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
-    _, slots = await answer(intake_domain, "intake_insurance_carrier", "i have cigna",
-                            )
+async def test_insurance_by_entity_by_words_not_accepted_and_unknown(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
+    _, slots = await answer(
+        intake_domain,
+        "intake_insurance_carrier",
+        "i have cigna",
+    )
     assert slots["intake_insurance_carrier"] == "cigna"
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"patient_id": "P-1001", "intake_loaded": True, "requested_slot": "intake_insurance_carrier",
-                            "intake_insurance_carrier": "bluecross ppo"}, text="bluecross ppo", active_loop=FORM,
-                           entities=[{"entity": "insurance", "value": "bcbs"}], just_set=["intake_insurance_carrier"])
+    tracker = make_tracker(
+        {
+            "patient_id": "P-1001",
+            "intake_loaded": True,
+            "requested_slot": "intake_insurance_carrier",
+            "intake_insurance_carrier": "bluecross ppo",
+        },
+        text="bluecross ppo",
+        active_loop=FORM,
+        entities=[{"entity": "insurance", "value": "bcbs"}],
+        just_set=["intake_insurance_carrier"],
+    )
     slots = slot_events(await ValidateIntakeForm().run(dispatcher, tracker, intake_domain))
     assert slots["intake_insurance_carrier"] == "bcbs"
     replies, slots = await answer(intake_domain, "intake_insurance_carrier", "Kaiser Permanente")
@@ -413,18 +473,25 @@ async def test_insurance_by_entity_by_words_not_accepted_and_unknown(clinic_db: 
     assert slots["intake_insurance_carrier"] is None and replies == ["utter_intake_carrier_not_understood"]
 
 
-async def test_member_id_and_whose_plan(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
-    _, slots = await answer(intake_domain, "intake_member_id", "my member id is xyz 123-45", intake_insurance_carrier="cigna")
+async def test_member_id_and_whose_plan(clinic_db: str, intake_domain: dict[str, Any]) -> None:
+    _, slots = await answer(
+        intake_domain, "intake_member_id", "my member id is xyz 123-45", intake_insurance_carrier="cigna"
+    )
     assert slots["intake_member_id"] == "XYZ 123-45"
     replies, slots = await answer(intake_domain, "intake_member_id", "no idea", intake_insurance_carrier="cigna")
     assert slots["intake_member_id"] is None and replies == ["utter_intake_member_id_not_understood"]
-    _, slots = await answer(intake_domain, "intake_subscriber_relationship", "my husband's",
-                            intake_insurance_carrier="cigna", intake_member_id="X123")
+    _, slots = await answer(
+        intake_domain,
+        "intake_subscriber_relationship",
+        "my husband's",
+        intake_insurance_carrier="cigna",
+        intake_member_id="X123",
+    )
     assert slots["intake_subscriber_relationship"] == "spouse"
     assert slots["requested_slot"] == "intake_subscriber_name"
 
 
-async def test_yes_no_questions_take_only_yes_or_no(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_yes_no_questions_take_only_yes_or_no(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     replies, slots = await answer(intake_domain, "intake_consent_text", "what?")
     assert slots["intake_consent_text"] is None and replies == ["utter_yes_or_no"]
     _, slots = await answer(intake_domain, "intake_consent_text", "/deny", intent="deny")
@@ -436,18 +503,28 @@ async def test_yes_no_questions_take_only_yes_or_no(clinic_db: str, intake_domai
 # --- go back and change an answer --------------------------------------------------
 
 
-@pytest.mark.parametrize("text, field", [
-    ("go back", "previous"), ("wait, go back", "previous"), ("change my email", "email"),
-    ("wait my phone number is wrong", "mobile"), ("I gave the wrong address", "address"),
-    ("can I change my emergency contact's phone number", "contact_phone"), ("fix my allergies please", "allergies"),
-    ("oops my date of birth is wrong", "dob"), ("change my insurance", "insurance"),
-    ("I need to change my medication dose", None), ("a cough that won't go away", None), ("my stomach is off", None),
-])
-def test_change_requests_are_recognised(text: str, field: Optional[str]) -> None:
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("go back", "previous"),
+        ("wait, go back", "previous"),
+        ("change my email", "email"),
+        ("wait my phone number is wrong", "mobile"),
+        ("I gave the wrong address", "address"),
+        ("can I change my emergency contact's phone number", "contact_phone"),
+        ("fix my allergies please", "allergies"),
+        ("oops my date of birth is wrong", "dob"),
+        ("change my insurance", "insurance"),
+        ("I need to change my medication dose", None),
+        ("a cough that won't go away", None),
+        ("my stomach is off", None),
+    ],
+)
+def test_change_requests_are_recognised(text: str, field: str | None) -> None:
     assert parse_change_request(text) == field
 
 
-async def test_go_back_asks_the_previous_question_again(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_go_back_asks_the_previous_question_again(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_address")
     await chat.say("go back")
@@ -458,7 +535,9 @@ async def test_go_back_asks_the_previous_question_again(clinic_db: str, intake_d
     assert chat.asking == "intake_address"
 
 
-async def test_change_an_earlier_answer_then_continue_where_we_were(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_change_an_earlier_answer_then_continue_where_we_were(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_reason")
     await chat.say("wait my phone number is wrong")
@@ -472,7 +551,9 @@ async def test_change_an_earlier_answer_then_continue_where_we_were(clinic_db: s
     assert draft.answers["mobile"] == "+12125550199" and draft.current_step == "intake_reason"
 
 
-async def test_naming_a_question_not_answered_yet_is_just_an_answer(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_naming_a_question_not_answered_yet_is_just_an_answer(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_reason")
     await chat.say("my meds are wrong")
@@ -480,7 +561,7 @@ async def test_naming_a_question_not_answered_yet_is_just_an_answer(clinic_db: s
     assert chat.asking == "intake_medications"
 
 
-async def test_no_at_the_summary_asks_what_to_change(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_no_at_the_summary_asks_what_to_change(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat)
     await chat.say("no", intent="deny")
@@ -504,7 +585,7 @@ async def test_no_at_the_summary_asks_what_to_change(clinic_db: str, intake_doma
 # --- pause and resume ----------------------------------------------------------------
 
 
-async def test_pause_then_resume_in_a_later_conversation(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_pause_then_resume_in_a_later_conversation(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = Chat(intake_domain, sender="first-conversation")
     await chat.start()
     await chat.say("Jordan Rivera")
@@ -530,7 +611,7 @@ async def test_pause_then_resume_in_a_later_conversation(clinic_db: str, intake_
 
 
 @pytest.mark.parametrize("text", ["pause", "later", "stop for now", "I'll finish it later", "stop", "never mind"])
-async def test_pause_words_keep_the_draft(clinic_db: str, intake_domain: Dict[str, Any], text: str) -> None:
+async def test_pause_words_keep_the_draft(clinic_db: str, intake_domain: dict[str, Any], text: str) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_email")
     await chat.say(text)
@@ -540,17 +621,19 @@ async def test_pause_words_keep_the_draft(clinic_db: str, intake_domain: Dict[st
     assert again.asking == "intake_email"
 
 
-async def test_leaving_with_goodbye_pauses(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_leaving_with_goodbye_pauses(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_address")
     dispatcher = CollectingDispatcher()
-    events = await ActionPauseIntake().run(dispatcher, make_tracker(dict(chat.slots), text="bye", intent="goodbye"), intake_domain)
+    events = await ActionPauseIntake().run(
+        dispatcher, make_tracker(dict(chat.slots), text="bye", intent="goodbye"), intake_domain
+    )
     assert texts(dispatcher) == ["utter_intake_paused"]
     assert slot_events(events)["intake_loaded"] is None
     assert get_records_service().load_intake_draft("P-1001").current_step == "intake_address"
 
 
-async def test_restart_in_the_same_conversation_resumes(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_restart_in_the_same_conversation_resumes(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_medications")
     await chat.say("pause")
@@ -562,7 +645,7 @@ async def test_restart_in_the_same_conversation_resumes(clinic_db: str, intake_d
 # --- consent, backend down, logs --------------------------------------------------
 
 
-async def test_no_consent_ends_politely_and_stores_nothing(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_no_consent_ends_politely_and_stores_nothing(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at=intake.CONSENT_TREATMENT)
     await chat.say("no", intent="deny")
@@ -574,7 +657,7 @@ async def test_no_consent_ends_politely_and_stores_nothing(clinic_db: str, intak
     assert draft is not None and "consent_to_treatment" not in draft.answers
 
 
-async def test_backend_down_at_the_start_says_so(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_backend_down_at_the_start_says_so(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     from bot.records import SqlRecordsService, set_records_service
 
     set_records_service(SqlRecordsService("postgresql://postgres@127.0.0.1:1/nothing"))
@@ -583,7 +666,7 @@ async def test_backend_down_at_the_start_says_so(clinic_db: str, intake_domain: 
     assert chat.asking is None and chat.slots["form_outcome"] is None  # ended, and the next form starts clean
 
 
-async def test_backend_down_while_saving_an_answer_ends_the_form(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_backend_down_while_saving_an_answer_ends_the_form(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     from bot.records import SqlRecordsService, set_records_service
 
     chat = await verified_chat(intake_domain)
@@ -593,7 +676,7 @@ async def test_backend_down_while_saving_an_answer_ends_the_form(clinic_db: str,
     assert chat.replies == ["utter_backend_down"] and chat.asking is None
 
 
-async def test_backend_down_at_submit_stores_nothing(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_backend_down_at_submit_stores_nothing(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     from bot.records import SqlRecordsService, set_records_service
 
     chat = await verified_chat(intake_domain)
@@ -609,7 +692,7 @@ async def test_backend_down_at_submit_stores_nothing(clinic_db: str, intake_doma
 
 
 async def test_logs_hold_ids_and_reasons_never_answers(
-    clinic_db: str, intake_domain: Dict[str, Any], caplog: pytest.LogCaptureFixture
+    clinic_db: str, intake_domain: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     chat = Chat(intake_domain)
@@ -623,8 +706,19 @@ async def test_logs_hold_ids_and_reasons_never_answers(
     await chat.say("yes", intent="affirm")
     logged = caplog.text
     assert "P-1001" in logged
-    for secret in ("Rivera", "0123", "0188", "penicillin", "peanuts", "example.com", "Oak St", "cough", "W123456789",
-                   "1990", "mother"):
+    for secret in (
+        "Rivera",
+        "0123",
+        "0188",
+        "penicillin",
+        "peanuts",
+        "example.com",
+        "Oak St",
+        "cough",
+        "W123456789",
+        "1990",
+        "mother",
+    ):
         assert secret not in logged, secret
 
 
@@ -642,17 +736,29 @@ def test_draft_answers_round_trip() -> None:
 
 def test_summary_reads_at_grade_six_or_below() -> None:
     values = {
-        intake.LEGAL_NAME: "Jordan Rivera", intake.PREFERRED_NAME: "Jo", intake.DOB: "1990-03-14",
-        intake.MOBILE: "+15555550123", intake.EMAIL: "jordan.rivera@example.com",
-        intake.ADDRESS: "12 Oak St, Springfield, IL 62701", intake.CONTACT_NAME: "Maria Rivera",
-        intake.CONTACT_PHONE: "+12125550188", intake.CONTACT_RELATIONSHIP: "mother",
-        intake.REASON: "a cough that won't go away", intake.MEDICATIONS: ["lisinopril", "metformin"],
-        intake.ALLERGIES: ["penicillin"], intake.CARRIER: "bcbs", intake.MEMBER_ID: "XYZ123456",
-        intake.SUBSCRIBER_RELATIONSHIP: "spouse", intake.SUBSCRIBER_NAME: "Sam Rivera",
-        intake.CONSENT_TREATMENT: True, intake.CONSENT_TEXT: True,
+        intake.LEGAL_NAME: "Jordan Rivera",
+        intake.PREFERRED_NAME: "Jo",
+        intake.DOB: "1990-03-14",
+        intake.MOBILE: "+15555550123",
+        intake.EMAIL: "jordan.rivera@example.com",
+        intake.ADDRESS: "12 Oak St, Springfield, IL 62701",
+        intake.CONTACT_NAME: "Maria Rivera",
+        intake.CONTACT_PHONE: "+12125550188",
+        intake.CONTACT_RELATIONSHIP: "mother",
+        intake.REASON: "a cough that won't go away",
+        intake.MEDICATIONS: ["lisinopril", "metformin"],
+        intake.ALLERGIES: ["penicillin"],
+        intake.CARRIER: "bcbs",
+        intake.MEMBER_ID: "XYZ123456",
+        intake.SUBSCRIBER_RELATIONSHIP: "spouse",
+        intake.SUBSCRIBER_NAME: "Sam Rivera",
+        intake.CONSENT_TREATMENT: True,
+        intake.CONSENT_TEXT: True,
     }
     for variant in (values, {**values, intake.CARRIER: intake.SELF_PAY, intake.ALLERGIES: [], intake.EMAIL: ""}):
-        text = "Here is what you told me.\n" + summary_text(variant, "Blue Cross Blue Shield") + "\nIs all of this right?"
+        text = (
+            "Here is what you told me.\n" + summary_text(variant, "Blue Cross Blue Shield") + "\nIs all of this right?"
+        )
         assert textstat.flesch_kincaid_grade(text) <= 6, text
         assert all(len(line) <= 80 for line in text.splitlines())
 
@@ -664,10 +770,9 @@ def test_emails_and_phones() -> None:
     assert re.fullmatch(r"\+1\d{10}", parse_us_phone("(212) 555 0123") or "")
 
 
-def fragment_buttons() -> List[tuple]:
+def fragment_buttons() -> list[tuple]:
     """(slot, payload as sent) for every button of an intake question in the domain."""
     import yaml
-
     from rasa.shared.core.domain import Domain
 
     domain = Domain.load("domain.yml")
@@ -684,15 +789,20 @@ def fragment_buttons() -> List[tuple]:
     return found
 
 
-async def test_every_intake_button_is_understood(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_every_intake_button_is_understood(clinic_db: str, intake_domain: dict[str, Any]) -> None:
     buttons = fragment_buttons()
     assert len(buttons) >= 20
     for slot, payload in buttons:
         intent = payload[1:].split("{")[0]
-        extra: Dict[str, Any] = {intake.CONFIRMED: False} if slot == intake.EDIT else {}
+        extra: dict[str, Any] = {intake.CONFIRMED: False} if slot == intake.EDIT else {}
         if slot == intake.CARRIER:
-            extra[intake.COVERAGE_ON_FILE] = {"carrier": "aetna", "carrier_name": "Aetna", "member_id": "W123456789",
-                                              "relationship": "self", "subscriber_name": "Jordan Rivera"}
+            extra[intake.COVERAGE_ON_FILE] = {
+                "carrier": "aetna",
+                "carrier_name": "Aetna",
+                "member_id": "W123456789",
+                "relationship": "self",
+                "subscriber_name": "Jordan Rivera",
+            }
         if slot == intake.SUBSCRIBER_RELATIONSHIP:
             extra[intake.CARRIER] = "aetna"
         replies, slots = await answer(intake_domain, slot, payload, intent=intent, **extra)
@@ -708,9 +818,17 @@ async def test_every_intake_button_is_understood(clinic_db: str, intake_domain: 
             assert slots[slot] is not None, (slot, payload)
 
 
-async def test_a_field_name_read_as_another_intent_still_names_what_to_change(clinic_db: str, intake_domain: Dict[str, Any]) -> None:
+async def test_a_field_name_read_as_another_intent_still_names_what_to_change(
+    clinic_db: str, intake_domain: dict[str, Any]
+) -> None:
     # "emergency contact" is read as an emergency and not put in the slot; at this question it names an answer.
-    base = {"patient_id": "P-1001", "intake_loaded": True, **FILLED, intake.CONFIRMED: False, "requested_slot": intake.EDIT}
+    base = {
+        "patient_id": "P-1001",
+        "intake_loaded": True,
+        **FILLED,
+        intake.CONFIRMED: False,
+        "requested_slot": intake.EDIT,
+    }
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(base, text="emergency contact", intent="report_emergency", active_loop=FORM)
     slots = slot_events(await ValidateIntakeForm().run(dispatcher, tracker, intake_domain))
@@ -724,7 +842,7 @@ async def test_a_field_name_read_as_another_intent_still_names_what_to_change(cl
 
 
 async def test_a_wrong_answer_does_not_rewrite_the_draft(
-    clinic_db: str, intake_domain: Dict[str, Any], caplog: pytest.LogCaptureFixture
+    clinic_db: str, intake_domain: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     chat = await verified_chat(intake_domain)
     await answer_until(chat, stop_at="intake_email")
@@ -736,13 +854,24 @@ async def test_a_wrong_answer_does_not_rewrite_the_draft(
     assert "draft saved for P-1001 at step intake_address" in caplog.text
 
 
-@pytest.mark.parametrize("slot, text", [
-    ("intake_legal_name", "I don't know"), ("intake_legal_name", "my mom"), ("intake_contact_name", "my mom"),
-    ("intake_contact_name", "my husband"), ("intake_contact_relationship", "i don't know"),
-    ("intake_reason", "idk"), ("intake_subscriber_name", "the same"), ("intake_preferred_name", "whatever you like"),
-])
-async def test_non_answers_are_asked_again(clinic_db: str, intake_domain: Dict[str, Any], slot: str, text: str) -> None:
-    extra = {intake.CARRIER: "cigna", intake.MEMBER_ID: "X123", intake.SUBSCRIBER_RELATIONSHIP: "spouse"} \
-        if slot == intake.SUBSCRIBER_NAME else {}
+@pytest.mark.parametrize(
+    "slot, text",
+    [
+        ("intake_legal_name", "I don't know"),
+        ("intake_legal_name", "my mom"),
+        ("intake_contact_name", "my mom"),
+        ("intake_contact_name", "my husband"),
+        ("intake_contact_relationship", "i don't know"),
+        ("intake_reason", "idk"),
+        ("intake_subscriber_name", "the same"),
+        ("intake_preferred_name", "whatever you like"),
+    ],
+)
+async def test_non_answers_are_asked_again(clinic_db: str, intake_domain: dict[str, Any], slot: str, text: str) -> None:
+    extra = (
+        {intake.CARRIER: "cigna", intake.MEMBER_ID: "X123", intake.SUBSCRIBER_RELATIONSHIP: "spouse"}
+        if slot == intake.SUBSCRIBER_NAME
+        else {}
+    )
     replies, slots = await answer(intake_domain, slot, text, **extra)
     assert slots[slot] is None and len(replies) == 1, (slot, text, replies)

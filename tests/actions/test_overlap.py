@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict
+from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -17,9 +17,11 @@ from tests.actions.test_wording import sentence
 
 SATURDAY = dt.date(2026, 12, 5)
 ANA = "P-1002"  # seeded with a follow-up with Dr. Kim on Saturday, December 5 at 10:00 AM
-CONFLICT = ("You already have a visit at that time: your follow-up visit with Dr. Grace Kim on Saturday,"
-            " December 5 at 10:00 AM. I haven't booked anything new. Would you like a different time?"
-            " Here are some.")
+CONFLICT = (
+    "You already have a visit at that time: your follow-up visit with Dr. Grace Kim on Saturday,"
+    " December 5 at 10:00 AM. I haven't booked anything new. Would you like a different time?"
+    " Here are some."
+)
 
 
 def ana_visits() -> list:
@@ -30,14 +32,22 @@ def followups(events: list) -> list:
     return [e.get("name") for e in events if e.get("event") == "followup"]
 
 
-async def test_booking_over_an_own_visit_is_refused_plainly(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_booking_over_an_own_visit_is_refused_plainly(clinic_db: str, domain: dict[str, Any]) -> None:
     before = ana_visits()
     kim_visit = next(start for provider, start in before if provider == "kim")
     assert kim_visit.date() == SATURDAY
     choice = SlotKey(kim_visit, "patel").encode()
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"visit_type": "sick_visit", "provider": "patel", "slot_choice": choice,
-                            "patient_id": ANA, "booking_confirmed": True, "time_preference": "saturday at 10"})
+    tracker = make_tracker(
+        {
+            "visit_type": "sick_visit",
+            "provider": "patel",
+            "slot_choice": choice,
+            "patient_id": ANA,
+            "booking_confirmed": True,
+            "time_preference": "saturday at 10",
+        }
+    )
     events = await ActionBookAppointment().run(dispatcher, tracker, domain)
     assert [sentence(domain, m) for m in dispatcher.messages] == [CONFLICT]
     slots = slot_events(events)
@@ -47,27 +57,37 @@ async def test_booking_over_an_own_visit_is_refused_plainly(clinic_db: str, doma
 
     # The form then offers other times: none of them overlaps Ana's visit.
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"visit_type": "sick_visit", "provider": "patel", "patient_id": ANA,
-                            "time_preference": "saturday at 10"})
+    tracker = make_tracker(
+        {"visit_type": "sick_visit", "provider": "patel", "patient_id": ANA, "time_preference": "saturday at 10"}
+    )
     events = await ActionAskSlotChoice().run(dispatcher, tracker, domain)
     offered = [SlotKey.decode(k) for k in slot_events(events)["offered_slots"]]
     assert offered and all(k.start.date() == SATURDAY for k in offered)
-    assert all(not (kim_visit - dt.timedelta(minutes=20) < k.start < kim_visit + dt.timedelta(minutes=20))
-               for k in offered)
+    assert all(
+        not (kim_visit - dt.timedelta(minutes=20) < k.start < kim_visit + dt.timedelta(minutes=20)) for k in offered
+    )
     assert texts(dispatcher) == ["utter_offer_slots"]
 
 
-async def test_rescheduling_onto_an_own_visit_is_refused_plainly(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_rescheduling_onto_an_own_visit_is_refused_plainly(clinic_db: str, domain: dict[str, Any]) -> None:
     service = get_scheduling_service()
     kim_visit = next(a for a in service.upcoming_appointments(ANA) if a.provider_id == "kim")
-    slot = service.search_slots("sick_visit", provider_id="patel", start_date=dt.date(2026, 12, 4),
-                                end_date=dt.date(2026, 12, 4))[0]
+    slot = service.search_slots(
+        "sick_visit", provider_id="patel", start_date=dt.date(2026, 12, 4), end_date=dt.date(2026, 12, 4)
+    )[0]
     sick = service.book(ANA, "patel", "sick_visit", slot.start)
     before = ana_visits()
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"patient_id": ANA, "appointment_choice": sick.appointment_id, "visit_type": "sick_visit",
-                            "provider": "patel", "slot_choice": SlotKey(kim_visit.start, "patel").encode(),
-                            "reschedule_confirmed": True})
+    tracker = make_tracker(
+        {
+            "patient_id": ANA,
+            "appointment_choice": sick.appointment_id,
+            "visit_type": "sick_visit",
+            "provider": "patel",
+            "slot_choice": SlotKey(kim_visit.start, "patel").encode(),
+            "reschedule_confirmed": True,
+        }
+    )
     events = await ActionRescheduleAppointment().run(dispatcher, tracker, domain)
     assert [sentence(domain, m) for m in dispatcher.messages] == [CONFLICT]
     assert followups(events) == ["reschedule_form"]

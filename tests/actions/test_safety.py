@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -10,7 +10,7 @@ from actions.safety import ActionEmergency, ActionEmergencyCheckAnswer
 from tests.actions.conftest import make_tracker, texts
 
 
-async def test_crisis_gets_988(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_crisis_gets_988(clinic_db: str, domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text="...", intent="report_emergency", entities=[{"entity": "red_flag", "value": "crisis"}])
     await ActionEmergency().run(dispatcher, tracker, domain)
@@ -18,7 +18,7 @@ async def test_crisis_gets_988(clinic_db: str, domain: Dict[str, Any]) -> None:
     assert "988" in domain["responses"]["utter_emergency_crisis"][0]["text"]
 
 
-async def test_a_red_flag_gets_911_at_once(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_a_red_flag_gets_911_at_once(clinic_db: str, domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "red_flag", "value": "medical"}]
     await ActionEmergency().run(dispatcher, make_tracker(intent="report_emergency", entities=entities), domain)
@@ -26,7 +26,7 @@ async def test_a_red_flag_gets_911_at_once(clinic_db: str, domain: Dict[str, Any
     assert "911" in domain["responses"]["utter_emergency"][0]["text"]
 
 
-async def test_classifier_only_gets_the_check_question_and_no_flag(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_classifier_only_gets_the_check_question_and_no_flag(clinic_db: str, domain: dict[str, Any]) -> None:
     from bot.records import get_records_service
 
     dispatcher = CollectingDispatcher()
@@ -50,7 +50,7 @@ def after(response: str, intent: str) -> Any:
     return make_tracker(text="yes", intent=intent, events=events)
 
 
-async def test_yes_to_the_check_gets_911_and_flags_staff(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_yes_to_the_check_gets_911_and_flags_staff(clinic_db: str, domain: dict[str, Any]) -> None:
     from bot.records import get_records_service
 
     dispatcher = CollectingDispatcher()
@@ -60,13 +60,13 @@ async def test_yes_to_the_check_gets_911_and_flags_staff(clinic_db: str, domain:
     assert flag.category == "medical"
 
 
-async def test_no_to_the_check_reassures(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_no_to_the_check_reassures(clinic_db: str, domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     await ActionEmergencyCheckAnswer().run(dispatcher, after("utter_emergency_check", "deny"), domain)
     assert texts(dispatcher) == ["utter_emergency_check_declined", "utter_anything_else"]
 
 
-async def test_no_after_a_real_emergency_answer_repeats_it(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_no_after_a_real_emergency_answer_repeats_it(clinic_db: str, domain: dict[str, Any]) -> None:
     for response in ("utter_emergency", "utter_emergency_crisis"):
         for intent in ("affirm", "deny"):
             dispatcher = CollectingDispatcher()
@@ -74,7 +74,7 @@ async def test_no_after_a_real_emergency_answer_repeats_it(clinic_db: str, domai
             assert texts(dispatcher) == [response]
 
 
-async def test_an_emergency_is_flagged_for_staff_with_rule_ids_only(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_an_emergency_is_flagged_for_staff_with_rule_ids_only(clinic_db: str, domain: dict[str, Any]) -> None:
     from bot.records import get_records_service
 
     tracker = make_tracker(
@@ -87,7 +87,7 @@ async def test_an_emergency_is_flagged_for_staff_with_rule_ids_only(clinic_db: s
 
 
 async def test_the_answer_goes_out_even_when_flagging_fails(
-    clinic_db: str, domain: Dict[str, Any], monkeypatch: Any
+    clinic_db: str, domain: dict[str, Any], monkeypatch: Any
 ) -> None:
     from bot.records import get_records_service
 
@@ -101,7 +101,7 @@ async def test_the_answer_goes_out_even_when_flagging_fails(
     assert texts(dispatcher) == ["utter_emergency_crisis"]
 
 
-async def test_a_yes_in_words_after_the_check_gets_911(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_a_yes_in_words_after_the_check_gets_911(clinic_db: str, domain: dict[str, Any]) -> None:
     tracker = after("utter_emergency_check", "describe_symptoms")
     tracker.latest_message["text"] = "yes it's happening right now and it's bad"
     dispatcher = CollectingDispatcher()
@@ -109,7 +109,7 @@ async def test_a_yes_in_words_after_the_check_gets_911(clinic_db: str, domain: D
     assert texts(dispatcher) == ["utter_emergency"]
 
 
-async def test_a_complaint_after_the_check_is_offered_a_visit(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_a_complaint_after_the_check_is_offered_a_visit(clinic_db: str, domain: dict[str, Any]) -> None:
     for text, said in (("no, it's just an itchy rash", ["utter_emergency_check_declined"]), ("it's an itchy rash", [])):
         tracker = after("utter_emergency_check", "describe_symptoms")
         tracker.latest_message["text"] = text
@@ -119,7 +119,7 @@ async def test_a_complaint_after_the_check_is_offered_a_visit(clinic_db: str, do
         assert events == [{"event": "followup", "name": "action_offer_sick_visit", "timestamp": None}]
 
 
-async def test_describing_it_again_after_the_check_gets_911(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_describing_it_again_after_the_check_gets_911(clinic_db: str, domain: dict[str, Any]) -> None:
     tracker = after("utter_emergency_check", "report_emergency")
     dispatcher = CollectingDispatcher()
     await ActionEmergency().run(dispatcher, tracker, domain)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import yaml
 
@@ -47,7 +47,7 @@ ADDRESS = "Maple Grove Family Clinic, 120 Maple Grove Ave, Springfield"
 BRING = "your insurance card, a photo ID and a list of the medicines you take"
 
 
-def sentence(domain: Dict[str, Any], message: Dict[str, Any]) -> str:
+def sentence(domain: dict[str, Any], message: dict[str, Any]) -> str:
     """The web-chat text of a response message, filled in as Rasa fills it."""
     variants = domain["responses"][message["response"]]
     text = next(v["text"] for v in variants if not v.get("channel"))
@@ -56,11 +56,18 @@ def sentence(domain: Dict[str, Any], message: Dict[str, Any]) -> str:
 
 @pytest.mark.parametrize(
     ("noun", "expected"),
-    [("sick visit", "a sick visit"), ("annual physical", "an annual physical"),
-     ("follow-up visit", "a follow-up visit"), ("new patient visit", "a new patient visit"),
-     ("skin check", "a skin check"), ("vaccination", "a vaccination"),
-     ("urgent care visit", "an urgent care visit"), ("X-ray", "an X-ray"),
-     ("hour-long visit", "an hour-long visit"), ("one-time check", "a one-time check")],
+    [
+        ("sick visit", "a sick visit"),
+        ("annual physical", "an annual physical"),
+        ("follow-up visit", "a follow-up visit"),
+        ("new patient visit", "a new patient visit"),
+        ("skin check", "a skin check"),
+        ("vaccination", "a vaccination"),
+        ("urgent care visit", "an urgent care visit"),
+        ("X-ray", "an X-ray"),
+        ("hour-long visit", "an hour-long visit"),
+        ("one-time check", "a one-time check"),
+    ],
 )
 def test_indefinite_article(noun: str, expected: str) -> None:
     """ "a" or "an" by sound, so no reply says "a annual physical"."""
@@ -71,35 +78,52 @@ def test_indefinite_article(noun: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("said", "offer"),
     [
-        ("tomorrow afternoon",
-         "Here are the first open times on Thursday, December 3, in the afternoon. Which one works for you?"),
-        ("next week",
-         "Here are the first open times from Monday, December 7 to Saturday, December 12. Which one works for you?"),
+        (
+            "tomorrow afternoon",
+            "Here are the first open times on Thursday, December 3, in the afternoon. Which one works for you?",
+        ),
+        (
+            "next week",
+            "Here are the first open times from Monday, December 7 to Saturday, December 12. Which one works for you?",
+        ),
         ("in the morning", "Here are the first open times in the morning. Which one works for you?"),
         ("asap", "Here are the first open times in the next few weeks. Which one works for you?"),
-        ("I've had a fever since yesterday",
-         "Here are the first open times in the next few weeks. Which one works for you?"),
-        ("from saturday",
-         "Here are the first open times on or after Saturday, December 5. Which one works for you?"),
+        (
+            "I've had a fever since yesterday",
+            "Here are the first open times in the next few weeks. Which one works for you?",
+        ),
+        ("from saturday", "Here are the first open times on or after Saturday, December 5. Which one works for you?"),
         ("this weekend", "Here are the first open times on Saturday, December 5. Which one works for you?"),
-        ("by friday",
-         "Here are the first open times from Wednesday, December 2 to Friday, December 4. Which one works for you?"),
-        ("after the 15th",
-         "Here are the first open times on or after Wednesday, December 16. Which one works for you?"),
-        ("mondays or fridays after 2",
-         "Here are the first open times on Mondays or Fridays, after 2 PM. Which one works for you?"),
-        ("next week, weekdays only, around 10",
-         "Here are the first open times from Monday, December 7 to Friday, December 11, on weekdays,"
-         " around 10 AM."
-         " Which one works for you?"),
-        ("jan 5 at 9:30", "Here are the first open times on Tuesday, January 5, 2027, at 9:30 AM."
-         " Which one works for you?"),
-        ("any time this week",
-         "Here are the first open times from Wednesday, December 2 to Saturday, December 5."
-         " Which one works for you?"),
+        (
+            "by friday",
+            "Here are the first open times from Wednesday, December 2 to Friday, December 4. Which one works for you?",
+        ),
+        (
+            "after the 15th",
+            "Here are the first open times on or after Wednesday, December 16. Which one works for you?",
+        ),
+        (
+            "mondays or fridays after 2",
+            "Here are the first open times on Mondays or Fridays, after 2 PM. Which one works for you?",
+        ),
+        (
+            "next week, weekdays only, around 10",
+            "Here are the first open times from Monday, December 7 to Friday, December 11, on weekdays,"
+            " around 10 AM."
+            " Which one works for you?",
+        ),
+        (
+            "jan 5 at 9:30",
+            "Here are the first open times on Tuesday, January 5, 2027, at 9:30 AM. Which one works for you?",
+        ),
+        (
+            "any time this week",
+            "Here are the first open times from Wednesday, December 2 to Saturday, December 5."
+            " Which one works for you?",
+        ),
     ],
 )
-def test_offer_sentence_reads_right(clinic_db: str, domain: Dict[str, Any], said: str, offer: str) -> None:
+def test_offer_sentence_reads_right(clinic_db: str, domain: dict[str, Any], said: str, offer: str) -> None:
     """Every kind of "when" fits the offer sentence; a range never ends on closed Sunday."""
     when_text = describe_window(parse_preference(said), CLINIC_DAYS)
     assert sentence(domain, {"response": "utter_offer_slots", "when_text": when_text}) == offer
@@ -108,7 +132,7 @@ def test_offer_sentence_reads_right(clinic_db: str, domain: Dict[str, Any], said
     assert " for " not in f" {when_text} " and not when_text.endswith(" on")
 
 
-async def test_offer_from_the_action_names_the_window(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_offer_from_the_action_names_the_window(clinic_db: str, domain: dict[str, Any]) -> None:
     """The offer the patient sees, with clinic hours read from the database."""
     from actions.slot_offering import ActionAskSlotChoice
 
@@ -116,8 +140,7 @@ async def test_offer_from_the_action_names_the_window(clinic_db: str, domain: Di
     tracker = make_tracker({"visit_type": "sick_visit", "provider": "any", "time_preference": "next week"})
     await ActionAskSlotChoice().run(dispatcher, tracker, domain)
     assert sentence(domain, dispatcher.messages[0]) == (
-        "Here are the first open times from Monday, December 7 to Saturday, December 12."
-        " Which one works for you?"
+        "Here are the first open times from Monday, December 7 to Saturday, December 12. Which one works for you?"
     )
 
 
@@ -132,15 +155,22 @@ def first_slot(visit_type: str, provider: str, day: dt.date) -> SlotKey:
 @pytest.mark.parametrize(
     ("visit_type", "provider", "expected"),
     [
-        ("annual_physical", "patel",
-         "Just to confirm: an annual physical with Dr. Amina Patel on Friday, December 4 at 8:00 AM."
-         " Shall I book it?"),
-        ("sick_visit", "okafor",
-         "Just to confirm: a sick visit with Sam Okafor, NP on Friday, December 4 at 8:00 AM. Shall I book it?"),
+        (
+            "annual_physical",
+            "patel",
+            "Just to confirm: an annual physical with Dr. Amina Patel on Friday, December 4 at 8:00 AM."
+            " Shall I book it?",
+        ),
+        (
+            "sick_visit",
+            "okafor",
+            "Just to confirm: a sick visit with Sam Okafor, NP on Friday, December 4 at 8:00 AM. Shall I book it?",
+        ),
     ],
 )
-async def test_booking_read_back(clinic_db: str, domain: Dict[str, Any], visit_type: str, provider: str,
-                                 expected: str) -> None:
+async def test_booking_read_back(
+    clinic_db: str, domain: dict[str, Any], visit_type: str, provider: str, expected: str
+) -> None:
     """The read-back before booking uses the right article for every visit type."""
     from actions.booking import ActionAskBookingConfirmed
 
@@ -153,18 +183,22 @@ async def test_booking_read_back(clinic_db: str, domain: Dict[str, Any], visit_t
 
 @pytest.mark.parametrize(
     ("visit_type", "provider", "visit_words", "provider_name"),
-    [("sick_visit", "patel", "sick visit", "Dr. Amina Patel"),
-     ("annual_physical", "okafor", "annual physical", "Sam Okafor, NP")],
+    [
+        ("sick_visit", "patel", "sick visit", "Dr. Amina Patel"),
+        ("annual_physical", "okafor", "annual physical", "Sam Okafor, NP"),
+    ],
 )
-async def test_booking_done_sentence(clinic_db: str, domain: Dict[str, Any], visit_type: str, provider: str,
-                                     visit_words: str, provider_name: str) -> None:
+async def test_booking_done_sentence(
+    clinic_db: str, domain: dict[str, Any], visit_type: str, provider: str, visit_words: str, provider_name: str
+) -> None:
     """ "You're booked! Your sick visit with ..." starts like a sentence, whatever the visit."""
     from actions.booking import ActionBookAppointment
 
     key = first_slot(visit_type, provider, dt.date(2026, 12, 4))
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"visit_type": visit_type, "slot_choice": key.encode(), "patient_id": "P-1001",
-                            "booking_confirmed": True})
+    tracker = make_tracker(
+        {"visit_type": visit_type, "slot_choice": key.encode(), "patient_id": "P-1001", "booking_confirmed": True}
+    )
     await ActionBookAppointment().run(dispatcher, tracker, domain)
     message = dispatcher.messages[0]
     assert sentence(domain, message) == (
@@ -174,7 +208,7 @@ async def test_booking_done_sentence(clinic_db: str, domain: Dict[str, Any], vis
     )
 
 
-async def test_appointment_list_sentences(clinic_db: str, domain: Dict[str, Any]) -> None:
+async def test_appointment_list_sentences(clinic_db: str, domain: dict[str, Any]) -> None:
     """Each listed visit starts with the right capitalised article."""
     from actions.appointments import ActionListAppointments
     from bot.scheduling import get_scheduling_service

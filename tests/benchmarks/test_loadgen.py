@@ -6,7 +6,8 @@ the messages the server received, and the arithmetic of percentiles and throughp
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -53,8 +54,9 @@ def test_throughput_is_answered_messages_per_wall_second() -> None:
     """480 answers in 12 s is 40 msg/s; nothing measured is 0, not a division error."""
     assert throughput(480, 12.0) == pytest.approx(40.0)
     assert throughput(0, 0.0) == 0.0
-    level = LevelResult(concurrency=16, requested_messages=480, completed=480, elapsed_s=12.0,
-                        latencies_s=[0.010] * 95 + [0.200] * 5)
+    level = LevelResult(
+        concurrency=16, requested_messages=480, completed=480, elapsed_s=12.0, latencies_s=[0.010] * 95 + [0.200] * 5
+    )
     summary = level.summary()
     assert summary["throughput_msg_s"] == pytest.approx(40.0)
     assert summary["p50_ms"] == pytest.approx(10.0)
@@ -67,13 +69,17 @@ def test_first_button_step_sends_the_first_offered_payload() -> None:
     """A first-button step picks the first button of any message, else its fallback."""
     reply = [
         {"recipient_id": "x", "text": "Here are the open times:"},
-        {"recipient_id": "x", "text": "Pick one", "buttons": [
-            {"title": "Wed 13:00", "payload": "/inform{\"slot_id\": \"17\"}"},
-            {"title": "Wed 13:20", "payload": "/inform{\"slot_id\": \"18\"}"},
-        ]},
+        {
+            "recipient_id": "x",
+            "text": "Pick one",
+            "buttons": [
+                {"title": "Wed 13:00", "payload": '/inform{"slot_id": "17"}'},
+                {"title": "Wed 13:20", "payload": '/inform{"slot_id": "18"}'},
+            ],
+        },
     ]
-    assert first_button_payload(reply) == "/inform{\"slot_id\": \"17\"}"
-    assert resolve_step(FIRST_BUTTON, reply) == "/inform{\"slot_id\": \"17\"}"
+    assert first_button_payload(reply) == '/inform{"slot_id": "17"}'
+    assert resolve_step(FIRST_BUTTON, reply) == '/inform{"slot_id": "17"}'
     assert resolve_step(FirstButton(fallback="the first one"), [{"text": "no buttons"}]) == "the first one"
     assert resolve_step("what are your hours", reply) == "what are your hours"
 
@@ -89,8 +95,14 @@ async def fake_rest_channel() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]
         if body["message"] == "fail":
             return web.json_response({"error": "boom"}, status=500)
         if body["message"] == "book":
-            return web.json_response([{"text": "When?", "buttons": [
-                {"title": "9:00", "payload": "/pick_9"}, {"title": "9:20", "payload": "/pick_920"}]}])
+            return web.json_response(
+                [
+                    {
+                        "text": "When?",
+                        "buttons": [{"title": "9:00", "payload": "/pick_9"}, {"title": "9:20", "payload": "/pick_920"}],
+                    }
+                ]
+            )
         if body["message"] == "silent":
             return web.json_response([])
         return web.json_response([{"recipient_id": body["sender"], "text": "ok"}])

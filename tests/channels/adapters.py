@@ -9,7 +9,7 @@ import re
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, Optional
+from typing import Any
 
 from channels.sms_outbound import SMS_PART_LIMIT
 from tests.channels.contract import ChannelAdapter, Reply, http
@@ -49,7 +49,7 @@ class SmsAdapter(ChannelAdapter):
         """SMS conversations are keyed by the sender's number."""
         return sender
 
-    def post(self, form: Dict[str, str], signed: Optional[str] = "valid") -> Reply:
+    def post(self, form: dict[str, str], signed: str | None = "valid") -> Reply:
         """POST a webhook form, signed like Twilio (``signed``: "valid", a forged value, or None)."""
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if signed == "valid":
@@ -67,7 +67,7 @@ class SmsAdapter(ChannelAdapter):
         choices = [m.group(2) for t in texts for line in t.splitlines() if (m := _CHOICE.match(line))]
         return Reply(status, texts, choices, body.decode())
 
-    def send(self, sender: str, text: str, delivery_id: Optional[str] = None) -> Reply:
+    def send(self, sender: str, text: str, delivery_id: str | None = None) -> Reply:
         """Text the clinic; ``delivery_id`` becomes the MessageSid."""
         return self.post(inbound_form(sender, text, "SM" + delivery_id if delivery_id else None))
 
@@ -86,7 +86,7 @@ def portal_token(
     subject: str,
     key: Any = PORTAL_SECRET,
     algorithm: str = "HS256",
-    audience: Optional[str] = AUDIENCE,
+    audience: str | None = AUDIENCE,
     expires_in: int = 600,
     **claims: Any,
 ) -> str:
@@ -94,7 +94,7 @@ def portal_token(
     import jwt
 
     now = dt.datetime.now(dt.timezone.utc)
-    payload: Dict[str, Any] = {"sub": subject, "iat": now, "exp": now + dt.timedelta(seconds=expires_in)}
+    payload: dict[str, Any] = {"sub": subject, "iat": now, "exp": now + dt.timedelta(seconds=expires_in)}
     if audience is not None:
         payload["aud"] = audience
     payload.update(claims)
@@ -120,7 +120,7 @@ class PortalAdapter(ChannelAdapter):
         """Portal conversations are keyed by the token's subject."""
         return sender
 
-    def post(self, body: Any, token: Optional[str], headers: Optional[Dict[str, str]] = None) -> Reply:
+    def post(self, body: Any, token: str | None, headers: dict[str, str] | None = None) -> Reply:
         """POST a JSON body with a bearer token (None: no Authorization header)."""
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
@@ -138,9 +138,9 @@ class PortalAdapter(ChannelAdapter):
         """A valid token for ``sender``."""
         return portal_token(sender, self.key, self.algorithm, **kwargs)
 
-    def send(self, sender: str, text: str, delivery_id: Optional[str] = None) -> Reply:
+    def send(self, sender: str, text: str, delivery_id: str | None = None) -> Reply:
         """Post a message (``delivery_id`` as its ``message_id``)."""
-        body: Dict[str, Any] = {"message": text}
+        body: dict[str, Any] = {"message": text}
         if delivery_id:
             body["message_id"] = delivery_id
         return self.post(body, self.token(sender))

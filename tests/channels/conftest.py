@@ -9,8 +9,8 @@ sharing its stores and action server, configured for RS256 portal tokens.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, Tuple
 
 import pytest
 
@@ -40,7 +40,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         fake.stop()
 
 
-def channel_env(fake_twilio: FakeTwilio) -> Dict[str, str]:
+def channel_env(fake_twilio: FakeTwilio) -> dict[str, str]:
     """Settings shared by both instances."""
     env = {
         "CLINIC_PUBLIC_URL": PUBLIC_URL,
@@ -69,7 +69,7 @@ def channel_assistant(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Fak
 
 
 @pytest.fixture(scope="session")
-def rsa_keys() -> Tuple[str, str]:
+def rsa_keys() -> tuple[str, str]:
     """An RSA key pair for RS256 portal tokens (private PEM, public PEM)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -78,15 +78,17 @@ def rsa_keys() -> Tuple[str, str]:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
 @pytest.fixture(scope="session")
 def second_instance(
-    channel_assistant: RunningAssistant, fake_twilio: FakeTwilio, rsa_keys: Tuple[str, str]
+    channel_assistant: RunningAssistant, fake_twilio: FakeTwilio, rsa_keys: tuple[str, str]
 ) -> Iterator[RunningAssistant]:
     """A second Rasa server on the same stores and action server; portal tokens are RS256 here."""
     env = {

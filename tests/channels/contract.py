@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -50,8 +50,8 @@ class Reply:
     """What a patient (or an API caller) got back from one request."""
 
     status: int
-    texts: List[str] = field(default_factory=list)
-    choices: List[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
     raw: Any = None
 
     @property
@@ -83,7 +83,7 @@ class ChannelAdapter(abc.ABC):
         """What the connector derives the conversation id from (number, token subject, session)."""
 
     @abc.abstractmethod
-    def send(self, sender: str, text: str, delivery_id: Optional[str] = None) -> Reply:
+    def send(self, sender: str, text: str, delivery_id: str | None = None) -> Reply:
         """Send ``text`` as ``sender``, with valid credentials (``delivery_id`` for a redelivery)."""
 
     @abc.abstractmethod
@@ -98,12 +98,12 @@ class ChannelAdapter(abc.ABC):
         """The conversation the connector must use for ``sender``."""
         return kit.conversation_id(self.channel, self.conversation_key(sender), channel_settings())
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
+    def tracker(self, sender: str) -> dict[str, Any]:
         """The sender's conversation, through Rasa's HTTP API (on in the demo)."""
         conversation = urllib.parse.quote(self.conversation_id(sender), safe=":")
         return get_json(f"{self.assistant.rasa_url}/conversations/{conversation}/tracker")
 
-    def user_events(self, sender: str) -> List[Dict[str, Any]]:
+    def user_events(self, sender: str) -> list[dict[str, Any]]:
         """The sender's messages as the assistant stored them."""
         return [e for e in self.tracker(sender).get("events") or [] if e.get("event") == "user"]
 
@@ -119,7 +119,7 @@ def channel_settings() -> Any:
     return load_settings({"CHANNEL_ID_SECRET": CHANNEL_ID_SECRET, "CLINIC_DOTENV": "0"})
 
 
-def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None) -> tuple:
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple:
     """(status, lower-cased headers, body bytes) of one request, errors included."""
     request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:

@@ -15,7 +15,6 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional
 from urllib.parse import parse_qs
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -39,11 +38,11 @@ class FakeTwilio:
     """Records outbound messages; ``fail_with`` makes it answer like a Twilio error."""
 
     url: str = ""
-    sent: List[SentMessage] = field(default_factory=list)
-    fail_with: Optional[Dict[str, object]] = None
-    _server: Optional[ThreadingHTTPServer] = None
+    sent: list[SentMessage] = field(default_factory=list)
+    fail_with: dict[str, object] | None = None
+    _server: ThreadingHTTPServer | None = None
 
-    def start(self) -> "FakeTwilio":
+    def start(self) -> FakeTwilio:
         """Listen on a free loopback port in a background thread."""
         fake = self
 
@@ -60,7 +59,9 @@ class FakeTwilio:
                     return
                 auth = self.headers.get("Authorization", "")
                 decoded = base64.b64decode(auth.split(" ", 1)[1]).decode() if auth.startswith("Basic ") else ""
-                fake.sent.append(SentMessage(form.get("To", ""), form.get("From", ""), form.get("Body", ""), parts[2], decoded))
+                fake.sent.append(
+                    SentMessage(form.get("To", ""), form.get("From", ""), form.get("Body", ""), parts[2], decoded)
+                )
                 self._answer(
                     201,
                     {
@@ -73,7 +74,7 @@ class FakeTwilio:
                     },
                 )
 
-            def _answer(self, status: int, body: Dict[str, object]) -> None:
+            def _answer(self, status: int, body: dict[str, object]) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -95,19 +96,19 @@ class FakeTwilio:
             self._server.shutdown()
             self._server.server_close()
 
-    def sent_to(self, number: str) -> List[SentMessage]:
+    def sent_to(self, number: str) -> list[SentMessage]:
         """Messages sent to one number."""
         return [m for m in self.sent if m.to == number]
 
 
-def signature(url: str, form: Dict[str, str], token: str = AUTH_TOKEN) -> str:
+def signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
     """The ``X-Twilio-Signature`` Twilio would send for this URL and form."""
     from twilio.request_validator import RequestValidator
 
     return RequestValidator(token).compute_signature(url, form)
 
 
-def inbound_form(sender: str, body: str, message_sid: Optional[str] = None, to: str = FROM_NUMBER) -> Dict[str, str]:
+def inbound_form(sender: str, body: str, message_sid: str | None = None, to: str = FROM_NUMBER) -> dict[str, str]:
     """Twilio's inbound-message webhook form (the fields we use, and a few we ignore)."""
     return {
         "MessageSid": message_sid or "SM" + uuid.uuid4().hex,

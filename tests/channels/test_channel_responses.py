@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import Any
 
 import yaml
 
@@ -12,7 +12,7 @@ from bot.settings import PROJECT_ROOT
 PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 
 
-def responses() -> Dict[str, List[Dict[str, Any]]]:
+def responses() -> dict[str, list[dict[str, Any]]]:
     return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
 
 

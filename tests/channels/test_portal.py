@@ -7,14 +7,22 @@ import base64
 import json
 import urllib.parse
 from types import SimpleNamespace
-from typing import Any, Tuple
+from typing import Any
 
 import pytest
 
 from bot.settings import load_settings
 from channels import kit
 from channels.portal import PortalInput, PortalRefusal, cors_headers, read_body, verify_token
-from tests.channels.adapters import AUDIENCE, PORTAL_PATH, PORTAL_SECRET, PortalAdapter, SmsAdapter, new_number, portal_token
+from tests.channels.adapters import (
+    AUDIENCE,
+    PORTAL_PATH,
+    PORTAL_SECRET,
+    PortalAdapter,
+    SmsAdapter,
+    new_number,
+    portal_token,
+)
 from tests.channels.contract import http
 from tests.e2e.harness import RunningAssistant
 
@@ -38,7 +46,7 @@ def unsigned_token(subject: str) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'sub': subject, 'aud': AUDIENCE, 'exp': 4102444800})}."
 
 
-def refusal(authorization: Any, settings: Any) -> Tuple[int, str]:
+def refusal(authorization: Any, settings: Any) -> tuple[int, str]:
     with pytest.raises(PortalRefusal) as caught:
         verify_token(authorization, settings)
     return caught.value.status, caught.value.code
@@ -48,7 +56,7 @@ def test_a_valid_token_proves_its_subject() -> None:
     assert verify_token(f"Bearer {portal_token('P-1001')}", hs_settings()) == "P-1001"
 
 
-def test_forged_and_faulty_tokens_get_precise_codes(rsa_keys: Tuple[str, str]) -> None:
+def test_forged_and_faulty_tokens_get_precise_codes(rsa_keys: tuple[str, str]) -> None:
     settings = hs_settings()
     assert refusal(None, settings) == (401, "missing_token")
     assert refusal("", settings) == (401, "missing_token")
@@ -57,10 +65,19 @@ def test_forged_and_faulty_tokens_get_precise_codes(rsa_keys: Tuple[str, str]) -
     assert refusal(f"Bearer {portal_token('P-1001', expires_in=-120)}", settings) == (401, "expired_token")
     assert refusal(f"Bearer {portal_token('P-1001', audience='billing-app')}", settings) == (401, "wrong_audience")
     assert refusal(f"Bearer {portal_token('P-1001', audience=None)}", settings) == (401, "wrong_audience")
-    assert refusal(f"Bearer {portal_token('P-1001', key='another-secret-0123456789abcdef0123')}", settings) == (401, "invalid_token")
+    assert refusal(f"Bearer {portal_token('P-1001', key='another-secret-0123456789abcdef0123')}", settings) == (
+        401,
+        "invalid_token",
+    )
     assert refusal(f"Bearer {unsigned_token('P-1001')}", settings) == (401, "invalid_token")
-    assert refusal(f"Bearer {portal_token('P-1001', key=rsa_keys[0], algorithm='RS256')}", settings) == (401, "invalid_token")
-    assert refusal(f"Bearer {portal_token('P-1001', key=PORTAL_SECRET * 2, algorithm='HS512')}", settings) == (401, "invalid_token")
+    assert refusal(f"Bearer {portal_token('P-1001', key=rsa_keys[0], algorithm='RS256')}", settings) == (
+        401,
+        "invalid_token",
+    )
+    assert refusal(f"Bearer {portal_token('P-1001', key=PORTAL_SECRET * 2, algorithm='HS512')}", settings) == (
+        401,
+        "invalid_token",
+    )
     assert refusal(f"Bearer {portal_token('')}", settings) == (401, "invalid_token")
 
 
@@ -73,13 +90,13 @@ def test_token_without_exp_or_sub_is_refused() -> None:
     assert refusal(f"Bearer {no_sub}", hs_settings()) == (401, "invalid_token")
 
 
-def test_rs256_tokens_and_the_hs_rs_confusion_attack(rsa_keys: Tuple[str, str]) -> None:
+def test_rs256_tokens_and_the_hs_rs_confusion_attack(rsa_keys: tuple[str, str]) -> None:
     private, public = rsa_keys
     settings = rs_settings(public)
     assert verify_token(f"Bearer {portal_token('P-1002', key=private, algorithm='RS256')}", settings) == "P-1002"
     # The classic confusion: an HS256 token "signed" with the public key as the HMAC secret.
-    import hmac
     import hashlib
+    import hmac
 
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
     claims = base64.urlsafe_b64encode(
@@ -92,7 +109,10 @@ def test_rs256_tokens_and_the_hs_rs_confusion_attack(rsa_keys: Tuple[str, str]) 
 
 
 def test_not_configured_is_a_503() -> None:
-    assert refusal(f"Bearer {portal_token('P-1001')}", load_settings({"CLINIC_DOTENV": "0"})) == (503, "portal_not_configured")
+    assert refusal(f"Bearer {portal_token('P-1001')}", load_settings({"CLINIC_DOTENV": "0"})) == (
+        503,
+        "portal_not_configured",
+    )
 
 
 async def test_not_configured_endpoint_answers_503_json_without_the_assistant() -> None:
@@ -128,7 +148,9 @@ def test_malformed_bodies_are_refused(raw: bytes) -> None:
 
 
 def test_the_body_cannot_choose_the_conversation() -> None:
-    message, message_id = read_body(b'{"message": "hi", "sender": "sms:abc", "conversation_id": "x", "message_id": "m1"}')
+    message, message_id = read_body(
+        b'{"message": "hi", "sender": "sms:abc", "conversation_id": "x", "message_id": "m1"}'
+    )
     assert (message, message_id) == ("hi", "m1")
 
 
@@ -142,7 +164,7 @@ def portal(channel_assistant: RunningAssistant) -> PortalAdapter:
 
 
 @pytest.mark.e2e
-def test_forged_tokens_are_refused_end_to_end(portal: PortalAdapter, rsa_keys: Tuple[str, str]) -> None:
+def test_forged_tokens_are_refused_end_to_end(portal: PortalAdapter, rsa_keys: tuple[str, str]) -> None:
     subject = portal.new_sender()
     cases = {
         "missing_token": None,
@@ -161,7 +183,9 @@ def test_forged_tokens_are_refused_end_to_end(portal: PortalAdapter, rsa_keys: T
 
 
 @pytest.mark.e2e
-def test_hs_rs_confusion_is_refused_by_an_rs256_instance(second_instance: RunningAssistant, rsa_keys: Tuple[str, str]) -> None:
+def test_hs_rs_confusion_is_refused_by_an_rs256_instance(
+    second_instance: RunningAssistant, rsa_keys: tuple[str, str]
+) -> None:
     rs = PortalAdapter(second_instance, key=rsa_keys[0], algorithm="RS256")
     subject = rs.new_sender()
     assert rs.send(subject, "hi").status == 200
@@ -183,7 +207,9 @@ def test_portal_messages_carry_the_proven_record_id(portal: PortalAdapter) -> No
 
 
 @pytest.mark.e2e
-def test_no_caller_reaches_another_channels_conversation(portal: PortalAdapter, channel_assistant: RunningAssistant) -> None:
+def test_no_caller_reaches_another_channels_conversation(
+    portal: PortalAdapter, channel_assistant: RunningAssistant
+) -> None:
     sms = SmsAdapter(channel_assistant)
     number = new_number()
     sms.send(number, "hi")
@@ -208,7 +234,11 @@ def test_malformed_body_gets_a_400(portal: PortalAdapter) -> None:
 @pytest.mark.e2e
 def test_cors_preflight_and_answers_for_allowed_origins_only(portal: PortalAdapter) -> None:
     url = portal.assistant.rasa_url + PORTAL_PATH
-    preflight = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+    preflight = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
     status, headers, _ = http("OPTIONS", url, None, preflight)
     assert status == 204
     assert headers["access-control-allow-origin"] == ORIGIN
@@ -258,19 +288,27 @@ def test_staff_replies_reach_the_portal_widget_through_updates(portal: PortalAda
     portal.send(subject, "hi")
     conversation = urllib.parse.quote(portal.conversation_id(subject), safe=":")
     events = [
-        {"event": "bot", "text": "Hi, this is Maria at the front desk.", "metadata": {"staff": True, "out_of_band": True}},
+        {
+            "event": "bot",
+            "text": "Hi, this is Maria at the front desk.",
+            "metadata": {"staff": True, "out_of_band": True},
+        },
         {"event": "bot", "text": "not out of band", "metadata": {}},
     ]
     status, _, body = http(
-        "POST", f"{portal.assistant.rasa_url}/conversations/{conversation}/tracker/events?output_channel=latest",
-        json.dumps(events).encode(), {"Content-Type": "application/json"},
+        "POST",
+        f"{portal.assistant.rasa_url}/conversations/{conversation}/tracker/events?output_channel=latest",
+        json.dumps(events).encode(),
+        {"Content-Type": "application/json"},
     )
     assert status == 200, body
     url = f"{portal.assistant.rasa_url}/webhooks/portal/updates"
     status, _, body = http("GET", url + "?after=0", None, {"Authorization": f"Bearer {portal.token(subject)}"})
     answer = json.loads(body)
     assert status == 200 and [m["text"] for m in answer["messages"]] == ["Hi, this is Maria at the front desk."]
-    status, _, body = http("GET", f"{url}?after={answer['latest']}", None, {"Authorization": f"Bearer {portal.token(subject)}"})
+    status, _, body = http(
+        "GET", f"{url}?after={answer['latest']}", None, {"Authorization": f"Bearer {portal.token(subject)}"}
+    )
     assert json.loads(body)["messages"] == []
     # Another patient's token sees nothing of it; no token is refused.
     other = portal.new_sender()

@@ -58,9 +58,9 @@ def test_only_bare_keywords_are_carrier_keywords(body: Any, keyword: Any) -> Non
 
 
 def test_twiml_escapes_text_and_is_empty_without_messages() -> None:
-    document = twiml(["Fish & chips <b>now</b> \"ok\"", "  ", "second"])
+    document = twiml(['Fish & chips <b>now</b> "ok"', "  ", "second"])
     root = ET.fromstring(document)
-    assert [m.text for m in root.findall("Message")] == ["Fish & chips <b>now</b> \"ok\"", "second"]
+    assert [m.text for m in root.findall("Message")] == ['Fish & chips <b>now</b> "ok"', "second"]
     assert "<b>" not in document
     assert twiml([]) == EMPTY_TWIML
     assert ET.fromstring(EMPTY_TWIML).tag == "Response" and not list(ET.fromstring(EMPTY_TWIML))
@@ -69,7 +69,10 @@ def test_twiml_escapes_text_and_is_empty_without_messages() -> None:
 def test_buttons_become_numbered_choices() -> None:
     texts = sms_texts(
         [
-            {"text": "Shall I book it?", "buttons": [{"title": "Yes, book it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]},
+            {
+                "text": "Shall I book it?",
+                "buttons": [{"title": "Yes, book it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+            },
         ]
     )
     assert texts == ["Shall I book it?\n1) Yes, book it\n2) No\nReply with a number."]
@@ -116,7 +119,9 @@ async def never_called(_: Any) -> None:
 
 
 async def test_without_auth_token_the_webhook_answers_503_and_logs_why(caplog: pytest.LogCaptureFixture) -> None:
-    connector = SmsInput(load_settings({"CLINIC_DOTENV": "0", "CLINIC_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"}))
+    connector = SmsInput(
+        load_settings({"CLINIC_DOTENV": "0", "CLINIC_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
+    )
     form = inbound_form("+15555550123", "hi")
     reply = await connector._receive(fake_request(form, "anything"), never_called)
     assert reply.status == 503
@@ -171,7 +176,12 @@ def test_unsigned_forged_and_tampered_webhooks_are_refused(sms: SmsAdapter) -> N
     tampered = dict(form, Body="cancel my appointment")
     assert sms.post(tampered, signed=signature(PUBLIC_URL + SMS_PATH, form)).status == 403
     assert sms.user_events(number) == []
-    assert clinic_scalar(sms.assistant, "SELECT COUNT(*) FROM channel_deliveries WHERE delivery_key = :k", k=form["MessageSid"]) == 0
+    assert (
+        clinic_scalar(
+            sms.assistant, "SELECT COUNT(*) FROM channel_deliveries WHERE delivery_key = :k", k=form["MessageSid"]
+        )
+        == 0
+    )
 
 
 @pytest_e2e
@@ -220,7 +230,12 @@ def test_bare_cancel_opts_out_and_says_how_to_cancel_a_visit(sms: SmsAdapter) ->
     reply = sms.send(number, "CANCEL")
     assert "unsubscribed" in reply.text
     assert "START" in reply.text and "cancel my appointment" in reply.text and "(555) 010-2000" in reply.text
-    assert clinic_scalar(sms.assistant, "SELECT COUNT(*) FROM sms_opt_outs WHERE number_key = :k", k=number_key_for(number)) == 1
+    assert (
+        clinic_scalar(
+            sms.assistant, "SELECT COUNT(*) FROM sms_opt_outs WHERE number_key = :k", k=number_key_for(number)
+        )
+        == 1
+    )
     assert sms.send(number, "cancel my appointment").texts == []
     assert sms.user_events(number) == []
     sms.send(number, "START")
@@ -295,7 +310,9 @@ def test_a_digit_without_offered_choices_is_passed_on_as_text(sms: SmsAdapter) -
 def staff_reply(assistant: RunningAssistant, conversation: str, text: str) -> tuple:
     """What a staff tool does during a hand-off: a bot message, sent on the conversation's channel."""
     url = f"{assistant.rasa_url}/conversations/{urllib.parse.quote(conversation, safe=':')}/tracker/events?output_channel=latest&execute_side_effects=true"
-    return http("POST", url, json.dumps([{"event": "bot", "text": text}]).encode(), {"Content-Type": "application/json"})
+    return http(
+        "POST", url, json.dumps([{"event": "bot", "text": text}]).encode(), {"Content-Type": "application/json"}
+    )
 
 
 @pytest_e2e
@@ -339,10 +356,14 @@ def number_key_for(number: str) -> str:
 
 
 @pytest_e2e
-def test_an_out_of_band_message_for_a_conversation_that_never_texted_is_refused(sms: SmsAdapter, fake_twilio: FakeTwilio) -> None:
+def test_an_out_of_band_message_for_a_conversation_that_never_texted_is_refused(
+    sms: SmsAdapter, fake_twilio: FakeTwilio
+) -> None:
     before = len(fake_twilio.sent)
     url = f"{sms.assistant.rasa_url}/conversations/sms:never-texted/tracker/events?output_channel=sms&execute_side_effects=true"
-    status, _, body = http("POST", url, json.dumps([{"event": "bot", "text": "hello"}]).encode(), {"Content-Type": "application/json"})
+    status, _, body = http(
+        "POST", url, json.dumps([{"event": "bot", "text": "hello"}]).encode(), {"Content-Type": "application/json"}
+    )
     assert status >= 400 and b"no SMS number is known" in body
     assert len(fake_twilio.sent) == before
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -72,7 +72,9 @@ def test_not_configured_names_the_missing_settings(twilio: FakeTwilio, monkeypat
     assert twilio.sent == []
 
 
-def test_twilio_errors_and_outages_are_clear_and_leak_nothing(twilio: FakeTwilio, caplog: pytest.LogCaptureFixture) -> None:
+def test_twilio_errors_and_outages_are_clear_and_leak_nothing(
+    twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
     twilio.fail_with = {"status": 400, "code": 21610, "message": "Attempt to send to unsubscribed recipient"}
     with pytest.raises(SmsSendFailed, match="HTTP 400, code 21610"):
         send_sms(NUMBER, "private words")

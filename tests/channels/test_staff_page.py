@@ -58,7 +58,9 @@ def test_everything_is_escaped() -> None:
 
 def test_emergencies_come_first_then_handoffs_callbacks_refills() -> None:
     def item(kind: str, reason: str, minute: int) -> SimpleNamespace:
-        return SimpleNamespace(kind=kind, reason=reason, created_at=dt.datetime(2026, 12, 2, 10, minute, tzinfo=dt.timezone.utc))
+        return SimpleNamespace(
+            kind=kind, reason=reason, created_at=dt.datetime(2026, 12, 2, 10, minute, tzinfo=dt.timezone.utc)
+        )
 
     refill, callback = item("refill", None, 1), item("callback", "billing", 2)
     handoff, emergency = item("handoff", "handoff", 3), item("callback", "emergency", 4)
@@ -73,12 +75,16 @@ def test_transcript_lines_mark_who_spoke() -> None:
     events = [
         UserUttered("a person please", timestamp=NOW),
         ActionExecuted("action_handoff", timestamp=NOW + 1),
-        BotUttered("I've passed this chat", data={"buttons": [{"title": "OK", "payload": "/affirm"}]}, timestamp=NOW + 2),
+        BotUttered(
+            "I've passed this chat", data={"buttons": [{"title": "OK", "payload": "/affirm"}]}, timestamp=NOW + 2
+        ),
         SlotSet("staff_holds", True, timestamp=NOW + 3),
         BotUttered("Hi, Dana here", metadata={"staff": True}, timestamp=NOW + 4),
     ]
     lines = transcript_lines(events, ZoneInfo("America/New_York"))
     assert [(line.speaker, line.text) for line in lines] == [
-        ("patient", "a person please"), ("assistant", "I've passed this chat [OK]"), ("staff", "Hi, Dana here")
+        ("patient", "a person please"),
+        ("assistant", "I've passed this chat [OK]"),
+        ("staff", "Hi, Dana here"),
     ]
     assert lines[0].at.tzinfo is not None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -80,7 +80,9 @@ def test_old_deliveries_are_pruned(db: str) -> None:
     store.claim_delivery("sms", "SM-old", db)
     old = dt.datetime.utcnow() - store.DELIVERY_RETENTION - dt.timedelta(hours=1)
     with get_engine(db).begin() as conn:
-        conn.execute(sa.text("UPDATE channel_deliveries SET received_at = :t WHERE delivery_key = 'SM-old'"), {"t": old})
+        conn.execute(
+            sa.text("UPDATE channel_deliveries SET received_at = :t WHERE delivery_key = 'SM-old'"), {"t": old}
+        )
     store.claim_delivery("sms", "SM-new", db)
     assert rows(db, "SELECT delivery_key FROM channel_deliveries") == [("SM-new",)]
 
@@ -93,7 +95,11 @@ def test_0003_matches_the_models_and_downgrades_cleanly(empty_db_url: str, monke
     assert CHANNEL_TABLES <= set(sa.inspect(get_engine(empty_db_url)).get_table_names())
     with get_engine(empty_db_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-        diffs = [d for d in compare_metadata(context, Base.metadata) if CHANNEL_TABLES & set(repr(d).replace("'", " ").split())]
+        diffs = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if CHANNEL_TABLES & set(repr(d).replace("'", " ").split())
+        ]
     assert diffs == []
     store.set_opted_out("+15555550123", True, empty_db_url)
     downgrade(empty_db_url, "0002")

@@ -42,7 +42,9 @@ def test_a_forged_mac_on_a_real_random_part_is_refused(ids: SessionIds) -> None:
 
 
 def test_another_key_does_not_accept_our_ids(ids: SessionIds, tmp_path: Path) -> None:
-    other = SessionIds(lambda value: keyed_hash(value, "webchat-session", load_settings({"CHANNEL_ID_SECRET": "x" * 40})))
+    other = SessionIds(
+        lambda value: keyed_hash(value, "webchat-session", load_settings({"CHANNEL_ID_SECRET": "x" * 40}))
+    )
     assert other.verify(ids.issue()) is None
 
 

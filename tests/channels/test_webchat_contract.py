@@ -9,7 +9,8 @@ page origin. Unauthenticated means a page on an origin outside
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ class WebChatAdapter(ChannelAdapter):
         """Talk to this running assistant's socket.io server."""
         super().__init__(assistant)
         self.loop = asyncio.new_event_loop()
-        self.clients: Dict[str, WebChatClient] = {}
+        self.clients: dict[str, WebChatClient] = {}
 
     def _run(self, coroutine: Any) -> Any:
         """Run one client step on the adapter's loop."""
@@ -42,6 +43,7 @@ class WebChatAdapter(ChannelAdapter):
 
     def _client(self, origin: str) -> WebChatClient:
         """A new tab on a page of ``origin`` (built inside the loop, as its futures need)."""
+
         async def make() -> WebChatClient:
             return WebChatClient(self.assistant.rasa_url, origin=origin)
 
@@ -72,7 +74,7 @@ class WebChatAdapter(ChannelAdapter):
             raw=messages,
         )
 
-    def send(self, sender: str, text: str, delivery_id: Optional[str] = None) -> Reply:
+    def send(self, sender: str, text: str, delivery_id: str | None = None) -> Reply:
         """Type ``text`` in the sender's tab."""
         return self._reply(self._run(self.clients[sender].say(text)))
 

@@ -13,9 +13,10 @@ literal braces as in Rasa's own interpolation. Variants for another channel
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -109,7 +110,7 @@ class ResponseMatcher:
                     self.templates.append(compile_template(name, text))
 
     @classmethod
-    def from_domain(cls, path: Path = DOMAIN) -> "ResponseMatcher":
+    def from_domain(cls, path: Path = DOMAIN) -> ResponseMatcher:
         """Read ``responses:`` from a domain file (domain.yml by default) now."""
         with path.open(encoding="utf-8") as handle:
             domain = yaml.safe_load(handle) or {}

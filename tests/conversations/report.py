@@ -21,9 +21,9 @@ import re
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from tests.conversations.runner import ConversationRunner, Result
 from tests.conversations.spec import Conversation, load_all
@@ -39,7 +39,7 @@ def cause(failure: str) -> str:
     return text
 
 
-def summary_lines(results: Sequence[Result]) -> List[str]:
+def summary_lines(results: Sequence[Result]) -> list[str]:
     """The report: success rate, false 911 count, failing ids grouped by cause."""
     total = len(results)
     passed = sum(r.passed for r in results)
@@ -50,7 +50,7 @@ def summary_lines(results: Sequence[Result]) -> List[str]:
         f"{'met' if rate >= TARGET else 'not met'})",
         f"false 911 answers: {len(false_911)} (target 0)" + (f": {', '.join(false_911)}" if false_911 else ""),
     ]
-    groups: dict[str, List[str]] = defaultdict(list)
+    groups: dict[str, list[str]] = defaultdict(list)
     for result in results:
         if not result.passed:
             groups[cause(result.failure)].append(result.conversation_id)
@@ -62,14 +62,14 @@ def summary_lines(results: Sequence[Result]) -> List[str]:
     return lines
 
 
-def select(conversations: List[Conversation], only: Optional[List[str]]) -> List[Conversation]:
+def select(conversations: list[Conversation], only: list[str] | None) -> list[Conversation]:
     """Conversations whose id or file (without .yml) is in ``only``; all when empty."""
     if not only:
         return conversations
     return [c for c in conversations if c.id in only or c.source.removesuffix(".yml") in only]
 
 
-def run_all(runner: ConversationRunner, conversations: List[Conversation], workers: int = 1) -> List[Result]:
+def run_all(runner: ConversationRunner, conversations: list[Conversation], workers: int = 1) -> list[Result]:
     """Every conversation, in file order (several at a time with ``workers`` > 1)."""
     if workers <= 1:
         return [runner.run(c) for c in conversations]
@@ -77,7 +77,7 @@ def run_all(runner: ConversationRunner, conversations: List[Conversation], worke
         return list(pool.map(runner.run, conversations))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running assistant's Rasa server (default: start one)")
@@ -104,9 +104,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if assistant is not None:
             assistant.stop()
     if args.verbose:
-        for conversation, result in zip(conversations, results):
+        for conversation, result in zip(conversations, results, strict=False):
             state = "ok  " if result.passed else "FAIL"
-            print(f"{state} {conversation.source:32} {result.conversation_id}" + ("" if result.passed else f": {result.failure}"))
+            print(
+                f"{state} {conversation.source:32} {result.conversation_id}"
+                + ("" if result.passed else f": {result.failure}")
+            )
     for line in summary_lines(results):
         print(line)
     return 0 if all(r.passed for r in results) else 1

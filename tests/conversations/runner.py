@@ -16,8 +16,9 @@ import re
 import urllib.error
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -62,7 +63,7 @@ class TurnRecord:
     """What happened in one turn (response names only; no patient text)."""
 
     number: int
-    responses: List[str]
+    responses: list[str]
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Result:
     passed: bool = True
     failure: str = ""
     false_911: bool = False
-    turns: List[TurnRecord] = field(default_factory=list)
+    turns: list[TurnRecord] = field(default_factory=list)
 
     def fail(self, message: str) -> None:
         """Keep the first failure only: later ones follow from it."""
@@ -88,7 +89,7 @@ class ClinicDatabase:
     def __init__(self, url: str) -> None:
         """Remember the database URL; engines and services are made on first use."""
         self.url = url
-        self._engine: Optional[sa.engine.Engine] = None
+        self._engine: sa.engine.Engine | None = None
 
     @property
     def engine(self) -> sa.engine.Engine:
@@ -109,7 +110,7 @@ class ClinicDatabase:
 
         return SqlRecordsService(self.url)
 
-    def rows(self, query: str, **params: Any) -> List[Any]:
+    def rows(self, query: str, **params: Any) -> list[Any]:
         """Rows of a read-only query."""
         with self.engine.connect() as connection:
             return list(connection.execute(sa.text(query), params))
@@ -122,7 +123,7 @@ class ClinicDatabase:
         """Every work item id there is now."""
         return {row[0] for row in self.rows("SELECT id FROM work_items")}
 
-    def appointment(self, appointment_id: str) -> Optional[Dict[str, Any]]:
+    def appointment(self, appointment_id: str) -> dict[str, Any] | None:
         """An appointment with its patient's name and its local start, or None."""
         rows = self.rows(
             "SELECT a.patient_id, a.status, a.provider_id, a.visit_type_code, p.full_name"
@@ -143,11 +144,13 @@ class ClinicDatabase:
             "start": info.start.astimezone(TZ),
         }
 
-    def moved_to(self, appointment_id: str) -> List[str]:
+    def moved_to(self, appointment_id: str) -> list[str]:
         """Ids of appointments made by moving this one."""
-        return [r[0] for r in self.rows("SELECT id FROM appointments WHERE rescheduled_from_id = :id", id=appointment_id)]
+        return [
+            r[0] for r in self.rows("SELECT id FROM appointments WHERE rescheduled_from_id = :id", id=appointment_id)
+        ]
 
-    def seed_patient(self, patient: SeededPatient, conversation_id: str) -> tuple[str, Optional[str]]:
+    def seed_patient(self, patient: SeededPatient, conversation_id: str) -> tuple[str, str | None]:
         """Create (or find) a made-up patient and book their seeded appointment; (patient id, appointment id)."""
         from bot.records.errors import PatientAlreadyExists
 
@@ -172,8 +175,11 @@ class ClinicDatabase:
             if not slots:
                 raise ConversationFailed(f"set-up: no open {wanted.visit_type} with {wanted.provider} on {wanted.day}")
             booked = scheduling.book(
-                patient_id=ref.patient_id, provider_id=wanted.provider, visit_type=wanted.visit_type,
-                start=slots[0].start, now=now,
+                patient_id=ref.patient_id,
+                provider_id=wanted.provider,
+                visit_type=wanted.visit_type,
+                start=slots[0].start,
+                now=now,
             )
             appointment_id = booked.appointment_id
         return ref.patient_id, appointment_id
@@ -182,15 +188,17 @@ class ClinicDatabase:
 class ConversationRunner:
     """Runs conversations against one assistant (REST URL) and its clinic database."""
 
-    def __init__(self, rasa_url: str, database_url: str, matcher: Optional[ResponseMatcher] = None) -> None:
+    def __init__(self, rasa_url: str, database_url: str, matcher: ResponseMatcher | None = None) -> None:
         """Point the runner at an assistant; the matcher reads domain.yml now unless given."""
         self.rasa_url = rasa_url.rstrip("/")
         self.db = ClinicDatabase(database_url)
         self.matcher = matcher or ResponseMatcher.from_domain()
 
-    def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         """One message over the REST channel; the assistant's messages."""
-        return post_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}, timeout=90) or []
+        return (
+            post_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}, timeout=90) or []
+        )
 
     def run(self, conversation: Conversation) -> Result:
         """Play the conversation and check every turn and the outcome."""
@@ -205,8 +213,14 @@ class ConversationRunner:
             all_matches = self._play(conversation, sender, result)
             if result.passed:
                 self._check_outcome(
-                    conversation, sender, result, all_matches, patient_id, seeded_appointment,
-                    appointments_before, work_items_before,
+                    conversation,
+                    sender,
+                    result,
+                    all_matches,
+                    patient_id,
+                    seeded_appointment,
+                    appointments_before,
+                    work_items_before,
                 )
         except ConversationFailed as exc:
             result.fail(str(exc))
@@ -216,10 +230,10 @@ class ConversationRunner:
 
     # --- turns ------------------------------------------------------------
 
-    def _play(self, conversation: Conversation, sender: str, result: Result) -> List[Match]:
+    def _play(self, conversation: Conversation, sender: str, result: Result) -> list[Match]:
         """Send every turn; check each answer; keep every match for the outcome."""
-        all_matches: List[Match] = []
-        last: List[Dict[str, Any]] = []
+        all_matches: list[Match] = []
+        last: list[dict[str, Any]] = []
         for number, turn in enumerate(conversation.turns, start=1):
             if turn.tap is not None:
                 payload = self._button_payload(last, turn.tap)
@@ -239,7 +253,9 @@ class ConversationRunner:
             emergency = [m for m in matches if any(m.is_(r) for r in EMERGENCY_RESPONSES)]
             if emergency and not conversation.emergency:
                 result.false_911 = True
-                result.fail(f"turn {number}: false 911: got {describe(emergency)} (the conversation has no 'emergency: true')")
+                result.fail(
+                    f"turn {number}: false 911: got {describe(emergency)} (the conversation has no 'emergency: true')"
+                )
             if result.passed:
                 problem = self._check_turn(conversation, turn, last, matches)
                 if problem:
@@ -247,7 +263,7 @@ class ConversationRunner:
         return all_matches
 
     @staticmethod
-    def _button_payload(last: List[Dict[str, Any]], tap: Any) -> Optional[str]:
+    def _button_payload(last: list[dict[str, Any]], tap: Any) -> str | None:
         buttons = _buttons(last)
         if isinstance(tap, int):
             return buttons[tap - 1]["payload"] if 1 <= tap <= len(buttons) else None
@@ -258,7 +274,7 @@ class ConversationRunner:
         return chosen["payload"] if chosen else None
 
     def _check_turn(
-        self, conversation: Conversation, turn: Turn, messages: List[Dict[str, Any]], matches: List[Match]
+        self, conversation: Conversation, turn: Turn, messages: list[dict[str, Any]], matches: list[Match]
     ) -> str:
         """The first unmet expectation of this turn, in words; empty when all are met."""
         got = describe(matches)
@@ -274,8 +290,10 @@ class ConversationRunner:
         if turn.asks_for:
             slot = turn.asks_for
             asked = [
-                n for n in said
-                if n == f"utter_ask_{slot}" or (n.startswith("utter_ask_") and n.endswith(f"_{slot}"))
+                n
+                for n in said
+                if n == f"utter_ask_{slot}"
+                or (n.startswith("utter_ask_") and n.endswith(f"_{slot}"))
                 or (slot == "slot_choice" and n == "utter_offer_slots")
             ]
             if not asked:
@@ -299,7 +317,7 @@ class ConversationRunner:
         return "" if name in self.matcher.names else " (not in domain.yml yet)"
 
     @staticmethod
-    def _check_offers(offers: Offers, messages: List[Dict[str, Any]], got: str) -> str:
+    def _check_offers(offers: Offers, messages: list[dict[str, Any]], got: str) -> str:
         """Every offered slot button against the expected window."""
         slots = []
         for button in _buttons(messages):
@@ -333,9 +351,9 @@ class ConversationRunner:
         conversation: Conversation,
         sender: str,
         result: Result,
-        matches: List[Match],
-        patient_id: Optional[str],
-        seeded_appointment: Optional[str],
+        matches: list[Match],
+        patient_id: str | None,
+        seeded_appointment: str | None,
         appointments_before: set,
         work_items_before: set,
     ) -> None:
@@ -351,8 +369,10 @@ class ConversationRunner:
                 return
             problem = _check_booked(outcome.booked, row)
             if problem:
-                result.fail(f"outcome: booked {row['visit_type']} with {row['provider']} on "
-                            f"{row['start']:%Y-%m-%d %H:%M}: {problem}")
+                result.fail(
+                    f"outcome: booked {row['visit_type']} with {row['provider']} on "
+                    f"{row['start']:%Y-%m-%d %H:%M}: {problem}"
+                )
                 return
         if outcome.nothing_booked:
             if confirmed:
@@ -366,7 +386,9 @@ class ConversationRunner:
                     return
         if outcome.cancelled or outcome.rescheduled is not None or outcome.unchanged:
             if seeded_appointment is None:
-                raise ConversationFailed("outcome: cancelled/rescheduled/unchanged need a seeded patient with an appointment")
+                raise ConversationFailed(
+                    "outcome: cancelled/rescheduled/unchanged need a seeded patient with an appointment"
+                )
             old = self.db.appointment(seeded_appointment) or {}
             if outcome.cancelled and old.get("status") != "cancelled":
                 result.fail(f"outcome: expected the appointment cancelled, it is {old.get('status')}")
@@ -394,19 +416,21 @@ class ConversationRunner:
                 rows = self.db.rows(
                     "SELECT kind, conversation_id, patient_id FROM work_items WHERE id = :id", id=item_id
                 )
-                if rows and rows[0][0] == outcome.work_item and (
-                    rows[0][1] == sender or (rows[0][1] is None and patient_id and rows[0][2] == patient_id)
+                if (
+                    rows
+                    and rows[0][0] == outcome.work_item
+                    and (rows[0][1] == sender or (rows[0][1] is None and patient_id and rows[0][2] == patient_id))
                 ):
                     found.append(item_id)
             if not found:
                 result.fail(f"outcome: expected a {outcome.work_item} work item for this chat, none was created")
 
 
-def _buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def _buttons(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [b for m in messages for b in (m.get("buttons") or [])]
 
 
-def _check_booked(booked: Any, row: Dict[str, Any]) -> str:
+def _check_booked(booked: Any, row: dict[str, Any]) -> str:
     """The first way a booked appointment differs from what the file expects."""
     start: dt.datetime = row["start"]
     if row.get("status") != "booked":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, List, Literal, Optional, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Extra, root_validator, validator
@@ -20,7 +20,7 @@ DEMO_PATIENTS = {"jordan": "P-1001", "ana": "P-1002"}
 EMERGENCY_RESPONSES = ("utter_emergency", "utter_emergency_crisis")
 
 
-def _names(value: Any) -> List[str]:
+def _names(value: Any) -> list[str]:
     """One response name or a list of them, as a list."""
     if value is None:
         return []
@@ -35,28 +35,28 @@ class _Strict(BaseModel):
 class Offers(_Strict):
     """What the offered time buttons must look like (every offered slot is checked)."""
 
-    from_day: Optional[dt.date] = None  # no slot before this day
-    to_day: Optional[dt.date] = None  # no slot after this day
-    after: Optional[str] = None  # "HH:MM": no slot starts before this time
-    before: Optional[str] = None  # "HH:MM": no slot starts at or after this time
-    not_only_after: Optional[str] = None  # "HH:MM": at least one slot starts before this time
-    provider: Optional[str] = None  # provider display name part, e.g. "Kim"
-    days_at_least: Optional[int] = None  # distinct days among the offered slots
+    from_day: dt.date | None = None  # no slot before this day
+    to_day: dt.date | None = None  # no slot after this day
+    after: str | None = None  # "HH:MM": no slot starts before this time
+    before: str | None = None  # "HH:MM": no slot starts at or after this time
+    not_only_after: str | None = None  # "HH:MM": at least one slot starts before this time
+    provider: str | None = None  # provider display name part, e.g. "Kim"
+    days_at_least: int | None = None  # distinct days among the offered slots
 
 
 class Turn(_Strict):
     """One thing the patient does (types or taps) and what the assistant must answer."""
 
-    patient: Optional[str] = None  # what the patient types
-    tap: Optional[Union[int, str]] = None  # a button of the last answer: its title (part of it) or 1-based number
-    says: List[str] = []  # each of these responses produced one of this turn's messages
-    says_any: List[str] = []  # at least one of these did
-    not_says: List[str] = []  # none of these did
-    asks_for: Optional[str] = None  # a form question for this slot (utter_ask_<slot> / utter_ask_<form>_<slot>)
-    contains: List[str] = []  # these words appear in the answer (case-insensitive)
-    not_contains: List[str] = []
-    buttons_include: List[str] = []  # button titles (part of, case-insensitive)
-    offers: Optional[Offers] = None
+    patient: str | None = None  # what the patient types
+    tap: int | str | None = None  # a button of the last answer: its title (part of it) or 1-based number
+    says: list[str] = []  # each of these responses produced one of this turn's messages
+    says_any: list[str] = []  # at least one of these did
+    not_says: list[str] = []  # none of these did
+    asks_for: str | None = None  # a form question for this slot (utter_ask_<slot> / utter_ask_<form>_<slot>)
+    contains: list[str] = []  # these words appear in the answer (case-insensitive)
+    not_contains: list[str] = []
+    buttons_include: list[str] = []  # button titles (part of, case-insensitive)
+    offers: Offers | None = None
 
     _lists = validator(
         "says", "says_any", "not_says", "contains", "not_contains", "buttons_include", pre=True, allow_reuse=True
@@ -83,30 +83,30 @@ class SeededPatient(_Strict):
 
     name: str
     born: dt.date
-    mobile: Optional[str] = None
-    appointment: Optional[SeededAppointment] = None
+    mobile: str | None = None
+    appointment: SeededAppointment | None = None
 
 
 class Booked(_Strict):
     """The visit the conversation booked (read back from the clinic database)."""
 
-    visit_type: Optional[str] = None  # sick_visit, annual_physical, new_patient, follow_up, skin_check, vaccination
-    provider: Optional[str] = None  # patel, romero, kim, okafor
-    patient: Optional[str] = None  # the patient's full name on the record
-    day: Optional[dt.date] = None
-    not_day: Optional[dt.date] = None
-    from_day: Optional[dt.date] = None
-    to_day: Optional[dt.date] = None
-    after: Optional[str] = None  # "HH:MM" local: starts at or after
-    before: Optional[str] = None  # "HH:MM" local: starts before
+    visit_type: str | None = None  # sick_visit, annual_physical, new_patient, follow_up, skin_check, vaccination
+    provider: str | None = None  # patel, romero, kim, okafor
+    patient: str | None = None  # the patient's full name on the record
+    day: dt.date | None = None
+    not_day: dt.date | None = None
+    from_day: dt.date | None = None
+    to_day: dt.date | None = None
+    after: str | None = None  # "HH:MM" local: starts at or after
+    before: str | None = None  # "HH:MM" local: starts before
 
 
 class Rescheduled(_Strict):
     """The seeded appointment was moved (and the new one is booked)."""
 
-    day: Optional[dt.date] = None
-    after: Optional[str] = None
-    before: Optional[str] = None
+    day: dt.date | None = None
+    after: str | None = None
+    before: str | None = None
 
 
 OUTCOME_WORDS = ("nothing_booked", "cancelled", "rescheduled", "unchanged", "answered")
@@ -116,12 +116,12 @@ WORK_ITEM_KINDS = ("handoff", "callback", "refill", "emergency")
 class Outcome(_Strict):
     """What a patient would call success, checked in the clinic database where it matters."""
 
-    booked: Optional[Booked] = None
+    booked: Booked | None = None
     nothing_booked: bool = False  # no visit booked for anyone in this chat
     cancelled: bool = False  # the seeded appointment is cancelled
-    rescheduled: Optional[Rescheduled] = None
+    rescheduled: Rescheduled | None = None
     unchanged: bool = False  # the seeded appointment is still booked as it was
-    work_item: Optional[Literal["handoff", "callback", "refill", "emergency"]] = None
+    work_item: Literal["handoff", "callback", "refill", "emergency"] | None = None
     answered: bool = False  # nothing to check in the database: the turns say it all
 
     @root_validator(skip_on_failure=True)
@@ -137,15 +137,15 @@ class Conversation(_Strict):
 
     id: str
     wants: str  # one line: what the patient wants, in plain words
-    covers: Optional[str] = None  # which issue case this is ("Why" in issue part 9), if any
-    patient: Union[Literal["none", "jordan", "ana"], SeededPatient] = "none"
+    covers: str | None = None  # which issue case this is ("Why" in issue part 9), if any
+    patient: Literal["none", "jordan", "ana"] | SeededPatient = "none"
     channel: Literal["rest"] = "rest"
     emergency: bool = False  # the 911/988 answer is expected somewhere in this chat
     # A known gap, in one line: the test is expected to fail (strictly: once the
     # assistant gets it right, the test fails until this line is removed).
-    known_gap: Optional[str] = None
-    never_says: List[str] = []  # checked on every turn
-    turns: List[Turn]
+    known_gap: str | None = None
+    never_says: list[str] = []  # checked on every turn
+    turns: list[Turn]
     outcome: Outcome
     source: str = ""  # filled in by the loader: file name
 
@@ -163,19 +163,19 @@ class Conversation(_Strict):
         return value
 
     @validator("turns")
-    def _not_empty(cls, value: List[Turn]) -> List[Turn]:  # noqa: N805 - pydantic validator
+    def _not_empty(cls, value: list[Turn]) -> list[Turn]:  # noqa: N805 - pydantic validator
         """A conversation has at least one turn and starts with the patient typing."""
         if not value or value[0].patient is None:
             raise ValueError("a conversation starts with the patient typing something")
         return value
 
     @property
-    def patient_id(self) -> Optional[str]:
+    def patient_id(self) -> str | None:
         """The demo patient's record id (seeded patients get theirs at run time)."""
         return DEMO_PATIENTS.get(self.patient) if isinstance(self.patient, str) else None
 
 
-def load_file(path: Path) -> List[Conversation]:
+def load_file(path: Path) -> list[Conversation]:
     """The conversations of one file, each validated."""
     with path.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle) or {}
@@ -191,9 +191,9 @@ def load_file(path: Path) -> List[Conversation]:
     return conversations
 
 
-def load_all(folder: Path = HERE) -> List[Conversation]:
+def load_all(folder: Path = HERE) -> list[Conversation]:
     """Every conversation in every ``*.yml`` file of the folder, file by file; ids must be unique."""
-    conversations: List[Conversation] = []
+    conversations: list[Conversation] = []
     for path in sorted(folder.glob("*.yml")):
         conversations.extend(load_file(path))
     seen: dict[str, str] = {}

@@ -48,7 +48,9 @@ def test_placeholders_are_wildcards_and_values_are_captured(matcher: ResponseMat
     found = matcher.match("Here are the first open times for Thursday, December 3. Which one works for you?")
     assert found.responses == ("utter_offer_slots",)
     assert found.values == {"when_text": "for Thursday, December 3"}
-    done = matcher.match("You're booked! Sick visit with Dr. Amina Patel on Thu, Dec 3 at 2:00 PM. Your appointment number is A-12345.")
+    done = matcher.match(
+        "You're booked! Sick visit with Dr. Amina Patel on Thu, Dec 3 at 2:00 PM. Your appointment number is A-12345."
+    )
     assert done.name == "utter_booking_done" and done.values["appointment_id"] == "A-12345"
 
 
@@ -74,7 +76,10 @@ def test_the_most_specific_template_wins_over_a_bare_placeholder(matcher: Respon
 
 def test_identical_templates_all_match(matcher: ResponseMatcher) -> None:
     found = matcher.match("First I need to check who you are. What is your full name?")
-    assert set(found.responses) == {"utter_ask_identity_form_patient_full_name", "utter_ask_cancel_form_patient_full_name"}
+    assert set(found.responses) == {
+        "utter_ask_identity_form_patient_full_name",
+        "utter_ask_cancel_form_patient_full_name",
+    }
     assert found.is_("utter_ask_cancel_form_patient_full_name")
 
 
@@ -116,8 +121,18 @@ def test_the_conversation_files_load() -> None:
     assert len(conversations) >= 150
     assert len({c.id for c in conversations}) == len(conversations)
     topics = {c.source for c in conversations}
-    for topic in ("booking", "symptoms", "rescheduling_cancelling", "insurance_costs", "next_steps",
-                  "out_of_scope_smalltalk", "forms_and_interruptions", "safety", "multi_request", "dates"):
+    for topic in (
+        "booking",
+        "symptoms",
+        "rescheduling_cancelling",
+        "insurance_costs",
+        "next_steps",
+        "out_of_scope_smalltalk",
+        "forms_and_interruptions",
+        "safety",
+        "multi_request",
+        "dates",
+    ):
         assert f"{topic}.yml" in topics, topic
 
 

@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_TODAY = "2026-12-02"  # a Wednesday
@@ -41,7 +41,7 @@ class RunningAssistant:
     rasa_url: str
     action_url: str
     var_dir: Path
-    env: Dict[str, str]
+    env: dict[str, str]
 
     @property
     def clinic_database_url(self) -> str:
@@ -65,16 +65,14 @@ class RunningAssistant:
 
 def start_assistant(
     var_dir: Path,
-    extra_env: Optional[Dict[str, str]] = None,
+    extra_env: dict[str, str] | None = None,
     timeout: float = 240,
     command: str = "run",
 ) -> RunningAssistant:
     """Run ``python -m bot run`` (or ``rasa-server``) and wait until the chat page answers."""
     rasa_port, action_port = free_port(), free_port()
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CLINIC_", "TRACKER_", "REDIS_", "RASA_", "ACTION_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("CLINIC_", "TRACKER_", "REDIS_", "RASA_", "ACTION_"))
     }
     env.update(
         {
@@ -106,7 +104,9 @@ def start_assistant(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("assistant exited:\n" + output.read_text(errors="replace")[-4000:] + assistant_logs(var_dir))
+            raise RuntimeError(
+                "assistant exited:\n" + output.read_text(errors="replace")[-4000:] + assistant_logs(var_dir)
+            )
         if b"The clinic assistant is running" in output.read_bytes():
             return assistant
         time.sleep(0.5)
@@ -140,9 +140,9 @@ class Conversation:
 
     base_url: str
     sender: str = field(default_factory=lambda: "test-" + uuid.uuid4().hex)
-    last: List[Dict[str, Any]] = field(default_factory=list)
+    last: list[dict[str, Any]] = field(default_factory=list)
 
-    def say(self, text: str) -> List[Dict[str, Any]]:
+    def say(self, text: str) -> list[dict[str, Any]]:
         """Send a message and keep the replies."""
         self.last = post_json(f"{self.base_url}/webhooks/rest/webhook", {"sender": self.sender, "message": text})
         return self.last
@@ -153,16 +153,16 @@ class Conversation:
         return "\n".join(m.get("text", "") for m in self.last if m.get("text"))
 
     @property
-    def buttons(self) -> List[Dict[str, str]]:
+    def buttons(self) -> list[dict[str, str]]:
         """All buttons of the last turn."""
         return [b for m in self.last for b in (m.get("buttons") or [])]
 
-    def click(self, index: int = 0) -> List[Dict[str, Any]]:
+    def click(self, index: int = 0) -> list[dict[str, Any]]:
         """Tap a button of the last turn (sends its payload)."""
         buttons = self.buttons
         assert buttons, f"no buttons in: {self.text!r}"
         return self.say(buttons[index]["payload"])
 
-    def tracker(self) -> Dict[str, Any]:
+    def tracker(self) -> dict[str, Any]:
         """The conversation's tracker through the HTTP API (on in the demo)."""
         return get_json(f"{self.base_url}/conversations/{self.sender}/tracker")

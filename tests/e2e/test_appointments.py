@@ -42,8 +42,9 @@ def test_unverified_patient_learns_nothing_and_is_locked_out(chat: Conversation)
 
 def book_for_jordan(assistant: RunningAssistant) -> object:
     service = SqlSchedulingService(assistant.clinic_database_url)
-    slot = service.search_slots("follow_up", provider_id="okafor", start_date=dt.date(2026, 12, 9),
-                                end_date=dt.date(2026, 12, 9), now=NOW)[0]
+    slot = service.search_slots(
+        "follow_up", provider_id="okafor", start_date=dt.date(2026, 12, 9), end_date=dt.date(2026, 12, 9), now=NOW
+    )[0]
     return service.book(patient_id="P-1001", provider_id="okafor", visit_type="follow_up", start=slot.start, now=NOW)
 
 
@@ -103,7 +104,8 @@ def age_conversation(tracker_db: str, sender: str, seconds: float) -> None:
             event = json.loads(data)
             event["timestamp"] = event["timestamp"] - seconds
             connection.execute(
-                "UPDATE events SET timestamp = ?, data = ? WHERE id = ?", (event["timestamp"], json.dumps(event), row_id)
+                "UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
+                (event["timestamp"], json.dumps(event), row_id),
             )
 
 

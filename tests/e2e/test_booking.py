@@ -119,8 +119,13 @@ def test_slot_taken_meanwhile_offers_new_times(chat: Conversation, assistant: Ru
     payload = first["payload"]
     key = SlotKey.decode(payload.split('"slot_choice":"')[1].split('"')[0])
     service = SqlSchedulingService(assistant.clinic_database_url)
-    service.book(patient_id="P-1002", provider_id=key.provider_id, visit_type="vaccination", start=key.start,
-                 now=dt.datetime(2026, 12, 2, 8, tzinfo=service_tz()))
+    service.book(
+        patient_id="P-1002",
+        provider_id=key.provider_id,
+        visit_type="vaccination",
+        start=key.start,
+        now=dt.datetime(2026, 12, 2, 8, tzinfo=service_tz()),
+    )
     chat.say("yes")
     assert "just taken" in chat.text
     again = slot_buttons(chat)

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ CLINIC_PHONE = "(555) 010-2000"
 PRIVATE_WORDS = ["follow up", "Rivera", "1990", "chest"]
 
 
-def _start_action_server(env: Dict[str, str], log: Path) -> subprocess.Popen:
+def _start_action_server(env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start ``python -m bot.action_server`` the way ``make run`` does, and wait until it answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.action_server"],
@@ -57,7 +57,7 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
-def _prepare_clinic_database(env: Dict[str, str]) -> None:
+def _prepare_clinic_database(env: dict[str, str]) -> None:
     """Migrate and seed the demo clinic, as ``make run`` does."""
     subprocess.run([sys.executable, "-m", "bot", "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
 

@@ -12,9 +12,10 @@ import http.client
 import re
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,11 +31,12 @@ class Staff:
     """A member of staff using the staff page (cookies handled by hand, no redirects followed)."""
 
     base_url: str
-    cookie: Optional[str] = None
-    last_headers: Dict[str, str] = field(default_factory=dict)
+    cookie: str | None = None
+    last_headers: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, form: Optional[Dict[str, str]] = None,
-                cookie: Optional[str] = None) -> Tuple[int, str]:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, cookie: str | None = None
+    ) -> tuple[int, str]:
         """One request; returns status and body text."""
         parts = urllib.parse.urlsplit(self.base_url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
@@ -67,7 +69,7 @@ class Staff:
         assert status == 200, page
         return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
-    def items(self) -> Dict[str, Any]:
+    def items(self) -> dict[str, Any]:
         """Open work items by id (JSON view)."""
         import json
 
@@ -75,7 +77,7 @@ class Staff:
         assert status == 200, body
         return {item["id"]: item for item in json.loads(body)["items"]}
 
-    def transcript(self, item_id: str) -> Dict[str, Any]:
+    def transcript(self, item_id: str) -> dict[str, Any]:
         """A conversation's messages (JSON view)."""
         import json
 
@@ -106,8 +108,9 @@ def handoff_id(chat: Conversation) -> str:
 def audit_rows(assistant: RunningAssistant, operation: str) -> list:
     engine = sa.create_engine(assistant.clinic_database_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor, channel, patient_id FROM audit_log WHERE operation = :op"),
-                            {"op": operation}).all()
+        rows = conn.execute(
+            sa.text("SELECT actor, channel, patient_id FROM audit_log WHERE operation = :op"), {"op": operation}
+        ).all()
     engine.dispose()
     return rows
 
@@ -152,7 +155,9 @@ def test_in_hours_the_front_desk_takes_over_and_hands_back(
 
     csrf = staff.csrf()
     assert staff.request("POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "   "})[0] == 400
-    status, _ = staff.request("POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "Hi, Dana from the front desk here."})
+    status, _ = staff.request(
+        "POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "Hi, Dana from the front desk here."}
+    )
     assert status == 303 and "notice=stored" in staff.last_headers["location"]
     assert ("staff", "Hi, Dana from the front desk here.") in [
         (m["from"], m["text"]) for m in staff.transcript(item_id)["messages"]
@@ -296,13 +301,12 @@ async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAss
     import socketio
 
     from tests.e2e.harness import get_json
-
     from tests.e2e.webchat_client import conversation_of
 
     client = socketio.AsyncClient()
     replies: list = []
     confirmed = asyncio.Event()
-    issued: Dict[str, str] = {}
+    issued: dict[str, str] = {}
 
     @client.on("session_confirm")
     async def _confirm(session: Any) -> None:
@@ -310,7 +314,7 @@ async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAss
         confirmed.set()
 
     @client.on("bot_uttered")
-    async def _bot(message: Dict[str, Any]) -> None:
+    async def _bot(message: dict[str, Any]) -> None:
         replies.append(message.get("text") or "")
 
     async def arrived(text: str) -> bool:
@@ -333,7 +337,9 @@ async def test_web_chat_patients_get_staff_replies_at_once(assistant: RunningAss
         status, page = await asyncio.to_thread(staff.request, "GET", f"/items/{item_id}")
         assert status == 200 and "sent to the patient at once" in page
         csrf = await asyncio.to_thread(staff.csrf)
-        await asyncio.to_thread(staff.request, "POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "Hello from the desk"})
+        await asyncio.to_thread(
+            staff.request, "POST", f"/items/{item_id}/reply", {"csrf": csrf, "text": "Hello from the desk"}
+        )
         assert "notice=sent" in staff.last_headers["location"]
         assert await arrived("Hello from the desk"), replies
         await asyncio.to_thread(staff.request, "POST", f"/items/{item_id}/handback", {"csrf": csrf})

@@ -66,9 +66,7 @@ def test_intake_pause_resume_change_and_submit(chat: Conversation, assistant: Ru
     later.say("yes")
     engine = sa.create_engine(assistant.clinic_database_url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT version FROM intake_submissions WHERE patient_id = 'P-1001'")
-        ).all()
+        rows = connection.execute(sa.text("SELECT version FROM intake_submissions WHERE patient_id = 'P-1001'")).all()
         drafts = connection.execute(sa.text("SELECT count(*) FROM intake_drafts WHERE patient_id = 'P-1001'")).scalar()
     engine.dispose()
     assert [r[0] for r in rows] == [1]

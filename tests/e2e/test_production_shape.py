@@ -6,7 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import uuid
-from typing import Iterator, Tuple
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[RunningAssistant, RunningAssistant]]:
+def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAssistant, RunningAssistant]]:
     """Action server + Rasa instance A, and Rasa instance B, on shared stores."""
     clinic_url = create_pg_database()
     tracker_url = create_pg_database()

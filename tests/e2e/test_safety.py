@@ -68,7 +68,8 @@ def test_an_emergency_is_flagged_for_staff(chat: Conversation, assistant: Runnin
     chat.say("im having a seizure")
     assert "911" in chat.text
     flags = [
-        item for item in SqlRecordsService(assistant.clinic_database_url).open_work_items("emergency")
+        item
+        for item in SqlRecordsService(assistant.clinic_database_url).open_work_items("emergency")
         if item.conversation_id == chat.sender
     ]
     assert len(flags) == 1 and flags[0].category == "medical" and flags[0].channel == "rest"

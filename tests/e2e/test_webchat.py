@@ -8,7 +8,7 @@ without the model.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 import socketio
@@ -18,11 +18,11 @@ from tests.e2e.harness import RunningAssistant, get_json
 from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 
 
-def _texts(messages: List[Dict[str, Any]]) -> str:
+def _texts(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
 
-def _user_texts(assistant: RunningAssistant, conversation_id: str) -> List[str]:
+def _user_texts(assistant: RunningAssistant, conversation_id: str) -> list[str]:
     tracker = get_json(f"{assistant.rasa_url}/conversations/{conversation_id}/tracker")
     return [e.get("text") or "" for e in tracker["events"] if e["event"] == "user"]
 

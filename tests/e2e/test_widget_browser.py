@@ -12,10 +12,11 @@ import base64
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,9 @@ INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</scr
 def chromium() -> Iterator[Any]:
     """One headless Chromium for this module."""
     if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+        pytest.fail(
+            "/usr/bin/chromium is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -50,16 +53,16 @@ class Tab:
     """A page in its own browser context, with what went wrong on it."""
 
     page: Any
-    errors: List[str] = field(default_factory=list)
-    dialogs: List[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
 def new_tab(chromium: Any) -> Iterator[Any]:
     """Open pages in fresh browser contexts (own sessionStorage), closed after the test."""
-    contexts: List[Any] = []
+    contexts: list[Any] = []
 
-    def make(viewport: Optional[Dict[str, int]] = None) -> Tab:
+    def make(viewport: dict[str, int] | None = None) -> Tab:
         context = chromium.new_context(viewport=viewport or {"width": 1280, "height": 800})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -67,9 +70,11 @@ def new_tab(chromium: Any) -> Iterator[Any]:
         tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
         tab.page.on(
             "console",
-            lambda m: tab.errors.append(m.text)
-            if m.type == "error" and "favicon" not in (m.location or {}).get("url", "")
-            else None,
+            lambda m: (
+                tab.errors.append(m.text)
+                if m.type == "error" and "favicon" not in (m.location or {}).get("url", "")
+                else None
+            ),
         )
         tab.page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
         return tab
@@ -93,7 +98,7 @@ def _wait_connected(page: Any) -> None:
     page.wait_for_function("() => document.querySelector('.cc-status').textContent === 'Connected'", timeout=TIMEOUT_MS)
 
 
-def _bot_texts(page: Any) -> List[str]:
+def _bot_texts(page: Any) -> list[str]:
     return page.locator(".cc-log .cc-bot").all_text_contents()
 
 
@@ -103,14 +108,13 @@ def _send(page: Any, text: str) -> None:
     page.get_by_label("Your message").fill(text)
     page.get_by_label("Your message").press("Enter")
     page.wait_for_function(
-        "n => document.querySelectorAll('.cc-log .cc-bot').length > n"
-        " && document.querySelector('.cc-typing').hidden",
+        "n => document.querySelectorAll('.cc-log .cc-bot').length > n && document.querySelector('.cc-typing').hidden",
         arg=bots,
         timeout=TIMEOUT_MS,
     )
 
 
-def _session_state(page: Any) -> Dict[str, Any]:
+def _session_state(page: Any) -> dict[str, Any]:
     raw = page.evaluate(
         "() => { const k = Object.keys(sessionStorage).find(k => k.startsWith('clinic-chat:'));"
         " return k ? sessionStorage.getItem(k) : null; }"
@@ -168,7 +172,9 @@ def test_reload_redraws_the_history_and_continues_the_conversation(assistant: Ru
     _open_chat(page)
     _send(page, "i need an appointment")
     page.get_by_role("button", name="Follow-up").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.cc-bot')].some(e => e.textContent.includes('Who would you like'))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cc-bot')].some(e => e.textContent.includes('Who would you like'))"
+    )
     history = page.locator(".cc-log > li").all_text_contents()
     session_id = _session_state(page)["sessionId"]
 
@@ -212,7 +218,9 @@ def test_keyboard_only(assistant: RunningAssistant, new_tab: Any) -> None:
     assert page.get_by_role("dialog", name="Clinic assistant").is_visible()
     page.keyboard.type("i need an appointment")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelectorAll('.cc-choice').length > 0 && document.querySelector('.cc-typing').hidden")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.cc-choice').length > 0 && document.querySelector('.cc-typing').hidden"
+    )
     # Shift+Tab from the message box reaches the last quick reply.
     page.keyboard.press("Shift+Tab")
     focused = page.evaluate("document.activeElement.className + '|' + document.activeElement.textContent")
@@ -280,7 +288,7 @@ def test_phone_sized_screen_gets_a_full_screen_panel(assistant: RunningAssistant
 
 def test_reconnects_after_the_connection_drops(assistant: RunningAssistant, new_tab: Any) -> None:
     page = new_tab().page
-    sockets: List[Any] = []
+    sockets: list[Any] = []
 
     def relay(ws: Any) -> None:
         ws.connect_to_server()
@@ -318,8 +326,8 @@ class StandIn:
     def __init__(self, rasa_url: str) -> None:
         """Serve on a free loopback port; ``rasa_url`` is where the widget script lives."""
         self.rasa_url = rasa_url
-        self.requests: List[Dict[str, Any]] = []
-        self.updates: List[Any] = []  # (time, message) a front-desk person sent out of band
+        self.requests: list[dict[str, Any]] = []
+        self.updates: list[Any] = []  # (time, message) a front-desk person sent out of band
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -339,7 +347,9 @@ class StandIn:
                     after = float(self.path.split("after=")[1]) if "after=" in self.path else 0.0
                     fresh = [m for at, m in stand_in.updates if at > after]
                     latest = max([at for at, _ in stand_in.updates if at > after] or [after])
-                    return self._send(200, json.dumps({"messages": fresh, "latest": latest}).encode(), "application/json")
+                    return self._send(
+                        200, json.dumps({"messages": fresh, "latest": latest}).encode(), "application/json"
+                    )
                 mode = ' data-mode="portal"' if self.path.startswith("/portal") else ""
                 page = (
                     "<!doctype html><html lang=en><head><title>Host</title></head><body><h1>Our clinic</h1>"
@@ -398,7 +408,9 @@ def test_a_page_on_a_disallowed_origin_cannot_chat(stand_in: StandIn, new_tab: A
     page = new_tab().page
     page.goto(f"{stand_in.url}/host.html")  # not in WEBCHAT_ALLOWED_ORIGINS
     page.get_by_role("button", name=OPEN_CHAT).click()
-    page.wait_for_function("() => document.querySelector('.cc-status').textContent.startsWith('The chat cannot connect')")
+    page.wait_for_function(
+        "() => document.querySelector('.cc-status').textContent.startsWith('The chat cannot connect')"
+    )
     assert page.get_by_label("Your message").is_disabled()
     assert _session_state(page).get("sessionId") is None
 
@@ -430,7 +442,9 @@ def test_portal_mode_talks_http_with_the_portal_token(stand_in: StandIn, new_tab
     assert page.evaluate(PWNED) is None and not tab.dialogs
 
     page.get_by_role("button", name="Book a visit").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.cc-bot')].some(e => e.textContent.includes('What kind of visit'))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cc-bot')].some(e => e.textContent.includes('What kind of visit'))"
+    )
     assert stand_in.requests[-1]["body"] == {"message": "/book_appointment"}
     assert page.get_by_role("button", name="Book a visit").count() == 0
 
@@ -438,13 +452,19 @@ def test_portal_mode_talks_http_with_the_portal_token(stand_in: StandIn, new_tab
     page.evaluate("t => ClinicChat.setToken(t)", EXPIRED_TOKEN)
     page.get_by_label("Your message").fill("are you there?")
     page.get_by_label("Your message").press("Enter")
-    page.wait_for_function("() => [...document.querySelectorAll('.cc-note')].some(e => e.textContent.includes('Please sign in again'))")
-    assert "Your portal session has ended. Please sign in again." in page.locator(".cc-log .cc-note").all_text_contents()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cc-note')].some(e => e.textContent.includes('Please sign in again'))"
+    )
+    assert (
+        "Your portal session has ended. Please sign in again." in page.locator(".cc-log .cc-note").all_text_contents()
+    )
 
     page.evaluate("t => ClinicChat.setToken(t)", UNCONFIGURED_TOKEN)
     page.get_by_label("Your message").fill("hello again")
     page.get_by_label("Your message").press("Enter")
-    page.wait_for_function("() => [...document.querySelectorAll('.cc-note')].some(e => e.textContent.includes('not available'))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cc-note')].some(e => e.textContent.includes('not available'))"
+    )
 
     # The history is kept across a reload in this tab, and the conversation goes on with the token.
     page.reload()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import socketio
 
@@ -15,16 +15,16 @@ TIMEOUT = 90  # generous: the machine is shared; every wait ends as soon as its 
 class WebChatClient:
     """One browser tab's socket.io connection, driven like the widget drives it."""
 
-    def __init__(self, url: str, origin: Optional[str] = None) -> None:
+    def __init__(self, url: str, origin: str | None = None) -> None:
         """Connect later to ``url``, sending ``origin`` as the page's Origin header."""
         self.url = url
         self.origin = origin
         self.client = socketio.AsyncClient(reconnection=False)
-        self.session_id: Optional[str] = None
-        self.inbox: List[Dict[str, Any]] = []
+        self.session_id: str | None = None
+        self.inbox: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self._turn_done = 0
-        self._confirm: "asyncio.Future[str]" = asyncio.get_event_loop().create_future()
+        self._confirm: asyncio.Future[str] = asyncio.get_event_loop().create_future()
 
         @self.client.on("session_confirm")
         async def _confirmed(session_id: str) -> None:
@@ -32,19 +32,19 @@ class WebChatClient:
                 self._confirm.set_result(session_id)
 
         @self.client.on("bot_uttered")
-        async def _bot(message: Dict[str, Any]) -> None:
+        async def _bot(message: dict[str, Any]) -> None:
             async with self._arrived:
                 self.inbox.append(message)
                 self._arrived.notify_all()
 
         @self.client.on("bot_typing")
-        async def _typing(event: Dict[str, Any]) -> None:
+        async def _typing(event: dict[str, Any]) -> None:
             if not event.get("typing"):
                 async with self._arrived:
                     self._turn_done += 1
                     self._arrived.notify_all()
 
-    async def open(self, session_id: Optional[str] = None) -> str:
+    async def open(self, session_id: str | None = None) -> str:
         """Connect and ask for a session (proposing ``session_id``); the id the server confirms."""
         headers = {"Origin": self.origin} if self.origin else {}
         await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], headers=headers)
@@ -52,7 +52,7 @@ class WebChatClient:
         self.session_id = await asyncio.wait_for(self._confirm, TIMEOUT)
         return self.session_id
 
-    async def say(self, text: str, session_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    async def say(self, text: str, session_id: str | None = None) -> list[dict[str, Any]]:
         """Send a message and return the bot messages of that turn (until typing stops)."""
         start, done = len(self.inbox), self._turn_done
         await self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id})

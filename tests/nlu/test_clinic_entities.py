@@ -20,7 +20,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -34,7 +34,7 @@ from bot.nlu.clinic_entities import ClinicEntityExtractor, ClinicTermsError, Cli
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-Found = Tuple[str, str, str]  # (entity, value, text as typed)
+Found = tuple[str, str, str]  # (entity, value, text as typed)
 
 
 def build(tmp_path: Path, **config: Any) -> ClinicEntityExtractor:
@@ -53,14 +53,14 @@ def extractor(tmp_path_factory: pytest.TempPathFactory) -> ClinicEntityExtractor
     return build(tmp_path_factory.mktemp("storage"))
 
 
-def run(extractor: ClinicEntityExtractor, text: Any) -> List[Dict[str, Any]]:
+def run(extractor: ClinicEntityExtractor, text: Any) -> list[dict[str, Any]]:
     """Runs `process` on one message and returns the entities the bot would see."""
     message = Message(data={"text": text})
     [processed] = extractor.process([message])
     return processed.get("entities")
 
 
-def found(extractor: ClinicEntityExtractor, text: str) -> List[Found]:
+def found(extractor: ClinicEntityExtractor, text: str) -> list[Found]:
     """The (entity, value, typed text) triples for one message."""
     return [(e["entity"], e["value"], e["text"]) for e in run(extractor, text)]
 
@@ -101,9 +101,7 @@ def found(extractor: ClinicEntityExtractor, text: str) -> List[Found]:
         ("cualquiera", "any", "cualquiera"),
     ],
 )
-def test_provider_phrasings(
-    extractor: ClinicEntityExtractor, text: str, value: str, typed: str
-) -> None:
+def test_provider_phrasings(extractor: ClinicEntityExtractor, text: str, value: str, typed: str) -> None:
     """Every common way to name a provider gives that provider's code and the typed words."""
     assert found(extractor, text) == [("provider", value, typed)]
 
@@ -138,9 +136,7 @@ def test_one_slip_in_a_surname_is_understood(
         "rodeo",
     ],
 )
-def test_words_near_a_surname_are_not_providers(
-    extractor: ClinicEntityExtractor, text: str
-) -> None:
+def test_words_near_a_surname_are_not_providers(extractor: ClinicEntityExtractor, text: str) -> None:
     """Real words one letter from a surname, and two-slip garbles, are not read as providers."""
     assert found(extractor, text) == []
 
@@ -185,9 +181,7 @@ def test_words_near_a_surname_are_not_providers(
         ("a booster", "vaccination", "booster"),
     ],
 )
-def test_visit_type_phrasings(
-    extractor: ClinicEntityExtractor, text: str, value: str, typed: str
-) -> None:
+def test_visit_type_phrasings(extractor: ClinicEntityExtractor, text: str, value: str, typed: str) -> None:
     """Each visit type is found from everyday words, first mention first."""
     assert found(extractor, text)[0] == ("visit_type", value, typed)
 
@@ -214,9 +208,7 @@ def test_visit_type_phrasings(
         ("Tricare", "tricare", "Tricare"),
     ],
 )
-def test_insurance_phrasings(
-    extractor: ClinicEntityExtractor, text: str, value: str, typed: str
-) -> None:
+def test_insurance_phrasings(extractor: ClinicEntityExtractor, text: str, value: str, typed: str) -> None:
     """Each carrier, accepted or not, gets its code so the bot can answer honestly."""
     assert found(extractor, text) == [("insurance", value, typed)]
 
@@ -245,9 +237,10 @@ def test_insurance_phrasings(
         ("I'm on MassHealth", [("insurance", "MassHealth", "MassHealth")]),
         ("tenncare", [("insurance", "TennCare", "tenncare")]),
         ("obamacare", [("insurance", "ACA Marketplace Plan", "obamacare")]),
-        ("my kids are on chip insurance", [
-            ("insurance", "CHIP (Children's Health Insurance Program)", "chip insurance")
-        ]),
+        (
+            "my kids are on chip insurance",
+            [("insurance", "CHIP (Children's Health Insurance Program)", "chip insurance")],
+        ),
         ("Health Net", [("insurance", "Health Net", "Health Net")]),
         ("UPMC for You", [("insurance", "UPMC Health Plan", "UPMC for You")]),
         ("I have champva", [("insurance", "CHAMPVA", "champva")]),
@@ -266,7 +259,7 @@ def test_insurance_phrasings(
     ],
 )
 def test_carriers_not_on_the_clinic_list_are_recognised(
-    extractor: ClinicEntityExtractor, text: str, expected: List[Found]
+    extractor: ClinicEntityExtractor, text: str, expected: list[Found]
 ) -> None:
     """Any US carrier from the broad list is an insurer, named by the carrier's name."""
     assert found(extractor, text) == expected
@@ -275,9 +268,7 @@ def test_carriers_not_on_the_clinic_list_are_recognised(
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("does dr romero take medicaid?", [
-            ("provider", "romero", "dr romero"), ("insurance", "medicaid", "medicaid")
-        ]),
+        ("does dr romero take medicaid?", [("provider", "romero", "dr romero"), ("insurance", "medicaid", "medicaid")]),
         ("Anthem", [("insurance", "bcbs", "Anthem")]),
         ("anthem blue cross", [("insurance", "bcbs", "anthem blue cross")]),
         # The broad list's longer name overlaps the clinic's alias: the clinic's words win.
@@ -309,7 +300,7 @@ def test_carriers_not_on_the_clinic_list_are_recognised(
     ],
 )
 def test_clinic_carriers_keep_their_codes_and_win(
-    extractor: ClinicEntityExtractor, text: str, expected: List[Found]
+    extractor: ClinicEntityExtractor, text: str, expected: list[Found]
 ) -> None:
     """The clinic's accepted and not-accepted carriers keep their codes over the broad list."""
     assert found(extractor, text) == expected
@@ -348,9 +339,7 @@ def test_clinic_carriers_keep_their_codes_and_win(
         "is this the surest way",
     ],
 )
-def test_no_false_insurer_in_ordinary_sentences(
-    extractor: ClinicEntityExtractor, text: str
-) -> None:
+def test_no_false_insurer_in_ordinary_sentences(extractor: ClinicEntityExtractor, text: str) -> None:
     """Everyday words near a carrier's name are not insurers (only other entities, if any)."""
     assert [f for f in found(extractor, text) if f[0] == "insurance"] == []
 
@@ -379,7 +368,7 @@ def test_no_false_insurer_in_ordinary_sentences(
     ],
 )
 def test_longest_match_wins_and_order_follows_the_text(
-    extractor: ClinicEntityExtractor, text: str, expected: List[Found]
+    extractor: ClinicEntityExtractor, text: str, expected: list[Found]
 ) -> None:
     """Overlapping aliases give one entity (the longest); separate mentions come back in order."""
     assert found(extractor, text) == expected
@@ -404,7 +393,7 @@ def test_longest_match_wins_and_order_follows_the_text(
     ],
 )
 def test_negated_providers_get_role_not(
-    extractor: ClinicEntityExtractor, text: str, expected: List[Tuple[str, Optional[str]]]
+    extractor: ClinicEntityExtractor, text: str, expected: list[tuple[str, str | None]]
 ) -> None:
     """A provider the patient rules out carries role "not"; a plain "No, Dr. Patel" does not."""
     entities = run(extractor, text)
@@ -412,7 +401,7 @@ def test_negated_providers_get_role_not(
 
 
 def test_negation_applies_to_providers_only_by_default(extractor: ClinicEntityExtractor) -> None:
-    """"I don't have Medicaid" still names the plan; only provider mentions get a role."""
+    """ "I don't have Medicaid" still names the plan; only provider mentions get a role."""
     entities = run(extractor, "I don't have medicaid, not any more")
     assert [(e["value"], e.get("role")) for e in entities] == [("medicaid", None)]
 
@@ -537,9 +526,7 @@ def test_options_turn_features_off(tmp_path: Path) -> None:
     assert found(build(tmp_path, typo_tolerance=False), "dr patle") == []
     no_role = build(tmp_path, negation_role=None)
     assert [e.get("role") for e in run(no_role, "not dr patel")] == [None]
-    other_role = build(
-        tmp_path, negation_role="excluded", negated_entities=["provider", "insurance"]
-    )
+    other_role = build(tmp_path, negation_role="excluded", negated_entities=["provider", "insurance"])
     assert [e.get("role") for e in run(other_role, "not medicaid")] == ["excluded"]
     only_insurance = build(tmp_path, entities=["insurance"])
     assert found(only_insurance, "dr kim, flu shot, aetna") == [("insurance", "aetna", "aetna")]
@@ -564,7 +551,7 @@ def test_options_turn_features_off(tmp_path: Path) -> None:
         {"carriers_file": ""},
     ],
 )
-def test_bad_config_fails_at_load(tmp_path: Path, config: Dict[str, Any]) -> None:
+def test_bad_config_fails_at_load(tmp_path: Path, config: dict[str, Any]) -> None:
     """A wrong option stops the model from loading, rather than silently extracting nothing."""
     with pytest.raises(InvalidConfigException):
         build(tmp_path, **config)
@@ -672,13 +659,9 @@ def test_staff_can_add_a_carrier_to_the_list(tmp_path: Path) -> None:
         """,
     )
     component = build(tmp_path, carriers_file=str(carriers))
-    assert found(component, "I have acme health") == [
-        ("insurance", "Acme Health Plan", "acme health")
-    ]
+    assert found(component, "I have acme health") == [("insurance", "Acme Health Plan", "acme health")]
     assert found(component, "acmecar") == [("insurance", "Acme Health Plan", "acmecar")]
-    assert found(component, "acme health plan") == [
-        ("insurance", "Acme Health Plan", "acme health plan")
-    ]
+    assert found(component, "acme health plan") == [("insurance", "Acme Health Plan", "acme health plan")]
     assert found(component, "aetna") == [("insurance", "aetna", "aetna")]
     assert found(component, "oscar") == []
 
@@ -695,9 +678,7 @@ def test_carrier_list_works_with_a_terms_file_without_insurance(tmp_path: Path) 
         """,
     )
     component = build(tmp_path, terms_file=str(terms), entities=["insurance"])
-    assert found(component, "dr kim takes molina?") == [
-        ("insurance", "Molina Healthcare", "molina")
-    ]
+    assert found(component, "dr kim takes molina?") == [("insurance", "Molina Healthcare", "molina")]
 
 
 @pytest.mark.parametrize(
@@ -738,9 +719,7 @@ def test_carrier_list_works_with_a_terms_file_without_insurance(tmp_path: Path) 
         ("carriers: {Oscar Health: [oscar}", "not valid YAML"),
     ],
 )
-def test_a_broken_carrier_list_names_the_problem(
-    tmp_path: Path, body: str, complaint: str
-) -> None:
+def test_a_broken_carrier_list_names_the_problem(tmp_path: Path, body: str, complaint: str) -> None:
     """A staff edit that breaks the carrier list fails at load, saying where and why."""
     with pytest.raises(ClinicTermsError, match=re.escape(complaint)):
         build(tmp_path, carriers_file=str(write_carriers(tmp_path, body)))
@@ -778,9 +757,7 @@ def test_vocabulary_is_compiled_once_per_terms_file(tmp_path: Path) -> None:
 def test_importing_the_module_does_not_load_spacy() -> None:
     """Nothing heavy at import: spaCy is only imported when a component is created."""
     code = "import sys, bot.nlu.clinic_entities; print('spacy' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "False"
 
@@ -844,9 +821,7 @@ async def test_component_runs_inside_a_trained_rasa_model(trained_model: str) ->
     parsed = await agent.parse_message("I want to book a flu shot with Dr. Patle, not Dr. Kim")
     assert parsed["intent"]["name"] == "book_appointment"
     entities = parsed["entities"]
-    assert [
-        (e["entity"], e["value"], e["text"], e.get("role"), e["extractor"]) for e in entities
-    ] == [
+    assert [(e["entity"], e["value"], e["text"], e.get("role"), e["extractor"]) for e in entities] == [
         ("visit_type", "vaccination", "flu shot", None, "ClinicEntityExtractor"),
         ("provider", "patel", "Dr. Patle", None, "ClinicEntityExtractor"),
         ("provider", "kim", "Dr. Kim", "not", "ClinicEntityExtractor"),

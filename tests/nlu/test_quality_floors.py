@@ -10,7 +10,7 @@ CI logs must not carry message texts.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -37,7 +37,9 @@ def item(id_: str, gold: str | None, parsed: dict[str, Any], group: str | None =
 
 def test_the_answer_follows_the_rules_and_the_entity() -> None:
     """911 and crisis only with the red-flag entity; the classifier alone gets the check question."""
-    assert answer_for(parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG])) is Answer.EMERGENCY_911
+    assert (
+        answer_for(parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG])) is Answer.EMERGENCY_911
+    )
     assert answer_for(parse("report_emergency", [("report_emergency", 1.0)], entities=[CRISIS])) is Answer.CRISIS
     assert answer_for(parse("report_emergency", [("report_emergency", 0.8)])) is Answer.EMERGENCY_CHECK
     assert answer_for(parse("ask_medical_advice", [("ask_medical_advice", 1.0)], entities=[ADVICE])) is Answer.CARE_TEAM
@@ -49,13 +51,15 @@ def test_the_answer_follows_the_rules_and_the_entity() -> None:
 
 def test_scores_count_the_fallback_as_right_for_out_of_scope_only() -> None:
     """nlu_fallback for gold out_of_scope is right; for gold greet it is a confusion."""
-    report = score_intents([
-        item("a#1", "out_of_scope", parse("nlu_fallback", [("nlu_fallback", 0.3), ("greet", 0.25)])),
-        item("a#2", "out_of_scope", parse("out_of_scope", [("out_of_scope", 0.9)])),
-        item("b#1", "greet", parse("greet", [("greet", 0.9)])),
-        item("b#2", "greet", parse("nlu_fallback", [("nlu_fallback", 0.3), ("greet", 0.2)])),
-        item("b#3", "greet", parse("nlu_fallback", [("nlu_fallback", 0.3), ("thank", 0.2)])),
-    ])
+    report = score_intents(
+        [
+            item("a#1", "out_of_scope", parse("nlu_fallback", [("nlu_fallback", 0.3), ("greet", 0.25)])),
+            item("a#2", "out_of_scope", parse("out_of_scope", [("out_of_scope", 0.9)])),
+            item("b#1", "greet", parse("greet", [("greet", 0.9)])),
+            item("b#2", "greet", parse("nlu_fallback", [("nlu_fallback", 0.3), ("greet", 0.2)])),
+            item("b#3", "greet", parse("nlu_fallback", [("nlu_fallback", 0.3), ("thank", 0.2)])),
+        ]
+    )
     assert (report.total, report.correct, report.fallback_as_out_of_scope) == (5, 3, 1)
     assert report.recall("out_of_scope") == 1.0
     assert report.recall("greet") == 1 / 3
@@ -77,8 +81,12 @@ def test_the_threshold_applied_after_the_fact_matches_the_fallback_classifier() 
     assert intent_at_threshold(fallen, 0.2, 0.05) == "greet"
     flagged = parse("report_emergency", [("report_emergency", 1.0), ("greet", 0.1)], entities=[RED_FLAG])
     assert intent_at_threshold(flagged, 0.99, 0.05) == "report_emergency"
-    advice = parse("ask_medical_advice", [("ask_medical_advice", 1.0), ("inform", 0.9)], entities=[ADVICE],
-                   medical_advice={"kind": "advice"})
+    advice = parse(
+        "ask_medical_advice",
+        [("ask_medical_advice", 1.0), ("inform", 0.9)],
+        entities=[ADVICE],
+        medical_advice={"kind": "advice"},
+    )
     assert intent_at_threshold(advice, 0.1, 0.05) == "ask_medical_advice"
     deferred = parse("ask_next_steps", [("ask_next_steps", 0.7), ("inform", 0.2)], medical_advice={"kind": "advice"})
     assert intent_at_threshold(deferred, 0.5, 0.05) == "ask_next_steps"
@@ -99,12 +107,25 @@ def test_sweep_recommends_the_most_accurate_threshold() -> None:
 
 def test_set_report_counts_alarms_checks_and_wrong_categories() -> None:
     """An emergency set: caught by the rules, by the classifier only, missed, wrong category."""
-    found = report_set("emergency_phrasings", [
-        item("e:medical#1", None, parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG]), "medical"),
-        item("e:crisis#1", None, parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG]), "crisis"),
-        item("e:medical#2", None, parse("report_emergency", [("report_emergency", 0.7)]), "medical"),
-        item("e:medical#3", None, parse("inform", [("inform", 0.7)]), "medical"),
-    ])
+    found = report_set(
+        "emergency_phrasings",
+        [
+            item(
+                "e:medical#1",
+                None,
+                parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG]),
+                "medical",
+            ),
+            item(
+                "e:crisis#1",
+                None,
+                parse("report_emergency", [("report_emergency", 1.0)], entities=[RED_FLAG]),
+                "crisis",
+            ),
+            item("e:medical#2", None, parse("report_emergency", [("report_emergency", 0.7)]), "medical"),
+            item("e:medical#3", None, parse("inform", [("inform", 0.7)]), "medical"),
+        ],
+    )
     assert found.total == 4
     assert found.ids(lambda a: a.is_alarm) == ["e:crisis#1", "e:medical#1"]
     assert found.ids(lambda a: a is Answer.EMERGENCY_CHECK) == ["e:medical#2"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -37,7 +37,7 @@ def asked(
     text: str,
     intent: str,
     confidence: float = 0.6,
-    entities: Optional[List[Dict[str, Any]]] = None,
+    entities: list[dict[str, Any]] | None = None,
     held: bool = False,
 ) -> DialogueStateTracker:
     """A booking form that asked ``slot`` and the patient's reply."""
@@ -54,7 +54,7 @@ def asked(
     return DialogueStateTracker.from_events("c1", events, domain.slots)
 
 
-def predicted(policy: FormAnswerPolicy, domain: Domain, state: DialogueStateTracker) -> Optional[str]:
+def predicted(policy: FormAnswerPolicy, domain: Domain, state: DialogueStateTracker) -> str | None:
     prediction = policy.predict_action_probabilities(state, domain)
     if max(prediction.probabilities) == 0:
         return None
@@ -74,7 +74,9 @@ def predicted(policy: FormAnswerPolicy, domain: Domain, state: DialogueStateTrac
         ("slot_choice", "ok thanks, the first one", "thank"),
     ],
 )
-def test_the_answer_goes_to_the_form(policy: FormAnswerPolicy, domain: Domain, slot: str, text: str, intent: str) -> None:
+def test_the_answer_goes_to_the_form(
+    policy: FormAnswerPolicy, domain: Domain, slot: str, text: str, intent: str
+) -> None:
     assert predicted(policy, domain, asked(domain, slot, text, intent)) == "booking_form"
 
 
@@ -90,7 +92,7 @@ def test_the_answer_goes_to_the_form(policy: FormAnswerPolicy, domain: Domain, s
     ],
 )
 def test_ways_out_red_flags_and_other_slots_are_left_to_the_rules(
-    policy: FormAnswerPolicy, domain: Domain, slot: str, text: str, intent: str, entities: List[Dict[str, Any]]
+    policy: FormAnswerPolicy, domain: Domain, slot: str, text: str, intent: str, entities: list[dict[str, Any]]
 ) -> None:
     assert predicted(policy, domain, asked(domain, slot, text, intent, entities=entities)) is None
 

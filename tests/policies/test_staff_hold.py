@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -35,14 +34,14 @@ def user(intent: str) -> UserUttered:
     return UserUttered("...", {"name": intent, "confidence": 1.0})
 
 
-def tracker(domain: Domain, held: Optional[bool], tail: List[Event]) -> DialogueStateTracker:
-    events: List[Event] = [ActionExecuted("action_listen")]
+def tracker(domain: Domain, held: bool | None, tail: list[Event]) -> DialogueStateTracker:
+    events: list[Event] = [ActionExecuted("action_listen")]
     if held is not None:
         events.append(SlotSet("staff_holds", held))
     return DialogueStateTracker.from_events("c1", events + tail, domain.slots)
 
 
-def predicted(policy: StaffHoldPolicy, domain: Domain, state: DialogueStateTracker) -> Optional[str]:
+def predicted(policy: StaffHoldPolicy, domain: Domain, state: DialogueStateTracker) -> str | None:
     prediction = policy.predict_action_probabilities(state, domain)
     if max(prediction.probabilities) == 0:
         return None
@@ -58,7 +57,9 @@ def test_listens_after_any_message_while_held(policy: StaffHoldPolicy, domain: D
 
 
 def test_slot_extraction_does_not_count_as_an_answer(policy: StaffHoldPolicy, domain: Domain) -> None:
-    state = tracker(domain, True, [ActionExecuted("action_listen"), user("inform"), ActionExecuted("action_extract_slots")])
+    state = tracker(
+        domain, True, [ActionExecuted("action_listen"), user("inform"), ActionExecuted("action_extract_slots")]
+    )
     assert predicted(policy, domain, state) == "action_listen"
 
 
@@ -68,7 +69,7 @@ def test_emergencies_are_left_to_the_rules(policy: StaffHoldPolicy, domain: Doma
 
 
 @pytest.mark.parametrize("held", [None, False])
-def test_abstains_when_nobody_holds_the_chat(policy: StaffHoldPolicy, domain: Domain, held: Optional[bool]) -> None:
+def test_abstains_when_nobody_holds_the_chat(policy: StaffHoldPolicy, domain: Domain, held: bool | None) -> None:
     state = tracker(domain, held, [ActionExecuted("action_listen"), user("greet")])
     assert predicted(policy, domain, state) is None
 
@@ -76,8 +77,14 @@ def test_abstains_when_nobody_holds_the_chat(policy: StaffHoldPolicy, domain: Do
 def test_abstains_after_a_bot_action(policy: StaffHoldPolicy, domain: Domain) -> None:
     """After the emergency answer the rules decide what comes next (listen)."""
     state = tracker(
-        domain, True,
-        [ActionExecuted("action_listen"), user("report_emergency"), ActionExecuted("action_emergency"), BotUttered("Call 911")],
+        domain,
+        True,
+        [
+            ActionExecuted("action_listen"),
+            user("report_emergency"),
+            ActionExecuted("action_emergency"),
+            BotUttered("Call 911"),
+        ],
     )
     assert predicted(policy, domain, state) is None
 

@@ -56,4 +56,3 @@ def jordan_answers(**changes: Any) -> IntakeAnswers:
 def submit_time(minutes: int = 0) -> dt.datetime:
     """The pinned test "now", a few minutes on."""
     return NOW + dt.timedelta(minutes=minutes)
-

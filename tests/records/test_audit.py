@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +29,9 @@ def exercise_everything(records: SqlRecordsService, actor: str = ACTOR, channel:
     records.verify_by_mobile_and_dob("+15555550123", JORDAN_DOB, **kw)
     records.get_patient("P-1001", **kw)
     records.coverage_for("P-1001", **kw)
-    records.save_intake_draft("P-1001", {"legal_name": "Jordan Rivera", "dob": "1990-03-14"}, "allergies", now=NOW, **kw)
+    records.save_intake_draft(
+        "P-1001", {"legal_name": "Jordan Rivera", "dob": "1990-03-14"}, "allergies", now=NOW, **kw
+    )
     records.load_intake_draft("P-1001", now=NOW, **kw)
     records.submit_intake(
         "P-1001",
@@ -44,7 +46,9 @@ def exercise_everything(records: SqlRecordsService, actor: str = ACTOR, channel:
     records.latest_visit("P-1001", **kw)
     records.pending_results("P-1001", **kw)
     refill = records.create_refill_request("P-1001", "albuterol inhaler", "CVS", "penicillin allergy", now=NOW, **kw)
-    records.create_callback_request("Jordan Rivera", "555-555-0123", "billing", "after 5", "bronchitis bill", "P-1001", now=NOW, **kw)
+    records.create_callback_request(
+        "Jordan Rivera", "555-555-0123", "billing", "after 5", "bronchitis bill", "P-1001", now=NOW, **kw
+    )
     records.create_callback_request("Pat Caller", "5555550199", "handoff", now=NOW, **kw)
     records.open_work_items(**kw)
     records.mark_work_item_done(refill.work_item_id, now=NOW, **kw)

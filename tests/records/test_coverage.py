@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
-import pytest
+from collections.abc import Callable
 
 from bot.records import CoverageInfo, InsuranceAnswer, SqlRecordsService
 from tests.records.helpers import jordan_answers, submit_time
@@ -102,7 +100,11 @@ def test_intake_with_new_insurance_adds_a_coverage_version(records: SqlRecordsSe
     current = coverage(records)
     assert (current.version, current.source, current.active) == (2, "intake", True)
     assert (current.carrier_code, current.carrier_name, current.accepted) == ("bcbs", "Blue Cross Blue Shield", True)
-    assert (current.member_id, current.relationship, current.subscriber_name) == ("XYZ 987 654", "spouse", "Casey Rivera")
+    assert (current.member_id, current.relationship, current.subscriber_name) == (
+        "XYZ 987 654",
+        "spouse",
+        "Casey Rivera",
+    )
     assert current.plan_name is None and current.primary_care_copay_cents is None
     # The seeded version is kept, inactive.
     assert scalar("SELECT member_id FROM coverages WHERE patient_id = 'P-1001' AND version = 1") == "W123456789"
@@ -110,10 +112,25 @@ def test_intake_with_new_insurance_adds_a_coverage_version(records: SqlRecordsSe
 
 
 def test_intake_with_a_carrier_not_on_the_list(records: SqlRecordsService) -> None:
-    records.submit_intake("P-1002", jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("Oscar Health", "OSC123")), "webchat", now=submit_time())
+    records.submit_intake(
+        "P-1002",
+        jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("Oscar Health", "OSC123")),
+        "webchat",
+        now=submit_time(),
+    )
     current = coverage(records, "P-1002")
-    assert (current.carrier_code, current.carrier_name, current.accepted, current.version) == (None, "Oscar Health", None, 2)
-    records.submit_intake("P-1002", jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("Kaiser Permanente", "K12345")), "webchat", now=submit_time(1))
+    assert (current.carrier_code, current.carrier_name, current.accepted, current.version) == (
+        None,
+        "Oscar Health",
+        None,
+        2,
+    )
+    records.submit_intake(
+        "P-1002",
+        jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("Kaiser Permanente", "K12345")),
+        "webchat",
+        now=submit_time(1),
+    )
     kaiser = coverage(records, "P-1002")
     assert (kaiser.carrier_code, kaiser.accepted, kaiser.version) == ("kaiser", False, 3)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -168,7 +169,9 @@ def test_draft_save_load_replace_discard(records: SqlRecordsService) -> None:
     assert records.load_intake_draft("P-1001", now=NOW) == saved
 
     later = NOW + dt.timedelta(days=2)
-    replaced = records.save_intake_draft("P-1001", {**saved.answers, "allergies": []}, "insurance", channel="sms", now=later)
+    replaced = records.save_intake_draft(
+        "P-1001", {**saved.answers, "allergies": []}, "insurance", channel="sms", now=later
+    )
     loaded = records.load_intake_draft("P-1001", now=later)
     assert loaded == replaced
     assert loaded is not None and loaded.current_step == "insurance" and loaded.answers["allergies"] == []
@@ -203,7 +206,9 @@ def test_draft_for_unknown_patient(records: SqlRecordsService) -> None:
 
 
 def test_old_drafts_expire(records: SqlRecordsService, scalar: Callable) -> None:
-    records.save_intake_draft("P-1001", {"legal_name": "Jordan Rivera"}, "dob", now=NOW - DRAFT_MAX_AGE - dt.timedelta(hours=1))
+    records.save_intake_draft(
+        "P-1001", {"legal_name": "Jordan Rivera"}, "dob", now=NOW - DRAFT_MAX_AGE - dt.timedelta(hours=1)
+    )
     assert records.load_intake_draft("P-1001", now=NOW) is None
     assert scalar("SELECT COUNT(*) FROM intake_drafts") == 0
 

@@ -49,7 +49,11 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
     assert RECORDS_TABLES <= tables(empty_db_url)
     with get_engine(empty_db_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-        diffs = [d for d in compare_metadata(context, Base.metadata) if RECORDS_TABLES & set(repr(d).replace("'", " ").split())]
+        diffs = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if RECORDS_TABLES & set(repr(d).replace("'", " ").split())
+        ]
     assert diffs == []
 
     seed_demo_clinic(empty_db_url, today=TODAY)
@@ -74,8 +78,10 @@ def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> N
     seed_demo_clinic(empty_db_url, today=TODAY)
     with get_engine(empty_db_url).begin() as conn:  # a call back stored before 0003s
         conn.execute(
-            sa.text("INSERT INTO work_items (id, kind, status, channel, caller_name, phone, reason, created_at)"
-                    " VALUES ('C-22222', 'callback', 'open', 'sms', 'Maria Lopez', '+12125550199', 'billing', :now)"),
+            sa.text(
+                "INSERT INTO work_items (id, kind, status, channel, caller_name, phone, reason, created_at)"
+                " VALUES ('C-22222', 'callback', 'open', 'sms', 'Maria Lopez', '+12125550199', 'billing', :now)"
+            ),
             {"now": dt.datetime(2026, 12, 1, 12, 0)},
         )
     upgrade(empty_db_url, "0003s")
@@ -85,8 +91,10 @@ def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> N
     assert {i.work_item_id for i in records.open_work_items()} == {"C-22222", handoff.work_item_id}
     with get_engine(empty_db_url).begin() as conn, pytest.raises(sa.exc.IntegrityError):
         conn.execute(  # the database itself refuses a handoff without its conversation
-            sa.text("INSERT INTO work_items (id, kind, status, channel, note, created_at)"
-                    " VALUES ('H-22222', 'handoff', 'open', 'rest', 'x', :now)"),
+            sa.text(
+                "INSERT INTO work_items (id, kind, status, channel, note, created_at)"
+                " VALUES ('H-22222', 'handoff', 'open', 'rest', 'x', :now)"
+            ),
             {"now": dt.datetime(2026, 12, 1, 12, 0)},
         )
 
@@ -107,8 +115,10 @@ def test_0004_adds_emergency_flags_and_downgrades_cleanly(empty_db_url: str) -> 
     assert records.get_work_item(flag.work_item_id).category == "crisis"
     with get_engine(empty_db_url).begin() as conn, pytest.raises(sa.exc.IntegrityError):
         conn.execute(  # the database itself refuses an emergency without a known category
-            sa.text("INSERT INTO work_items (id, kind, status, channel, reason, conversation_id, created_at)"
-                    " VALUES ('E-22222', 'emergency', 'open', 'rest', 'other', 'rest-9', :now)"),
+            sa.text(
+                "INSERT INTO work_items (id, kind, status, channel, reason, conversation_id, created_at)"
+                " VALUES ('E-22222', 'emergency', 'open', 'rest', 'other', 'rest-9', :now)"
+            ),
             {"now": dt.datetime(2026, 12, 1, 12, 0)},
         )
     downgrade(empty_db_url, "0003s")

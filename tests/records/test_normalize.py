@@ -47,7 +47,15 @@ def test_parse_name_keeps_deliberate_casing_and_fixes_shouting() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["+15555550123", "+1 (555) 555-0123", "(555) 555-0123", "555.555.0123", "1-555-555-0123", "5555550123", " 555 555 0123 "],
+    [
+        "+15555550123",
+        "+1 (555) 555-0123",
+        "(555) 555-0123",
+        "555.555.0123",
+        "1-555-555-0123",
+        "5555550123",
+        " 555 555 0123 ",
+    ],
 )
 def test_us_mobile_formats_normalize_to_e164(raw: str) -> None:
     assert normalize_us_mobile(raw) == "+15555550123"
@@ -55,8 +63,18 @@ def test_us_mobile_formats_normalize_to_e164(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "555-0123", "+44 20 7946 0958", "1-800-FLOWERS", "055-555-0123", "555-155-0123", "911-555-0123",
-     "+1+5555550123", "55555501234", "555 555 0123 x12"],
+    [
+        "",
+        "555-0123",
+        "+44 20 7946 0958",
+        "1-800-FLOWERS",
+        "055-555-0123",
+        "555-155-0123",
+        "911-555-0123",
+        "+1+5555550123",
+        "55555501234",
+        "555 555 0123 x12",
+    ],
 )
 def test_invalid_us_mobiles_are_refused(raw: str) -> None:
     with pytest.raises(InvalidPatientData) as caught:

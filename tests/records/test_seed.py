@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -38,13 +38,28 @@ def edited_data_file(tmp_path: Path, old: str, new: str) -> Path:
 def test_data_file_has_the_design_records() -> None:
     data = load_clinic_data()
     assert [(c.code, c.accepted) for c in data.carriers] == [
-        ("aetna", True), ("bcbs", True), ("cigna", True), ("unitedhealthcare", True), ("humana", True),
-        ("medicare", True), ("medicaid", True), ("kaiser", False), ("tricare", False),
+        ("aetna", True),
+        ("bcbs", True),
+        ("cigna", True),
+        ("unitedhealthcare", True),
+        ("humana", True),
+        ("medicare", True),
+        ("medicaid", True),
+        ("kaiser", False),
+        ("tricare", False),
     ]
     jordan, ana = data.patients
     assert jordan.coverage is not None and ana.coverage is not None
-    assert (jordan.coverage.carrier_code, jordan.coverage.plan, jordan.coverage.member_id) == ("aetna", "PPO", "W123456789")
-    assert (ana.coverage.carrier_code, ana.coverage.member_id, ana.coverage.primary_care_copay_cents) == ("medicare", None, None)
+    assert (jordan.coverage.carrier_code, jordan.coverage.plan, jordan.coverage.member_id) == (
+        "aetna",
+        "PPO",
+        "W123456789",
+    )
+    assert (ana.coverage.carrier_code, ana.coverage.member_id, ana.coverage.primary_care_copay_cents) == (
+        "medicare",
+        None,
+        None,
+    )
     (visit,) = data.visits
     assert (visit.patient_id, visit.provider_id, visit.days_from_today) == ("P-1001", "patel", -7)
     assert visit.pending_results == ({"test": "chest X-ray", "expected_business_days": [3, 5]},)
@@ -79,8 +94,12 @@ def test_seed_restores_demo_coverage_but_never_overrides_an_intake(db_url: str, 
     restored = records.coverage_for("P-1001")
     assert restored is not None and (restored.member_id, restored.version) == ("W123456789", 1)
 
-    records.submit_intake("P-1001", jordan_answers(insurance=InsuranceAnswer("cigna", "CIG12345")), "webchat", now=submit_time())
-    records.submit_intake("P-1002", jordan_answers(legal_name="Ana Souza", insurance=None), "webchat", now=submit_time())
+    records.submit_intake(
+        "P-1001", jordan_answers(insurance=InsuranceAnswer("cigna", "CIG12345")), "webchat", now=submit_time()
+    )
+    records.submit_intake(
+        "P-1002", jordan_answers(legal_name="Ana Souza", insurance=None), "webchat", now=submit_time()
+    )
     seed_demo_clinic(db_url, today=TODAY)
     kept = records.coverage_for("P-1001")
     assert kept is not None and (kept.carrier_code, kept.source, kept.version) == ("cigna", "intake", 2)
@@ -90,7 +109,12 @@ def test_seed_restores_demo_coverage_but_never_overrides_an_intake(db_url: str, 
 
 def test_staff_edit_the_carrier_list_in_the_file(db_url: str, tmp_path: Path) -> None:
     records = SqlRecordsService(db_url)
-    records.submit_intake("P-1002", jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("tricare", "TRI12345")), "sms", now=submit_time())
+    records.submit_intake(
+        "P-1002",
+        jordan_answers(legal_name="Ana Souza", insurance=InsuranceAnswer("tricare", "TRI12345")),
+        "sms",
+        now=submit_time(),
+    )
     path = edited_data_file(
         tmp_path,
         TRICARE_ENTRY,
@@ -104,7 +128,11 @@ def test_staff_edit_the_carrier_list_in_the_file(db_url: str, tmp_path: Path) ->
     assert "tricare" not in [c.code for c in records.list_carriers()]
     assert records.carrier("tricare") is None and records.match_carrier("tricare") is None
     coverage = records.coverage_for("P-1002")
-    assert coverage is not None and (coverage.carrier_code, coverage.carrier_name, coverage.accepted) == ("tricare", "Tricare", None)
+    assert coverage is not None and (coverage.carrier_code, coverage.carrier_name, coverage.accepted) == (
+        "tricare",
+        "Tricare",
+        None,
+    )
     humana = records.match_carrier("Humana Gold Plus")
     assert humana is not None and humana.note == "Ask us about Humana Gold Plus."
     seed_demo_clinic(db_url, today=TODAY)  # putting the file back brings Tricare back
@@ -126,10 +154,22 @@ def test_plain_carrier_names_still_work() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("coverage: {carrier: medicare, relationship: self}", "coverage: {carrier: oscar}", "not in the insurance lists"),
-        ("coverage: {carrier: medicare, relationship: self}", "coverage: {carrier: medicare, relationship: cousin}", "relationship"),
+        (
+            "coverage: {carrier: medicare, relationship: self}",
+            "coverage: {carrier: oscar}",
+            "not in the insurance lists",
+        ),
+        (
+            "coverage: {carrier: medicare, relationship: self}",
+            "coverage: {carrier: medicare, relationship: cousin}",
+            "relationship",
+        ),
         ("aliases: [cigna]", "aliases: [cigna, aetna]", "also belongs to aetna"),
-        ("    patient: P-1001\n    appointment: A-4RJ2X", "    patient: P-4040\n    appointment: A-4RJ2X", "unknown patient"),
+        (
+            "    patient: P-1001\n    appointment: A-4RJ2X",
+            "    patient: P-4040\n    appointment: A-4RJ2X",
+            "unknown patient",
+        ),
         ("expected_business_days: [3, 5]", "expected_business_days: [5, 3]", "fewest first"),
         ("expected_business_days: [3, 5]", "expected_business_days: soon", "whole number"),
         ("due_in_days: 14", "due_in_days: two weeks", "due_in_days"),

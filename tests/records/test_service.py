@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -122,10 +122,13 @@ def test_register_accepts_the_oldest_plausible_patient(records: SqlRecordsServic
     assert records.register_patient("Old Timer", dt.date(1906, 12, 2), "5555550100", today=TODAY).patient_id == "P-1003"
 
 
-
 def test_concurrent_registrations_get_distinct_ids(db_url: str) -> None:
     calls = [
-        (lambda i=i: SqlRecordsService(db_url).register_patient(f"Racer {chr(65 + i)}mith", dt.date(1990, 1, 1 + i), "5555550100", today=TODAY))
+        (
+            lambda i=i: SqlRecordsService(db_url).register_patient(
+                f"Racer {chr(65 + i)}mith", dt.date(1990, 1, 1 + i), "5555550100", today=TODAY
+            )
+        )
         for i in range(8)
     ]
     results = race(calls)
@@ -135,7 +138,11 @@ def test_concurrent_registrations_get_distinct_ids(db_url: str) -> None:
 
 def test_concurrent_duplicate_registrations_create_one_record(db_url: str, scalar: Callable) -> None:
     calls = [
-        (lambda: SqlRecordsService(db_url).register_patient("Dee Plicate", dt.date(1990, 1, 1), "5555550100", today=TODAY))
+        (
+            lambda: SqlRecordsService(db_url).register_patient(
+                "Dee Plicate", dt.date(1990, 1, 1), "5555550100", today=TODAY
+            )
+        )
         for _ in range(8)
     ]
     results = race(calls)
@@ -207,8 +214,13 @@ def test_every_method_reports_a_database_outage(method: str) -> None:
 
 def test_identity_calls_take_actor_and_channel(records: SqlRecordsService, scalar: Callable) -> None:
     assert records.verify_identity("Jordan Rivera", JORDAN_DOB, actor="assistant:abc", channel="sms") == JORDAN
-    ref = records.register_patient("Sam Lee", dt.date(1990, 1, 1), "5555550100", today=TODAY, actor="assistant:abc", channel="sms")
-    assert scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE actor = 'assistant:abc' AND channel = 'sms' AND patient_id IN ('P-1001', :p)",
-        p=ref.patient_id,
-    ) == 2
+    ref = records.register_patient(
+        "Sam Lee", dt.date(1990, 1, 1), "5555550100", today=TODAY, actor="assistant:abc", channel="sms"
+    )
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE actor = 'assistant:abc' AND channel = 'sms' AND patient_id IN ('P-1001', :p)",
+            p=ref.patient_id,
+        )
+        == 2
+    )

@@ -69,7 +69,11 @@ def test_no_visit(records: SqlRecordsService) -> None:
 
 def test_pending_results_with_dates_from_business_days(records: SqlRecordsService) -> None:
     (xray,) = records.pending_results("P-1001")
-    assert (xray.test, xray.expected_from, xray.expected_by) == ("chest X-ray", dt.date(2026, 11, 30), dt.date(2026, 12, 2))
+    assert (xray.test, xray.expected_from, xray.expected_by) == (
+        "chest X-ray",
+        dt.date(2026, 11, 30),
+        dt.date(2026, 12, 2),
+    )
     assert not xray.is_overdue(TODAY)
     assert xray.is_overdue(TODAY + dt.timedelta(days=1))
 
@@ -90,7 +94,10 @@ def test_a_newer_visit_becomes_the_latest_and_results_sort_by_due_date(records: 
                 follow_up_text=None,
                 follow_up_due_in_days=None,
                 pending_results_json=dumps(
-                    [{"test": "blood count", "expected_business_days": 1}, {"test": "ankle scan", "expected_by_date": "2026-12-20"}]
+                    [
+                        {"test": "blood count", "expected_business_days": 1},
+                        {"test": "ankle scan", "expected_by_date": "2026-12-20"},
+                    ]
                 ),
                 created_at=NOW,
             )

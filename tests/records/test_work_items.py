@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -30,12 +31,21 @@ def at(minutes: int) -> dt.datetime:
 
 def test_refill_request_lifecycle(records: SqlRecordsService) -> None:
     refill = records.create_refill_request(
-        "p-1001", "  albuterol   inhaler ", "CVS on Main St", "running out friday", actor=ACTOR, channel="sms", now=at(0)
+        "p-1001",
+        "  albuterol   inhaler ",
+        "CVS on Main St",
+        "running out friday",
+        actor=ACTOR,
+        channel="sms",
+        now=at(0),
     )
     assert isinstance(refill, RefillRequest) and READABLE_ID.match(refill.work_item_id)
     assert refill.work_item_id.startswith("R-")
     assert (refill.patient_id, refill.medication, refill.pharmacy, refill.note) == (
-        "P-1001", "albuterol inhaler", "CVS on Main St", "running out friday"
+        "P-1001",
+        "albuterol inhaler",
+        "CVS on Main St",
+        "running out friday",
     )
     assert (refill.status, refill.channel, refill.created_at, refill.done_at) == ("open", "sms", NOW, None)
     assert records.open_work_items() == [refill]
@@ -50,12 +60,25 @@ def test_refill_request_lifecycle(records: SqlRecordsService) -> None:
 
 def test_callback_requests_with_and_without_a_patient(records: SqlRecordsService) -> None:
     caller = records.create_callback_request(
-        "Pat Caller", "(555) 555-0199", "billing", best_time="after 5pm", note="question about a charge", channel="webchat", now=at(0)
+        "Pat Caller",
+        "(555) 555-0199",
+        "billing",
+        best_time="after 5pm",
+        note="question about a charge",
+        channel="webchat",
+        now=at(0),
     )
     assert isinstance(caller, CallbackRequest) and caller.work_item_id.startswith("C-")
-    assert (caller.patient_id, caller.name, caller.phone, caller.reason) == (None, "Pat Caller", "+15555550199", "billing")
+    assert (caller.patient_id, caller.name, caller.phone, caller.reason) == (
+        None,
+        "Pat Caller",
+        "+15555550199",
+        "billing",
+    )
     assert (caller.best_time, caller.note, caller.status) == ("after 5pm", "question about a charge", "open")
-    ana = records.create_callback_request("Ana Souza", "+15555550188", "HANDOFF", patient_id="P-1002", channel="portal", now=at(1))
+    ana = records.create_callback_request(
+        "Ana Souza", "+15555550188", "HANDOFF", patient_id="P-1002", channel="portal", now=at(1)
+    )
     assert ana.patient_id == "P-1002" and ana.reason == "handoff" and ana.best_time is None
     assert records.open_work_items(kind="callback") == [caller, ana]
 
@@ -64,7 +87,11 @@ def test_open_items_oldest_first_and_by_kind(records: SqlRecordsService) -> None
     late = records.create_refill_request("P-1002", "eye drops", now=at(20))
     early = records.create_callback_request("Pat Caller", "5555550199", "records", now=at(5))
     middle = records.create_refill_request("P-1001", "inhaler", now=at(10))
-    assert [i.work_item_id for i in records.open_work_items()] == [early.work_item_id, middle.work_item_id, late.work_item_id]
+    assert [i.work_item_id for i in records.open_work_items()] == [
+        early.work_item_id,
+        middle.work_item_id,
+        late.work_item_id,
+    ]
     assert records.open_work_items("refill") == [middle, late]
     assert records.open_work_items(kind="callback") == [early]
     with pytest.raises(ValueError):
@@ -107,10 +134,16 @@ def test_handoff_items_one_open_per_conversation(records: SqlRecordsService) -> 
     first = records.create_handoff("rest-abc", summary, actor=ACTOR, channel="rest", now=at(0))
     assert isinstance(first, HandoffRequest) and re.match(r"^H-[2-9A-HJKMNP-Z]{5}$", first.work_item_id)
     assert (first.conversation_id, first.summary, first.patient_id, first.status, first.channel) == (
-        "rest-abc", summary, None, "open", "rest"
+        "rest-abc",
+        summary,
+        None,
+        "open",
+        "rest",
     )
     # Asking again in the same chat updates the one open item (now verified) instead of queueing twice.
-    again = records.create_handoff("rest-abc", "Wanted: cancel a visit.", "p-1001", actor=ACTOR, channel="rest", now=at(5))
+    again = records.create_handoff(
+        "rest-abc", "Wanted: cancel a visit.", "p-1001", actor=ACTOR, channel="rest", now=at(5)
+    )
     assert again.work_item_id == first.work_item_id
     assert (again.summary, again.patient_id) == ("Wanted: cancel a visit.", "P-1001")
     assert [i.work_item_id for i in records.open_work_items("handoff")] == [first.work_item_id]
@@ -123,8 +156,13 @@ def test_handoff_items_one_open_per_conversation(records: SqlRecordsService) -> 
 
 @pytest.mark.parametrize(
     "conversation, summary, field",
-    [("", "Wanted: x.", "conversation_id"), ("has space", "Wanted: x.", "conversation_id"),
-     ("x" * 129, "Wanted: x.", "conversation_id"), ("rest-1", "", "summary"), ("rest-1", "y" * 501, "summary")],
+    [
+        ("", "Wanted: x.", "conversation_id"),
+        ("has space", "Wanted: x.", "conversation_id"),
+        ("x" * 129, "Wanted: x.", "conversation_id"),
+        ("rest-1", "", "summary"),
+        ("rest-1", "y" * 501, "summary"),
+    ],
 )
 def test_handoff_refuses_bad_input(records: SqlRecordsService, conversation: str, summary: str, field: str) -> None:
     with pytest.raises(InvalidPatientData) as error:
@@ -143,14 +181,20 @@ def test_callback_keeps_its_conversation_and_unknown_items_are_refused(records: 
 def test_staff_access_is_audited_without_content(records: SqlRecordsService) -> None:
     records.record_staff_access("read:transcript", "P-1001", actor="staff:web:abc", channel="staff-page")
     trail = records.audit_trail("P-1001", actor="test")
-    assert [(e.operation, e.actor, e.channel) for e in trail][-1:] == [("read:transcript", "staff:web:abc", "staff-page")]
+    assert [(e.operation, e.actor, e.channel) for e in trail][-1:] == [
+        ("read:transcript", "staff:web:abc", "staff-page")
+    ]
 
 
 def test_emergency_flags_one_open_per_conversation_and_crisis_outranks(records: SqlRecordsService) -> None:
     first = records.flag_emergency("webchat:abc", "medical", ["chest_pain"], actor=ACTOR, channel="socketio", now=at(0))
     assert isinstance(first, EmergencyFlag) and re.match(r"^E-[2-9A-HJKMNP-Z]{5}$", first.work_item_id)
     assert (first.conversation_id, first.category, first.flags, first.patient_id, first.status) == (
-        "webchat:abc", "medical", "chest_pain", None, "open"
+        "webchat:abc",
+        "medical",
+        "chest_pain",
+        None,
+        "open",
     )
     again = records.flag_emergency("webchat:abc", "crisis", ["suicidal_thoughts"], "p-1001", now=at(3))
     assert again.work_item_id == first.work_item_id
@@ -162,8 +206,12 @@ def test_emergency_flags_one_open_per_conversation_and_crisis_outranks(records: 
     assert classifier_only.flags == "classifier"
 
 
-@pytest.mark.parametrize("conversation, category, field", [("", "medical", "conversation_id"), ("x", "other", "category")])
-def test_emergency_flag_refuses_bad_input(records: SqlRecordsService, conversation: str, category: str, field: str) -> None:
+@pytest.mark.parametrize(
+    "conversation, category, field", [("", "medical", "conversation_id"), ("x", "other", "category")]
+)
+def test_emergency_flag_refuses_bad_input(
+    records: SqlRecordsService, conversation: str, category: str, field: str
+) -> None:
     with pytest.raises(InvalidPatientData) as error:
         records.flag_emergency(conversation, category)
     assert error.value.field == field

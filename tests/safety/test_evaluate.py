@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -23,7 +22,7 @@ def test_counting_hits_misses_wrong_categories_and_false_alarms() -> None:
     """The report counts exactly what a stub detector got right and wrong."""
     answers = {"a": "medical", "b": "medical", "c": None, "x": "crisis", "y": None}
 
-    def verdict(text: str) -> Optional[str]:
+    def verdict(text: str) -> str | None:
         """A stub detector answering from the table."""
         return answers[text]
 

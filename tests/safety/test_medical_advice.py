@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 from ruamel.yaml import YAML
@@ -14,7 +13,7 @@ from bot.safety.red_flags import RedFlagMatcher, RedFlagRulesError
 PHRASINGS = Path(__file__).with_name("medical_advice_phrasings.yml")
 
 
-def _phrasings() -> Dict[str, List[str]]:
+def _phrasings() -> dict[str, list[str]]:
     data = YAML(typ="safe", pure=True).load(PHRASINGS.read_text(encoding="utf-8"))
     return {key: [str(t) for t in value] for key, value in data.items() if isinstance(value, list)}
 

@@ -10,7 +10,7 @@ the fallback classifier and wins over it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -44,14 +44,14 @@ def classified(
     text: str,
     intent: str = "book_appointment",
     confidence: float = 0.8,
-    entities: Optional[List[Dict[str, Any]]] = None,
+    entities: list[dict[str, Any]] | None = None,
 ) -> Message:
     """A message as it leaves the classifiers: intent, ranking and maybe entities set."""
     ranking = [
         {"name": intent, "confidence": confidence},
         {"name": "greet", "confidence": round(1 - confidence, 3)},
     ]
-    data: Dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": confidence}}
+    data: dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": confidence}}
     data["intent_ranking"] = ranking
     if entities is not None:
         data["entities"] = entities
@@ -192,9 +192,7 @@ def test_a_custom_rules_file_is_used(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     component = build(tmp_path, rules_file=str(rules))
-    assert run(component, classified("grandpa fell down the stairs")).get("intent")["name"] == (
-        "report_emergency"
-    )
+    assert run(component, classified("grandpa fell down the stairs")).get("intent")["name"] == ("report_emergency")
     assert run(component, classified("my chest hurts")).get("intent")["name"] == "book_appointment"
 
 
@@ -209,13 +207,14 @@ def test_a_custom_rules_file_is_used(tmp_path: Path) -> None:
         {"rules_file": "/nonexistent/red_flags.yml"},
     ],
 )
-def test_bad_config_fails_at_load(tmp_path: Path, config: Dict[str, Any]) -> None:
+def test_bad_config_fails_at_load(tmp_path: Path, config: dict[str, Any]) -> None:
     """A wrong option or rules file stops the model from loading instead of silently missing."""
     with pytest.raises(InvalidConfigException):
         build(tmp_path, **config)
 
 
 # ------------------------------------------------------------------- inside Rasa
+
 
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -229,7 +228,7 @@ def fallback_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     return train_tiny_model(tmp_path_factory.mktemp("rasa_project_fallback"), 0.99)
 
 
-async def parse(model: str, text: str) -> Dict[str, Any]:
+async def parse(model: str, text: str) -> dict[str, Any]:
     """Parses one message through the trained model, as the Rasa server does."""
     from rasa.core.agent import Agent
 

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 
@@ -144,9 +143,7 @@ def test_a_negated_symptom_is_not_an_emergency(text: str, negated: str) -> None:
         ("not breathing", "medical"),
     ],
 )
-def test_negation_scopes_over_the_symptom_not_any_no_in_the_message(
-    text: str, category: str
-) -> None:
+def test_negation_scopes_over_the_symptom_not_any_no_in_the_message(text: str, category: str) -> None:
     """A "no" that answers a question, or a cue cut off by punctuation or "but", negates nothing."""
     assert detect_red_flags(text).category == category
 
@@ -181,7 +178,7 @@ def test_medical_history_is_not_a_current_emergency(text: str) -> None:
     ],
 )
 def test_history_gives_way_when_it_is_happening_now(text: str) -> None:
-    """"Again", "today", "right now" turn history back into an emergency."""
+    """ "Again", "today", "right now" turn history back into an emergency."""
     assert detect_red_flags(text).category == "medical"
 
 
@@ -226,9 +223,7 @@ def test_flags_come_in_text_order_without_repeats() -> None:
         ("he OD'd", "medical"),
     ],
 )
-def test_case_accents_punctuation_emoji_and_typos_do_not_hide_a_red_flag(
-    text: str, category: str
-) -> None:
+def test_case_accents_punctuation_emoji_and_typos_do_not_hide_a_red_flag(text: str, category: str) -> None:
     """Texting style and slips are read the way a person would read them."""
     assert detect_red_flags(text).category == category
 
@@ -413,14 +408,12 @@ def test_rules_are_compiled_once_per_content() -> None:
 def test_importing_the_module_does_not_load_spacy() -> None:
     """Nothing heavy at import: spaCy is loaded on the first check."""
     code = "import sys, bot.safety.red_flags; print('spacy' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
-def _first(items: List[Ordinary], group: str) -> Optional[Ordinary]:
+def _first(items: list[Ordinary], group: str) -> Ordinary | None:
     """The first ordinary message of a group (helper for readability)."""
     return next((o for o in items if o.group == group), None)
 
@@ -676,9 +669,7 @@ def test_fourth_round_look_alikes_stay_quiet(text: str) -> None:
         ("i've been blind in one eye since birth", "sudden_vision_loss", "not_current"),
     ],
 )
-def test_fourth_round_flags_respect_negation_and_history(
-    text: str, flag_id: str, status: str
-) -> None:
+def test_fourth_round_flags_respect_negation_and_history(text: str, flag_id: str, status: str) -> None:
     """A denied sign or an old event is seen and ruled out, not flagged."""
     result = detect_red_flags(text)
     assert result.category is None, result

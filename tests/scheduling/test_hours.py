@@ -27,8 +27,15 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 @pytest.mark.parametrize(
     "when, open_",
-    [(at(2, 8), True), (at(2, 16, 59), True), (at(2, 17), False), (at(2, 7, 59), False),
-     (at(5, 11), True), (at(5, 12), False), (at(6, 10), False)],
+    [
+        (at(2, 8), True),
+        (at(2, 16, 59), True),
+        (at(2, 17), False),
+        (at(2, 7, 59), False),
+        (at(5, 11), True),
+        (at(5, 12), False),
+        (at(6, 10), False),
+    ],
 )
 def test_open_during_the_weekly_hours_only(when: dt.datetime, open_: bool) -> None:
     assert is_open_at(CLINIC, when) is open_

@@ -77,8 +77,7 @@ def test_concurrent_upgrades_migrate_once(empty_db_url: str) -> None:
     """Instances starting together (``make run`` twice) all come up; the schema is built once."""
     command = [sys.executable, "-m", "bot.migrate", "--url", empty_db_url, "upgrade"]
     processes = [
-        subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for _ in range(3)
+        subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)
     ]
     outputs = [p.communicate(timeout=60)[0].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0], outputs

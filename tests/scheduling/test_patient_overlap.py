@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -61,7 +61,9 @@ def test_reschedule_onto_another_own_visit_is_refused(svc: SqlSchedulingService)
     assert refused.value.conflict == keep
     assert svc.get_appointment(move.appointment_id, PATIENT) == move  # nothing half-done
     assert [a.appointment_id for a in svc.upcoming_appointments(PATIENT, now=NOW)] == [
-        keep.appointment_id, move.appointment_id]
+        keep.appointment_id,
+        move.appointment_id,
+    ]
 
 
 def test_reschedule_may_overlap_the_visit_being_moved(svc: SqlSchedulingService) -> None:
@@ -75,17 +77,25 @@ def test_search_leaves_out_the_patients_busy_times(svc: SqlSchedulingService) ->
     day = dt.date(2026, 12, 3)
     others = svc.search_slots("sick_visit", "okafor", day, day, exact_time=dt.time(10), now=NOW)
     assert [s.start for s in others] == [local(3, 10, 0)]
-    mine = svc.search_slots("sick_visit", "okafor", day, day, exact_time=dt.time(10), now=NOW,
-                            patient_id=PATIENT, limit=10)
+    mine = svc.search_slots(
+        "sick_visit", "okafor", day, day, exact_time=dt.time(10), now=NOW, patient_id=PATIENT, limit=10
+    )
     assert all(s.end <= visit.start or s.start >= visit.end for s in mine) and mine
-    moving = svc.search_slots("sick_visit", "okafor", day, day, exact_time=dt.time(10), now=NOW,
-                              patient_id=PATIENT, ignore_appointment_id=visit.appointment_id)
+    moving = svc.search_slots(
+        "sick_visit",
+        "okafor",
+        day,
+        day,
+        exact_time=dt.time(10),
+        now=NOW,
+        patient_id=PATIENT,
+        ignore_appointment_id=visit.appointment_id,
+    )
     assert [s.start for s in moving] == [local(3, 10, 0)]
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_one_patient_racing_with_several_providers_gets_one_visit(db_url: str, scalar: Callable,
-                                                                round_: int) -> None:
+def test_one_patient_racing_with_several_providers_gets_one_visit(db_url: str, scalar: Callable, round_: int) -> None:
     """Different providers do not share a lock, so only the patient lock can stop this."""
     start = local(3, 9 + round_, 0)
     calls = [

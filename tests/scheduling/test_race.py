@@ -6,7 +6,6 @@ barrier releases them at the same moment.
 
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +14,6 @@ from bot.scheduling import AppointmentInfo, SlotUnavailable, SqlSchedulingServic
 from tests.fixtures_db import NOW, local, race
 
 THREADS = 8
-
 
 
 def count_booked(url: str, provider: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -131,7 +131,7 @@ def test_search_by_visit_type_only_uses_providers_who_offer_it(svc: SqlSchedulin
 def test_any_provider_offers_are_spread_out(svc: SqlSchedulingService) -> None:
     slots = svc.search_slots("sick_visit", now=NOW)
     assert slots[0].start == local(2, 9, 0)
-    gaps = [b.start - a.start for a, b in zip(slots, slots[1:])]
+    gaps = [b.start - a.start for a, b in zip(slots, slots[1:], strict=False)]
     assert all(gap >= dt.timedelta(hours=1) for gap in gaps), times(slots)
 
 
@@ -209,7 +209,9 @@ def test_booked_time_disappears_from_search(svc: SqlSchedulingService) -> None:
 
 
 def test_book_returns_the_appointment_and_stores_naive_utc(svc: SqlSchedulingService, scalar: Callable) -> None:
-    appt = svc.book("P-1001", "okafor", "sick_visit", local(3, 10, 20), reason=" sore  throat ", channel="rest", now=NOW)
+    appt = svc.book(
+        "P-1001", "okafor", "sick_visit", local(3, 10, 20), reason=" sore  throat ", channel="rest", now=NOW
+    )
     assert appt.appointment_id.startswith("A-") and len(appt.appointment_id) == 7
     assert appt.patient_id == "P-1001" and appt.provider_id == "okafor" and appt.provider_name == "Sam Okafor, NP"
     assert appt.visit_type == "sick_visit" and appt.visit_type_name == "sick visit"
@@ -405,7 +407,6 @@ def test_factory_returns_one_lazily_made_service() -> None:
 
 def test_importing_the_backends_creates_no_engine() -> None:
     code = (
-        "import bot.scheduling, bot.records, bot.seed, bot.migrate, bot.db;"
-        "assert not bot.db._engines, bot.db._engines"
+        "import bot.scheduling, bot.records, bot.seed, bot.migrate, bot.db;assert not bot.db._engines, bot.db._engines"
     )
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True, timeout=60)

@@ -7,7 +7,7 @@ machine's server keeps running.
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -36,8 +36,9 @@ def server() -> Iterator[ThrowawayPostgres]:
 def store(server: ThrowawayPostgres) -> Iterator[FailSafeTrackerStore]:
     """Our store behind Rasa's own fail-safe wrapper, as the Rasa server uses it."""
     domain = Domain.load("domain.yml")
-    inner = ClinicSQLTrackerStore(domain, dialect="postgresql", host="127.0.0.1", port=server.port,
-                                  db="postgres", username="postgres")
+    inner = ClinicSQLTrackerStore(
+        domain, dialect="postgresql", host="127.0.0.1", port=server.port, db="postgres", username="postgres"
+    )
     yield FailSafeTrackerStore(inner)
     server.start() if not _up(server) else None
     inner.engine.dispose()

@@ -11,15 +11,15 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
-down_revision: Union[str, None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 ACTIVE_BOOKING = sa.text("status = 'booked'")
 
@@ -133,9 +133,7 @@ def upgrade() -> None:
             name=op.f("ck_appointments_status_values"),
         ),
         sa.CheckConstraint("end_at > start_at", name=op.f("ck_appointments_interval_order")),
-        sa.ForeignKeyConstraint(
-            ["provider_id"], ["providers.id"], name=op.f("fk_appointments_provider_id_providers")
-        ),
+        sa.ForeignKeyConstraint(["provider_id"], ["providers.id"], name=op.f("fk_appointments_provider_id_providers")),
         sa.ForeignKeyConstraint(
             ["rescheduled_from_id"],
             ["appointments.id"],

@@ -11,15 +11,15 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003s"
-down_revision: Union[str, None] = "0003"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -27,9 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table("work_items") as batch:
         batch.add_column(sa.Column("conversation_id", sa.String(length=128), nullable=True))
         batch.drop_constraint(op.f("ck_work_items_kind_values"), type_="check")
-        batch.create_check_constraint(
-            op.f("ck_work_items_kind_values"), "kind IN ('refill', 'callback', 'handoff')"
-        )
+        batch.create_check_constraint(op.f("ck_work_items_kind_values"), "kind IN ('refill', 'callback', 'handoff')")
         batch.create_check_constraint(
             op.f("ck_work_items_handoff_fields"),
             "kind <> 'handoff' OR (conversation_id IS NOT NULL AND note IS NOT NULL)",

@@ -11,14 +11,14 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0004"
-down_revision: Union[str, None] = "0003s"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0003s"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -40,6 +40,4 @@ def downgrade() -> None:
     with op.batch_alter_table("work_items") as batch:
         batch.drop_constraint(op.f("ck_work_items_emergency_fields"), type_="check")
         batch.drop_constraint(op.f("ck_work_items_kind_values"), type_="check")
-        batch.create_check_constraint(
-            op.f("ck_work_items_kind_values"), "kind IN ('refill', 'callback', 'handoff')"
-        )
+        batch.create_check_constraint(op.f("ck_work_items_kind_values"), "kind IN ('refill', 'callback', 'handoff')")
