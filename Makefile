@@ -11,10 +11,18 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test setup browser train bench eval eval-threshold eval-cv clean
+.PHONY: run test test-fast check setup browser train bench eval eval-threshold eval-cv clean
 
 run: setup
 	$(PY) -m bot run
+
+# The quality gate, under a minute: lint and format (ruff), types (mypy on
+# bot/, actions/, channels/) and the layer rules (import-linter); all in pyproject.toml.
+check: setup
+	$(VENV)/bin/ruff check bot actions channels tests benchmarks
+	$(VENV)/bin/ruff format --check bot actions channels tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup browser
 	$(PY) -m bot train

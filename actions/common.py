@@ -21,6 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.clinic_facts import safe_clinic_values
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -199,47 +200,6 @@ def hours_text(opening_hours: dict[int, list[tuple]]) -> str:
         times = " and ".join(f"{format_time(start)} to {format_time(end)}" for start, end in blocks)
         parts.append(f"{days} {times}")
     return "; ".join(parts)
-
-
-def clinic_values() -> dict[str, Any]:
-    """Clinic facts used by many responses; read from clinic data, not code."""
-    from bot.scheduling import get_scheduling_service
-
-    clinic = get_scheduling_service().clinic_info()
-    return {
-        "clinic_name": clinic.name,
-        "clinic_address": clinic.address,
-        "clinic_phone": clinic.phone,
-    }
-
-
-FALLBACK_CLINIC_VALUES: dict[str, Any] = {
-    "clinic_name": "the clinic",
-    "clinic_address": "our clinic",
-    "clinic_phone": "the clinic's front desk",
-}
-_last_clinic_values: dict[str, Any] = {}
-
-
-def fallback_clinic_values() -> dict[str, Any]:
-    """Clinic facts when the database is down: the last ones read, else the fallback phone setting."""
-    values = dict(FALLBACK_CLINIC_VALUES)
-    phone = get_settings().fallback_phone
-    if phone:
-        values["clinic_phone"] = phone
-    values.update(_last_clinic_values)
-    return values
-
-
-async def safe_clinic_values() -> dict[str, Any]:
-    """Clinic facts, or the best we know when the database cannot be read."""
-    try:
-        values = await call_backend(clinic_values)
-    except Exception:  # noqa: BLE001 - any backend failure must still let us answer
-        logger.warning("clinic facts unavailable; using the last known or fallback values")
-        return fallback_clinic_values()
-    _last_clinic_values.update(values)
-    return values
 
 
 async def tell_backend_down(dispatcher: CollectingDispatcher) -> None:

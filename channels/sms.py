@@ -36,6 +36,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 
+from bot.clinic_facts import safe_clinic_values
 from bot.settings import Settings, get_settings
 from channels import kit
 from channels.sms_outbound import SMS_PART_LIMIT, missing_settings, send_sms
@@ -341,8 +342,6 @@ class SmsInput(InputChannel):
     async def _keyword_reply(self, agent: Any, conversation: str, keyword: str) -> list[str]:
         """The keyword's response from domain.yml (SMS variant), filled with the clinic's name and phone."""
         from rasa.shared.core.trackers import DialogueStateTracker
-
-        from actions.common import safe_clinic_values
 
         values = await safe_clinic_values()
         message = await agent.nlg.generate(

@@ -93,7 +93,9 @@ def score_intents(parsed: Sequence[Parsed], predict: Callable[[Parsed], str] | N
     golds = [str(item.example.intent) for item in parsed]
     predictions = [scored_intent(gold, predict(item)) for gold, item in zip(golds, parsed, strict=False)]
     fallback_as_oos = sum(
-        1 for gold, item in zip(golds, parsed, strict=False) if gold == OUT_OF_SCOPE_INTENT and predict(item) == FALLBACK_INTENT
+        1
+        for gold, item in zip(golds, parsed, strict=False)
+        if gold == OUT_OF_SCOPE_INTENT and predict(item) == FALLBACK_INTENT
     )
     gold_labels = sorted(set(golds))
     labels = gold_labels + sorted(set(predictions) - set(gold_labels))

@@ -11,6 +11,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.paths import DOMAIN_PATH
 from bot.records import set_records_service
 from bot.scheduling import set_scheduling_service
 
@@ -22,7 +23,7 @@ def domain() -> dict[str, Any]:
     """The real domain, as the action server receives it."""
     from rasa.shared.core.domain import Domain
 
-    return Domain.load("domain.yml").as_dict()
+    return Domain.load(DOMAIN_PATH).as_dict()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from actions.intake import (
     slots_from_answers,
     summary_text,
 )
+from bot.paths import DOMAIN_PATH
 from bot.records import get_records_service
 from tests.actions.conftest import make_tracker, slot_events, texts
 
@@ -42,7 +43,7 @@ def intake_domain() -> dict[str, Any]:
     """The real domain; the intake fragment is merged in until the lead has merged it into domain.yml."""
     from rasa.shared.core.domain import Domain
 
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     if "intake_form" not in domain.forms and FRAGMENT.exists():
         domain = domain.merge(Domain.from_yaml(FRAGMENT.read_text()))
     assert "intake_form" in domain.forms
@@ -775,7 +776,7 @@ def fragment_buttons() -> list[tuple]:
     import yaml
     from rasa.shared.core.domain import Domain
 
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     responses = domain.responses
     if "utter_ask_intake_form_intake_edit" not in responses and FRAGMENT.exists():
         responses = yaml.safe_load(FRAGMENT.read_text())["responses"]

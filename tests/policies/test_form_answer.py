@@ -13,12 +13,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.paths import DOMAIN_PATH
 from bot.policies.form_answer import FormAnswerPolicy
 
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load("domain.yml")
+    return Domain.load(DOMAIN_PATH)
 
 
 @pytest.fixture

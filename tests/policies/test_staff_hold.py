@@ -12,12 +12,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.paths import DOMAIN_PATH
 from bot.policies.staff_hold import StaffHoldPolicy
 
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load("domain.yml")
+    return Domain.load(DOMAIN_PATH)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.paths import DOMAIN_PATH
 from bot.stores.tracker_store import ClinicSQLTrackerStore
 from tests.fixtures_db import create_pg_database, drop_pg_database
 
@@ -45,7 +46,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path):
 
 
 async def test_round_trip_matches_rasas_store(url: str) -> None:
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     ours = ClinicSQLTrackerStore(domain=domain, host=url)
     tracker = DialogueStateTracker.from_events("patient-1", EVENTS, domain.slots)
     await ours.save(tracker)
@@ -61,7 +62,7 @@ async def test_round_trip_matches_rasas_store(url: str) -> None:
 
 
 async def test_saving_twice_stores_each_event_once(url: str) -> None:
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     store = ClinicSQLTrackerStore(domain=domain, host=url)
     await store.save(DialogueStateTracker.from_events("patient-2", EVENTS[:5], domain.slots))
     tracker = await store.retrieve("patient-2")
@@ -81,7 +82,7 @@ async def test_saving_twice_stores_each_event_once(url: str) -> None:
 async def test_rows_have_the_columns_rasa_queries_by(url: str) -> None:
     import sqlalchemy as sa
 
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     store = ClinicSQLTrackerStore(domain=domain, host=url)
     await store.save(DialogueStateTracker.from_events("patient-3", EVENTS, domain.slots))
     with store.engine.connect() as connection:

@@ -15,6 +15,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.paths import DOMAIN_PATH
 from bot.stores.tracker_store import UNAVAILABLE_SLOT, ClinicSQLTrackerStore
 from tests.stores.test_tracker_store import EVENTS
 from tests.throwaway_postgres import ThrowawayPostgres
@@ -35,7 +36,7 @@ def server() -> Iterator[ThrowawayPostgres]:
 @pytest.fixture
 def store(server: ThrowawayPostgres) -> Iterator[FailSafeTrackerStore]:
     """Our store behind Rasa's own fail-safe wrapper, as the Rasa server uses it."""
-    domain = Domain.load("domain.yml")
+    domain = Domain.load(DOMAIN_PATH)
     inner = ClinicSQLTrackerStore(
         domain, dialect="postgresql", host="127.0.0.1", port=server.port, db="postgres", username="postgres"
     )
