@@ -13,41 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Base, UtcDateTime, session_scope
+from bot.channel_tables import ChannelDelivery, SmsOptOut
+from bot.db import session_scope
 
 DELIVERY_RETENTION = dt.timedelta(days=2)
 """How long a delivery's reply is kept for redeliveries (Twilio retries within minutes)."""
 
 OPT_OUT_PURPOSE = "sms-opt-out"
-
-
-class SmsOptOut(Base):
-    """A phone number (as a keyed hash) that asked for no more texts."""
-
-    __tablename__ = "sms_opt_outs"
-
-    number_key = Column(String(64), primary_key=True)
-    opted_out_at = Column(UtcDateTime, nullable=False)
-
-
-class ChannelDelivery(Base):
-    """One inbound delivery (an SMS MessageSid, a portal message id) and the reply it got."""
-
-    __tablename__ = "channel_deliveries"
-    __table_args__ = (
-        UniqueConstraint("channel", "delivery_key", name="uq_channel_deliveries_channel_key"),
-        Index("ix_channel_deliveries_received_at", "received_at"),
-    )
-
-    id = Column(Integer, primary_key=True)
-    channel = Column(String(20), nullable=False)
-    delivery_key = Column(String(64), nullable=False)
-    received_at = Column(UtcDateTime, nullable=False)
-    # None while the first delivery is still being answered.
-    reply = Column(Text, nullable=True)
 
 
 @dataclass(frozen=True)

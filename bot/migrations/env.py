@@ -1,4 +1,4 @@
-"""Alembic environment for the clinic database (scheduling and records tables).
+"""Alembic environment for the clinic database (scheduling, records and channel tables).
 
 The URL comes from ``config.attributes["url"]`` when :mod:`bot.migrate` passes
 one, else from ``sqlalchemy.url``, else from ``CLINIC_DATABASE_URL``. A
@@ -14,9 +14,9 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+import bot.channel_tables  # noqa: F401  (registers the channel tables)
 import bot.records.models  # noqa: F401  (registers the records tables)
 import bot.scheduling.models  # noqa: F401  (registers the scheduling tables)
-import channels.store  # noqa: F401  (registers the channel tables)
 from bot.db import Base, create_clinic_engine
 from bot.settings import get_settings
 
