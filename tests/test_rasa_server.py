@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_server import install_action_response_validator
+from bot.rasa_coupling import install_action_response_validator
 
 VALID = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
 INVALID = [
@@ -51,7 +51,7 @@ SAMPLES = [
 
 @pytest.mark.parametrize("response", SAMPLES)
 def test_the_quick_check_gives_the_full_schema_verdict(response: dict) -> None:
-    from bot.rasa_server import discriminated_event_validator
+    from bot.rasa_coupling import discriminated_event_validator
 
     schema = RemoteAction.action_response_format_spec()
     validator_class = jsonschema.validators.validator_for(schema)
@@ -61,7 +61,7 @@ def test_the_quick_check_gives_the_full_schema_verdict(response: dict) -> None:
 
 
 def test_an_undiscriminated_schema_gets_no_quick_check() -> None:
-    from bot.rasa_server import discriminated_event_validator
+    from bot.rasa_coupling import discriminated_event_validator
 
     schema = {"type": "object", "properties": {"events": {"type": "array", "items": {"oneOf": [{"type": "object"}]}}}}
     assert discriminated_event_validator(schema, jsonschema.validators.validator_for(schema)) is None

@@ -1,15 +1,9 @@
 """The conversation store: Rasa's SQL tracker store, configured by one URL.
 
 ``endpoints.yml`` names this class; ``TRACKER_STORE_URL`` (SQLite under ``var/``
-by default, PostgreSQL in production) is passed as its ``url``.
-
-It reads and writes the same rows as Rasa's store, with less work (profiled
-under load, the stock store took about a third of the Rasa server's CPU):
-reads select only the event data instead of building ORM objects; each event's
-class is found in a table built once (Rasa scans every ``Event`` subclass per
-event); and a save does not re-count the stored events of a tracker this store
-has just read (the conversation lock guarantees nobody else wrote meanwhile),
-and new events go in with one insert instead of one ORM object each.
+by default, PostgreSQL in production) is passed as its ``url``. The faster
+reads and writes of the same rows as Rasa's store come from
+:class:`bot.rasa_coupling.SQLEventRows` (they override Rasa's private methods).
 
 When the database cannot be read, Rasa's fail-safe wrapper would hand the
 processor an empty conversation and the patient would silently start over.
@@ -24,20 +18,16 @@ which hold message texts.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SessionStarted, SlotSet
+from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from rasa.shared.utils.common import all_subclasses
+
+from bot.rasa_coupling import SQLEventRows
 
 logger = logging.getLogger(__name__)
 
-_event_classes: dict[str, type[Event]] | None = None
-STORED_EVENTS_ATTRIBUTE = "_clinic_stored_events"
 UNAVAILABLE_ATTRIBUTE = "_clinic_store_unavailable"
 UNAVAILABLE_SLOT = "conversation_unavailable"
 """Slot set on the stand-in conversation returned when the store cannot be read."""
@@ -47,40 +37,8 @@ class ConversationStoreError(RuntimeError):
     """The conversation store failed; the message names the operation and error class only."""
 
 
-def event_classes() -> dict[str, type[Event]]:
-    """Event type name -> class, computed once (same first-match order as Rasa)."""
-    global _event_classes
-    if _event_classes is None:
-        table: dict[str, type[Event]] = {}
-        for cls in all_subclasses(Event):
-            table.setdefault(cls.type_name, cls)
-        _event_classes = table
-    return _event_classes
-
-
-def deserialise_events(serialised: list[dict[str, Any]]) -> list[Event]:
-    """Like ``rasa.shared.core.events.deserialise_events``, with a cached class lookup."""
-    table = event_classes()
-    events: list[Event] = []
-    for data in serialised:
-        name = data.get("event")
-        if name is None:
-            continue
-        cls = table.get(name)
-        if cls is None:
-            # Unknown or legacy names: let Rasa decide exactly as it always does.
-            event = Event.from_parameters(data)
-        else:
-            event = cls._from_parameters(data)
-        if event is not None:
-            events.append(event)
-        else:
-            logger.warning("a stored event could not be read (type %s)", name)
-    return events
-
-
-class ClinicSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store with a faster conversation read."""
+class ClinicSQLTrackerStore(SQLEventRows):
+    """Rasa's SQL tracker store that tells the patient when it cannot read, and loses no event when it cannot write."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the store; on SQLite, keep a small pool of connections (WAL mode)."""
@@ -103,7 +61,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             )
 
             @sa.event.listens_for(self.engine, "connect")
-            def _wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            def _wal(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
             self.sessionmaker = sessionmaker(bind=self.engine)
@@ -118,21 +76,6 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
-
-    def _data_query(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-        """Rasa's event query, selecting only the ``data`` column (no ORM objects)."""
-        import sqlalchemy as sa
-
-        events = self.SQLEvent.__table__
-        query = sa.select(events.c.data).where(events.c.sender_id == sender_id)
-        if not fetch_events_from_all_sessions:
-            session_start = (
-                sa.select(sa.func.max(events.c.timestamp))
-                .where(events.c.sender_id == sender_id, events.c.type_name == SessionStarted.type_name)
-                .scalar_subquery()
-            )
-            query = query.where(sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
-        return query.order_by(events.c.id)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's latest session, or a stand-in marked unavailable when unreadable."""
@@ -172,28 +115,6 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             self._pending.pop(sender_id, None)
             logger.info("conversation events kept during a store outage were written")
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        """Load the conversation's events (latest session unless asked for all)."""
-        with self.session_scope() as session:
-            rows = session.execute(self._data_query(sender_id, fetch_events_from_all_sessions)).all()
-            serialised = [json.loads(data) for (data,) in rows]
-        if not self.domain or not serialised:
-            return None
-        tracker = DialogueStateTracker.from_events(sender_id, deserialise_events(serialised), self.domain.slots)
-        if not fetch_events_from_all_sessions:
-            # Remember what is already stored, so `save` need not count it again.
-            setattr(tracker, STORED_EVENTS_ATTRIBUTE, len(tracker.events))
-        return tracker
-
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Any:
-        """Events not stored yet: known from `_retrieve` when possible, else counted."""
-        import itertools
-
-        stored = getattr(tracker, STORED_EVENTS_ATTRIBUTE, None)
-        if stored is None or stored > len(tracker.events):
-            return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, stored, len(tracker.events))
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the new events; on failure keep them for the next turn and raise a clean error."""
         if getattr(tracker, UNAVAILABLE_ATTRIBUTE, False):
@@ -205,27 +126,6 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         except Exception as error:  # noqa: BLE001
             self._pending[tracker.sender_id] = tracker
             raise ConversationStoreError(f"write failed: {_describe(error)}") from None
-
-    async def _insert(self, tracker: DialogueStateTracker) -> None:
-        """Insert the tracker's events not stored yet (the same rows as Rasa's store, in one insert)."""
-        with self.session_scope() as session:
-            rows = []
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                rows.append(
-                    {
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        "action_name": data.get("name"),
-                        "data": json.dumps(data),
-                    }
-                )
-            if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
-            session.commit()
-        setattr(tracker, STORED_EVENTS_ATTRIBUTE, len(tracker.events))
 
 
 def _describe(error: BaseException) -> str:
