@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,6 @@ from bot.records import get_records_service
 from tests.actions.conftest import make_tracker, slot_events, texts
 
 FORM = "intake_form"
-FRAGMENT = Path(__file__).resolve().parents[2] / "var" / "intake_domain.yml"
 CUSTOM_ASKS = {
     intake.CARRIER: ActionAskIntakeInsuranceCarrier,
     intake.CONFIRMED: ActionAskIntakeConfirmed,
@@ -40,12 +38,10 @@ CUSTOM_ASKS = {
 
 @pytest.fixture(scope="module")
 def intake_domain() -> dict[str, Any]:
-    """The real domain; the intake fragment is merged in until the lead has merged it into domain.yml."""
+    """The real domain, as the action server receives it (the intake form included)."""
     from rasa.shared.core.domain import Domain
 
     domain = Domain.load(DOMAIN_PATH)
-    if "intake_form" not in domain.forms and FRAGMENT.exists():
-        domain = domain.merge(Domain.from_yaml(FRAGMENT.read_text()))
     assert "intake_form" in domain.forms
     return domain.as_dict()
 
@@ -771,15 +767,11 @@ def test_emails_and_phones() -> None:
     assert re.fullmatch(r"\+1\d{10}", parse_us_phone("(212) 555 0123") or "")
 
 
-def fragment_buttons() -> list[tuple]:
+def intake_buttons() -> list[tuple]:
     """(slot, payload as sent) for every button of an intake question in the domain."""
-    import yaml
     from rasa.shared.core.domain import Domain
 
-    domain = Domain.load(DOMAIN_PATH)
-    responses = domain.responses
-    if "utter_ask_intake_form_intake_edit" not in responses and FRAGMENT.exists():
-        responses = yaml.safe_load(FRAGMENT.read_text())["responses"]
+    responses = Domain.load(DOMAIN_PATH).responses
     found = []
     for name, variants in responses.items():
         slot = name.replace("utter_ask_intake_form_", "") if name.startswith("utter_ask_intake_form_intake_") else None
@@ -791,7 +783,7 @@ def fragment_buttons() -> list[tuple]:
 
 
 async def test_every_intake_button_is_understood(clinic_db: str, intake_domain: dict[str, Any]) -> None:
-    buttons = fragment_buttons()
+    buttons = intake_buttons()
     assert len(buttons) >= 20
     for slot, payload in buttons:
         intent = payload[1:].split("{")[0]
