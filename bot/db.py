@@ -13,6 +13,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, Engine, make_url
@@ -80,7 +81,7 @@ def create_clinic_engine(url: str, timeout_seconds: float | None = None) -> Engi
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             # pysqlite's own transaction handling is disabled so that BEGIN
             # IMMEDIATE below really takes the write lock at the start.
             dbapi_conn.isolation_level = None
@@ -91,7 +92,7 @@ def create_clinic_engine(url: str, timeout_seconds: float | None = None) -> Engi
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -10,9 +10,9 @@ import re
 
 import pytest
 import textstat
-import yaml
+from rasa.shared.core.domain import Domain
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import DOMAIN_PATH
 
 MAX_GRADE = 6.0
 SAMPLE_VALUES: dict[str, str] = {
@@ -35,9 +35,13 @@ SAMPLE_VALUES: dict[str, str] = {
     "carrier_name": "Blue Cross Blue Shield",
     "carrier_text": "Medi-Cal",
     "note_text": "",
-    "accepted_text": "- Aetna.\n- Blue Cross Blue Shield.\n- Cigna.\n- UnitedHealthcare.\n- Humana.\n- Medicare.\n- Medicaid.",
+    "accepted_text": (
+        "- Aetna.\n- Blue Cross Blue Shield.\n- Cigna.\n- UnitedHealthcare.\n- Humana.\n- Medicare.\n- Medicaid."
+    ),
     "copay_text": "$25",
-    "prices_text": "- New patient visit: $180.\n- Follow-up visit: $110.\n- Sick visit: $120.\n- Annual physical: $200.",
+    "prices_text": (
+        "- New patient visit: $180.\n- Follow-up visit: $110.\n- Sick visit: $120.\n- Annual physical: $200."
+    ),
     "visit_date_text": "Wednesday, November 25",
     "diagnosis_text": "a chest cold (acute bronchitis)",
     "instruction_text": "Use the prescribed inhaler twice a day.",
@@ -50,9 +54,8 @@ SAMPLE_VALUES: dict[str, str] = {
 
 def domain_texts() -> list[tuple[str, str]]:
     """(response name, text with sample values) for every response variant."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
     texts = []
-    for name, variants in domain["responses"].items():
+    for name, variants in Domain.load(DOMAIN_PATH).responses.items():
         for variant in variants:
             text = variant.get("text")
             if text:

@@ -7,6 +7,7 @@ definitions and one model load.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -247,7 +248,7 @@ def load_eval_data(with_safety_sets: bool = True) -> EvalData:
         return data
     for target, sets in ((data.emergency, EMERGENCY_SETS), (data.ordinary, ORDINARY_SETS)):
         for name, path in sets.items():
-            examples = attempt(lambda path=path: load_message_set(path))
+            examples = attempt(functools.partial(load_message_set, path))
             if examples is not None:
                 target[name] = examples
     return data

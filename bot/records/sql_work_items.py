@@ -50,7 +50,7 @@ def _field(value: object, field: str, limit: int, required: bool = True) -> str 
 
 
 def _conversation(value: object, required: bool) -> str | None:
-    """A conversation id as the tracker store keeps it (printable, no spaces)."""
+    """A conversation id as the tracker store keeps it (printable, no spaces), or None when absent."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         if required:
@@ -58,6 +58,13 @@ def _conversation(value: object, required: bool) -> str | None:
         return None
     if len(text) > CONVERSATION_MAX or not text.isprintable() or any(c.isspace() for c in text):
         raise InvalidPatientData("conversation_id", f"at most {CONVERSATION_MAX} printable characters, no spaces")
+    return text
+
+
+def _required_conversation(value: object) -> str:
+    """A conversation id that must be given (handoffs and emergencies belong to a conversation)."""
+    text = _conversation(value, required=True)
+    assert text is not None  # required=True raises instead of returning None
     return text
 
 
@@ -247,7 +254,7 @@ class SqlWorkItems(SqlBase):
         now: dt.datetime | None = None,
     ) -> HandoffRequest:
         """Queue a chat for the front desk; a chat already waiting keeps its one open item."""
-        key_conversation = _conversation(conversation_id, required=True)
+        key_conversation = _required_conversation(conversation_id)
         text = _field(summary, "summary", NOTE_MAX)
         current = self._now(now)
         with self._session("create_handoff") as session:
@@ -288,7 +295,7 @@ class SqlWorkItems(SqlBase):
         now: dt.datetime | None = None,
     ) -> EmergencyFlag:
         """Flag an answered emergency; a conversation keeps one open flag, and a crisis outranks medical."""
-        key_conversation = _conversation(conversation_id, required=True)
+        key_conversation = _required_conversation(conversation_id)
         kind = (category or "").strip().lower()
         if kind not in EMERGENCY_CATEGORIES:
             raise InvalidPatientData("category", f"one of {', '.join(EMERGENCY_CATEGORIES)}")
@@ -321,8 +328,8 @@ class SqlWorkItems(SqlBase):
             self._audit(session, "write:flag_emergency", key, actor, channel)
             session.flush()
             item = self._item(row)
-        logger.warning("emergency flag %s (%s) for staff via %s", item.work_item_id, item.category, item.channel)
         assert isinstance(item, EmergencyFlag)
+        logger.warning("emergency flag %s (%s) for staff via %s", item.work_item_id, item.category, item.channel)
         return item
 
     def get_work_item(

@@ -78,13 +78,13 @@ class HistoryLexicon:
     booking_words: frozenset[str]
 
 
-def _phrases(entries: Iterable[object]) -> tuple[Phrase, ...]:
+def _phrases(entries: Iterable[object] | None) -> tuple[Phrase, ...]:
     """Cleaned, de-duplicated phrases, longest first so "for the past" beats "for"."""
     cleaned = {_clean(str(entry)) for entry in entries or ()}
     return tuple(sorted((p for p in cleaned if p), key=lambda p: (-len(p), p)))
 
 
-def _words(entries: Iterable[object]) -> frozenset[str]:
+def _words(entries: Iterable[object] | None) -> frozenset[str]:
     """Single cleaned words."""
     return frozenset(" ".join(p) for p in _phrases(entries))
 

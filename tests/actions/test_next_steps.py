@@ -29,7 +29,7 @@ def rendered(dispatcher: CollectingDispatcher, domain: dict[str, Any], slots: di
     for message in dispatcher.messages:
         template = domain["responses"][message["response"]][0]["text"]
         values = {**slots, **{k: v for k, v in message.items() if isinstance(v, str)}}
-        out.append(re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), "")), template))
+        out.append(re.sub(r"\{(\w+)\}", lambda m, values=values: str(values.get(m.group(1), "")), template))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydantic
 import pytest
 import yaml
 
@@ -15,7 +16,8 @@ RESPONSES = yaml.safe_load(
 utter_offer_slots:
   - text: "Here are the first open times {when_text}. Which one works for you?"
 utter_booking_done:
-  - text: "You're booked! {visit_type_name} with {provider_name} on {when_text}. Your appointment number is {appointment_id}."
+  - text: "You're booked! {visit_type_name} with {provider_name} on {when_text}.
+      Your appointment number is {appointment_id}."
   - text: "Booked: {visit_type_name}, number {appointment_id}."
     channel: sms
 utter_default:
@@ -147,11 +149,11 @@ def test_only_emergency_conversations_expect_the_emergency_answer() -> None:
 def test_file_format_errors_are_loud() -> None:
     base = {"id": "x", "wants": "y", "turns": [{"patient": "hi"}], "outcome": "answered"}
     Conversation.parse_obj(base)
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         Conversation.parse_obj({**base, "turns": [{"patient": "hi", "say": "utter_greet"}]})  # typo
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         Conversation.parse_obj({**base, "outcome": "booked"})  # booked needs a mapping
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         Conversation.parse_obj({**base, "turns": [{"tap": "Yes"}]})  # starts with a tap
     parsed = Conversation.parse_obj({**base, "turns": [{"patient": "hi", "says": "utter_greet"}]})
     assert parsed.turns[0].says == ["utter_greet"]

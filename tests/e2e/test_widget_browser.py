@@ -351,9 +351,10 @@ class StandIn:
                         200, json.dumps({"messages": fresh, "latest": latest}).encode(), "application/json"
                     )
                 mode = ' data-mode="portal"' if self.path.startswith("/portal") else ""
+                server = stand_in.url if mode else stand_in.rasa_url
                 page = (
                     "<!doctype html><html lang=en><head><title>Host</title></head><body><h1>Our clinic</h1>"
-                    f'<script src="{stand_in.rasa_url}/webhooks/chat/widget.js" data-server="{stand_in.url if mode else stand_in.rasa_url}"'
+                    f'<script src="{stand_in.rasa_url}/webhooks/chat/widget.js" data-server="{server}"'
                     f"{mode} defer></script></body></html>"
                 )
                 self._send(200, page.encode(), "text/html; charset=utf-8")

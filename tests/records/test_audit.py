@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.db import get_engine
 from bot.records import InsuranceAnswer, SqlRecordsService, assistant_actor
+from bot.records.errors import UnknownPatient
 from tests.fixtures_db import NOW
 from tests.records.helpers import ACTOR, PERSONAL_STRINGS, jordan_answers, submit_time
 
@@ -129,6 +130,6 @@ def test_assistant_actor_is_an_opaque_stable_hash() -> None:
 
 
 def test_a_rolled_back_write_leaves_no_audit_row(records: SqlRecordsService, scalar: Callable) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(UnknownPatient):
         records.create_refill_request("P-9999", "inhaler")
     assert scalar("SELECT COUNT(*) FROM audit_log") == 0

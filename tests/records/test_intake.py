@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
@@ -276,6 +277,6 @@ def test_concurrent_submits_get_consecutive_versions(db_url: str, scalar: Callab
 
 def test_replace_keeps_answers_frozen() -> None:
     answers = jordan_answers()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         answers.legal_name = "x"  # type: ignore[misc]
     assert replace(answers, consent_to_text=False).consent_to_text is False

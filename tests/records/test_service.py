@@ -219,7 +219,8 @@ def test_identity_calls_take_actor_and_channel(records: SqlRecordsService, scala
     )
     assert (
         scalar(
-            "SELECT COUNT(*) FROM audit_log WHERE actor = 'assistant:abc' AND channel = 'sms' AND patient_id IN ('P-1001', :p)",
+            "SELECT COUNT(*) FROM audit_log WHERE actor = 'assistant:abc' AND channel = 'sms'"
+            " AND patient_id IN ('P-1001', :p)",
             p=ref.patient_id,
         )
         == 2
