@@ -26,7 +26,7 @@ check: setup
 
 test: setup browser
 	$(PY) -m bot train
-	$(RASA) data validate --max-history 3
+	$(RASA) data validate --domain domain --max-history 3
 	$(RASA) test core --stories tests/test_stories.yml --model models/clinic.tar.gz \
 		--fail-on-prediction-errors --out var/test-results/core
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """Insurance and money questions: is my plan accepted, what a visit costs, my bill.
 
 Every fact comes from clinic data (accepted carriers, self-pay prices) or the
-patient's coverage on record; the wording is in ``domain.yml``. No number is
+patient's coverage on record; the wording is in ``domain/insurance.yml``. No number is
 ever made up: an unknown copay is said to be unknown, and a price is always
 called an estimate.
 

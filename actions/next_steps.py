@@ -3,7 +3,7 @@
 Only for a verified patient: the identity form runs first, then
 ``action_after_identity`` does what the patient asked for. The summary is told
 in short plain messages (every sentence comes from clinic data or
-``domain.yml``, both checked for reading grade 6 or below), ending with what to
+``domain/``, both checked for reading grade 6 or below), ending with what to
 do next and an offer to book the follow-up when one is due.
 """
 

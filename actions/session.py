@@ -1,6 +1,6 @@
 """Session start: a new session begins clean and knows the clinic's facts.
 
-Rasa starts a new session after the idle time in ``domain.yml``; no slot is
+Rasa starts a new session after the idle time in ``domain/session.yml``; no slot is
 carried over, so a verified identity ends with the session (only a front-desk
 hold of the chat is kept, until staff hand it back). The clinic's name,
 phone and address are loaded into slots here, once per session, so any response

@@ -235,7 +235,7 @@ def bench_ours(tmp: Path, opts: Options) -> AssistantResult:
     if not opts.skip_training:
         progress("ours: timing rasa train --force")
         result.training_s = run_timed(
-            [rasa_bin(), "train", "--force", "--out", str(tmp / "ours-models")],
+            [rasa_bin(), "train", "--force", "--domain", str(ROOT / "domain"), "--out", str(tmp / "ours-models")],
             cwd=ROOT,
             log_path=tmp / "ours-train.log",
             timeout_s=opts.train_timeout_s,

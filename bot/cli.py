@@ -25,7 +25,7 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 logger = logging.getLogger("bot.cli")
 
 MODEL_NAME = "clinic"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/policies")
+TRAINING_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/policies")
 STARTUP_TIMEOUT_SECONDS = 300
 
 
@@ -66,6 +66,8 @@ def train_if_needed(force: bool = False, root: Path = PROJECT_ROOT) -> bool:
             [
                 _rasa_executable(),
                 "train",
+                "--domain",
+                str(root / "domain"),
                 "--fixed-model-name",
                 MODEL_NAME,
                 "--out",

@@ -52,7 +52,7 @@ _KEYWORD = re.compile(r"\s*([A-Za-z]+)\s*[.!]*\s*")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
-# Responses in domain.yml (block "channels"), so content staff edit them with the rest.
+# Responses in domain/channels.yml, so content staff edit them with the rest.
 KEYWORD_RESPONSES = {
     "opt_out": "utter_sms_opted_out",
     "opt_out_cancel": "utter_sms_opted_out_cancel",
@@ -340,7 +340,7 @@ class SmsInput(InputChannel):
         return twiml(sms_texts(collector.messages))
 
     async def _keyword_reply(self, agent: Any, conversation: str, keyword: str) -> list[str]:
-        """The keyword's response from domain.yml (SMS variant), filled with the clinic's name and phone."""
+        """The keyword's response from domain/ (SMS variant), filled with the clinic's name and phone."""
         from rasa.shared.core.trackers import DialogueStateTracker
 
         values = await safe_clinic_values()

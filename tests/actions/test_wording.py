@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rasa.shared.core.domain import Domain
+
+from bot.paths import DOMAIN_PATH
 
 
 def demo_birth_dates() -> list[str]:
@@ -21,7 +24,7 @@ def demo_birth_dates() -> list[str]:
 
 def test_no_prompt_shows_a_real_patients_date_of_birth() -> None:
     """Example dates of birth in prompts belong to nobody in the demo clinic."""
-    responses = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))["responses"]
+    responses = Domain.load(DOMAIN_PATH).responses
     texts = [variant.get("text", "") for variants in responses.values() for variant in variants]
     born = demo_birth_dates()
     assert len(born) >= 6

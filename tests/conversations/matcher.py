@@ -1,12 +1,13 @@
-"""Maps a message the assistant sent back to the domain.yml response that produced it.
+"""Maps a message the assistant sent back to the domain response that produced it.
 
 Conversation tests name responses (``says: utter_offer_slots``) instead of
 quoting their words, so content staff can reword a response without breaking a
-test. The matcher reads ``responses:`` from ``domain.yml`` when the tests run
-and turns every text variant into a pattern: literal words must match exactly
-(whitespace may differ), ``{placeholders}`` match anything and are captured
-(``appointment_id`` of ``utter_booking_done``, for instance), ``{{``/``}}`` are
-literal braces as in Rasa's own interpolation. Variants for another channel
+test. The matcher reads ``responses:`` of the whole domain (every file of
+``domain/``, merged as Rasa merges them) when the tests run and turns every
+text variant into a pattern: literal words must match exactly (whitespace may
+differ), ``{placeholders}`` match anything and are captured (``appointment_id``
+of ``utter_booking_done``, for instance), ``{{``/``}}`` are literal braces as
+in Rasa's own interpolation. Variants for another channel
 (``channel: sms``) are left out: the tests talk over the REST channel.
 """
 
@@ -18,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from rasa.shared.core.domain import Domain
 
-ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = ROOT / "domain.yml"
+from bot.paths import DOMAIN_PATH
 
 # Rasa's interpolation (rasa/core/nlg/interpolator.py): "{name}" with no newline
 # or brace inside is a placeholder; "{{" and "}}" are literal braces.
@@ -110,11 +110,9 @@ class ResponseMatcher:
                     self.templates.append(compile_template(name, text))
 
     @classmethod
-    def from_domain(cls, path: Path = DOMAIN) -> ResponseMatcher:
-        """Read ``responses:`` from a domain file (domain.yml by default) now."""
-        with path.open(encoding="utf-8") as handle:
-            domain = yaml.safe_load(handle) or {}
-        return cls(domain.get("responses") or {})
+    def from_domain(cls, path: Path = DOMAIN_PATH) -> ResponseMatcher:
+        """Read ``responses:`` from a domain file or folder (the project's ``domain/`` by default) now."""
+        return cls(Domain.load(path).responses)
 
     def match(self, text: str) -> Match:
         """The most specific response(s) whose template produces ``text``; none gives ``?``."""

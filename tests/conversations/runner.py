@@ -189,7 +189,7 @@ class ConversationRunner:
     """Runs conversations against one assistant (REST URL) and its clinic database."""
 
     def __init__(self, rasa_url: str, database_url: str, matcher: ResponseMatcher | None = None) -> None:
-        """Point the runner at an assistant; the matcher reads domain.yml now unless given."""
+        """Point the runner at an assistant; the matcher reads the domain's responses now unless given."""
         self.rasa_url = rasa_url.rstrip("/")
         self.db = ClinicDatabase(database_url)
         self.matcher = matcher or ResponseMatcher.from_domain()
@@ -314,7 +314,7 @@ class ConversationRunner:
         return ""
 
     def _unknown(self, name: str) -> str:
-        return "" if name in self.matcher.names else " (not in domain.yml yet)"
+        return "" if name in self.matcher.names else " (not in domain/ yet)"
 
     @staticmethod
     def _check_offers(offers: Offers, messages: list[dict[str, Any]], got: str) -> str:
