@@ -111,8 +111,9 @@ class NluModel:
 
 
 def time_training() -> tuple[float, float]:
-    """Wall-clock and CPU seconds of a cold ``rasa train`` (as ``python -m bot train --force`` runs it), into a temp folder."""
+    """Wall-clock and CPU seconds of a cold ``rasa train`` (as ``python -m bot train --force`` runs it)."""
     from bot.cli import MODEL_NAME, _rasa_executable, child_environment
+    from bot.paths import DOMAIN_PATH
     from bot.settings import PROJECT_ROOT, get_settings
 
     with tempfile.TemporaryDirectory(prefix="clinic-train-") as scratch:
@@ -121,6 +122,8 @@ def time_training() -> tuple[float, float]:
         command = [
             _rasa_executable(),
             "train",
+            "--domain",
+            str(DOMAIN_PATH),
             "--fixed-model-name",
             MODEL_NAME,
             "--out",

@@ -1,19 +1,20 @@
-"""Channel variants in domain.yml: each fills from the same values as its default and keeps its choices."""
+"""Channel variants in domain/: each fills from the same values as its default and keeps its choices."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import yaml
+from rasa.shared.core.domain import Domain
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import DOMAIN_PATH
 
 PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 
 
 def responses() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    """Every response of the domain folder, by name."""
+    return Domain.load(DOMAIN_PATH).responses
 
 
 def test_sms_variants_exist_for_the_long_or_tap_worded_answers() -> None:

@@ -23,7 +23,7 @@ RESULTS: dict[str, Result] = {}
 
 @pytest.fixture(scope="module")
 def runner(conversation_assistant: RunningAssistant) -> ConversationRunner:
-    """A runner on the test assistant; domain.yml's responses are read once, now."""
+    """A runner on the test assistant; domain/'s responses are read once, now."""
     return ConversationRunner(
         conversation_assistant.rasa_url, conversation_assistant.clinic_database_url, ResponseMatcher.from_domain()
     )

@@ -109,7 +109,7 @@ def test_template_specificity_counts_literal_characters() -> None:
 
 
 def test_every_response_in_the_real_domain_matches_its_own_text() -> None:
-    """Every REST variant in domain.yml, filled with sample values, comes back as its own name."""
+    """Every REST variant in domain/, filled with sample values, comes back as its own name."""
     import re
 
     real = ResponseMatcher.from_domain()
