@@ -33,7 +33,7 @@ class ActionClinicHours(Action):
             await tell_backend_down(dispatcher)
             return []
         now = get_settings().now()
-        blocks = clinic.opening_hours.get(now.weekday()) or []
+        blocks = clinic.opening_hours.get(now.weekday()) or ()
         current = now.time()
         if any(start <= current < end for start, end in blocks):
             closing = next(end for start, end in blocks if start <= current < end)

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -182,9 +182,9 @@ def actor_of(tracker: Tracker) -> str:
     return assistant_actor(tracker.sender_id or "unknown")
 
 
-def hours_text(opening_hours: dict[int, list[tuple]]) -> str:
+def hours_text(opening_hours: Mapping[int, Sequence[tuple[dt.time, dt.time]]]) -> str:
     """Describe opening hours compactly: Monday to Friday 8:00 AM to 5:00 PM, ..."""
-    groups: list[tuple] = []
+    groups: list[tuple[int, int, tuple[tuple[dt.time, dt.time], ...]]] = []
     for weekday in range(7):
         blocks = tuple(opening_hours.get(weekday) or ())
         if groups and groups[-1][2] == blocks and groups[-1][1] == weekday - 1:

@@ -203,7 +203,7 @@ def handoff_summary(tracker: Tracker) -> str:
     else:
         missing.append("identity (not verified)")
     if form == "intake_form":
-        from actions.intake import ANSWER_SLOTS
+        from actions.intake.slots import ANSWER_SLOTS
 
         given = sum(1 for slot in ANSWER_SLOTS if tracker.get_slot(slot) not in (None, ""))
         done.append(f"{given} of {len(ANSWER_SLOTS)} intake answers")

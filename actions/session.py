@@ -71,7 +71,7 @@ FORM_WORKING_SLOTS = [
 
 def _all_working_slots() -> list:
     """Every form's working slots, including the intake form's."""
-    from actions.intake import INTAKE_SLOTS
+    from actions.intake.slots import INTAKE_SLOTS
 
     return FORM_WORKING_SLOTS + [slot for slot in INTAKE_SLOTS if slot not in FORM_WORKING_SLOTS]
 

@@ -10,20 +10,15 @@ import pytest
 import textstat
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import intake
-from actions.intake import (
+from actions.intake import slots as intake
+from actions.intake.answers import parse_address, parse_change_request, parse_email, parse_us_phone
+from actions.intake.form import ValidateIntakeForm
+from actions.intake.record import answers_from_slots, slots_from_answers, summary_text
+from actions.intake.submit import (
     ActionAskIntakeConfirmed,
     ActionAskIntakeInsuranceCarrier,
     ActionPauseIntake,
     ActionSubmitIntake,
-    ValidateIntakeForm,
-    answers_from_slots,
-    parse_address,
-    parse_change_request,
-    parse_email,
-    parse_us_phone,
-    slots_from_answers,
-    summary_text,
 )
 from bot.paths import DOMAIN_PATH
 from bot.records import get_records_service
@@ -868,3 +863,9 @@ async def test_non_answers_are_asked_again(clinic_db: str, intake_domain: dict[s
     )
     replies, slots = await answer(intake_domain, slot, text, **extra)
     assert slots[slot] is None and len(replies) == 1, (slot, text, replies)
+
+
+def test_every_intake_question_has_exactly_one_row_in_the_table() -> None:
+    from actions.intake.fields import FIELDS
+
+    assert list(FIELDS) == intake.ASKED_SLOTS
