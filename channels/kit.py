@@ -57,6 +57,12 @@ def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> st
     return digest.hexdigest()[:32]
 
 
+def credential(credentials: dict[str, Any] | None, key: str) -> str | None:
+    """A stripped value from credentials.yml (None: missing or empty, so the setting stays in force)."""
+    value = (credentials or {}).get(key)
+    return (str(value).strip() or None) if value else None
+
+
 def conversation_id(channel: str, channel_key: str, settings: Settings | None = None) -> str:
     """The conversation id for a caller of ``channel``: ``<channel>:<opaque hex>``."""
     return f"{channel}:{keyed_hash(channel_key, f'conversation:{channel}', settings)}"

@@ -236,21 +236,21 @@ class PortalInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> PortalInput:
         """Values in credentials.yml (``${VAR}``, expanded by Rasa) override settings; empty ones do not."""
-        import dataclasses
-
-        credentials = credentials or {}
-        overrides = {
-            field: str(credentials[key]).replace("\\n", "\n").strip()
-            for key, field in (
-                ("jwt_secret", "portal_jwt_secret"),
-                ("jwt_public_key", "portal_jwt_public_key"),
-                ("audience", "portal_jwt_audience"),
-            )
-            if credentials.get(key) and str(credentials[key]).strip()
-        }
-        if not overrides:
+        secret = kit.credential(credentials, "jwt_secret")
+        public_key = kit.credential(credentials, "jwt_public_key")
+        audience = kit.credential(credentials, "audience")
+        if not (secret or public_key or audience):
             return cls()
-        return cls(dataclasses.replace(get_settings(), **overrides))
+        settings = get_settings()
+        return cls(
+            settings.replace(
+                portal_jwt_secret=secret.replace("\\n", "\n").strip() if secret else settings.portal_jwt_secret,
+                portal_jwt_public_key=(
+                    public_key.replace("\\n", "\n").strip() if public_key else settings.portal_jwt_public_key
+                ),
+                portal_jwt_audience=audience or settings.portal_jwt_audience,
+            )
+        )
 
     @property
     def settings(self) -> Settings:
@@ -327,6 +327,9 @@ class PortalInput(InputChannel):
 
     async def _updates(self, request: Request) -> HTTPResponse:
         """Messages staff sent into the patient's chat since ``after`` (seconds since the epoch)."""
+        from channels.store_errors import STORE_ERRORS
+
+        unavailable: tuple[type[Exception], ...] = (kit.ChannelNotConfigured, *STORE_ERRORS)
         settings = self.settings
         try:
             headers = cors_headers(request.headers.get("Origin"), settings)
@@ -340,7 +343,7 @@ class PortalInput(InputChannel):
         try:
             conversation = kit.conversation_id(CHANNEL, subject, settings)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation)
-        except Exception as exc:  # noqa: BLE001 - the widget tries again later
+        except unavailable as exc:  # the widget tries again later
             logger.error("portal updates unavailable: %s", type(exc).__name__)
             return PortalRefusal(503, "unavailable", "Try again in a moment.").as_response(headers)
         messages, latest = out_of_band_messages(tracker.events if tracker is not None else [], after)
@@ -374,7 +377,7 @@ class PortalInput(InputChannel):
         reply = await self._answer(conversation, subject, text, on_new_message, headers)
         try:
             if reply.status == 200:
-                await asyncio.to_thread(finish_delivery, CHANNEL, key, reply.body.decode("utf-8"))
+                await asyncio.to_thread(finish_delivery, CHANNEL, key, (reply.body or b"").decode("utf-8"))
             else:
                 await asyncio.to_thread(release_delivery, CHANNEL, key)
         except SQLAlchemyError as exc:

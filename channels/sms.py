@@ -23,7 +23,6 @@ Replies are joined and split on sentence ends into texts of at most
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +32,7 @@ from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 
@@ -179,19 +179,19 @@ class SmsInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> SmsInput:
         """Values in credentials.yml (``${VAR}``, expanded by Rasa) override settings; empty ones do not."""
-        credentials = credentials or {}
-        overrides = {
-            field: str(credentials[key]).strip()
-            for key, field in (
-                ("auth_token", "twilio_auth_token"),
-                ("account_sid", "twilio_account_sid"),
-                ("from_number", "twilio_from_number"),
-            )
-            if credentials.get(key) and str(credentials[key]).strip()
-        }
-        if not overrides:
+        auth_token = kit.credential(credentials, "auth_token")
+        account_sid = kit.credential(credentials, "account_sid")
+        from_number = kit.credential(credentials, "from_number")
+        if not (auth_token or account_sid or from_number):
             return cls()
-        return cls(dataclasses.replace(get_settings(), **overrides))
+        settings = get_settings()
+        return cls(
+            settings.replace(
+                twilio_auth_token=auth_token or settings.twilio_auth_token,
+                twilio_account_sid=account_sid or settings.twilio_account_sid,
+                twilio_from_number=from_number or settings.twilio_from_number,
+            )
+        )
 
     @property
     def settings(self) -> Settings:
@@ -208,7 +208,7 @@ class SmsInput(InputChannel):
         if agent is None:
             try:
                 agent = Sanic.get_app().ctx.agent
-            except Exception:  # noqa: BLE001 - no app yet: nothing can be sent
+            except SanicException:  # no app yet: nothing can be sent
                 return None
         proven = await kit.last_proven_identity(agent.tracker_store, conversation, CHANNEL)
         return proven.get("phone")

@@ -27,7 +27,8 @@ SECURITY_HEADERS = {
 }
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}
 .emergency{background:#fde2e2;font-weight:600}.emergency td:first-child:before{content:"EMERGENCY ";color:#a00}
 .note{color:#555}.error{color:#a00}.notice{color:#064}form.inline{display:inline}
 .msg{margin:.3rem 0;padding:.3rem .5rem;border-radius:4px}.patient{background:#eef}.assistant{background:#f3f3f3}
@@ -57,6 +58,25 @@ def login_form(message: str = "") -> str:
         f'{note}<form method="post" action="/webhooks/staff/login">'
         '<label>Staff token <input type="password" name="token" autocomplete="current-password" required>'
         '</label> <button type="submit">Log in</button></form>'
+    )
+
+
+def off_page() -> HTTPResponse:
+    """What every route answers while no staff token is set (503)."""
+    return page(
+        "Staff page is off",
+        "<p>The staff page is off because no staff token is set. Set STAFF_TOKEN (at least 16 "
+        "characters) in the environment or .env and restart the assistant.</p>",
+        status=503,
+    )
+
+
+def error_page(message: str, status: int) -> HTTPResponse:
+    """A refusal as a page, with the way back to the list."""
+    return page(
+        "Staff page",
+        f'<p class="error">{esc(message)}</p><p><a href="/webhooks/staff/">Back to the list</a></p>',
+        status=status,
     )
 
 
@@ -132,3 +152,105 @@ def transcript_lines(events: Iterable[Any], tz: Any) -> list[Line]:
             text += " [" + " | ".join(str(b.get("title", "")) for b in buttons) + "]"
         lines.append(Line(speaker, text, dt.datetime.fromtimestamp(event.timestamp, tz)))
     return lines
+
+
+NOTICES = {
+    "done": "Marked done.",
+    "handed-back": "The assistant has the chat again.",
+    "sent": "Reply sent to the patient.",
+    "stored": "Reply stored in the conversation.",
+}
+"""What the list says after a form post (``?notice=<key>``; unknown keys say nothing)."""
+
+
+def hidden_csrf(csrf: str) -> str:
+    """The CSRF field every staff form carries."""
+    return f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+
+
+def work_item_row(item: Any, quiet: bool | None, csrf: str) -> str:
+    """One row of the work list: facts, who answers a handoff, transcript link, Done button."""
+    status = "" if quiet is None else (" (assistant quiet: you have this chat)" if quiet else " (assistant answering)")
+    item_url = f"/webhooks/staff/items/{esc(item.work_item_id)}"
+    link = f'<a href="{item_url}">Transcript</a> ' if getattr(item, "conversation_id", None) else ""
+    done = (
+        f'<form class="inline" method="post" action="{item_url}/done">'
+        f'{hidden_csrf(csrf)}<button type="submit">Done</button></form>'
+    )
+    return (
+        f'<tr class="{"emergency" if is_emergency(item) else ""}"><td>{esc(item.work_item_id)}</td>'
+        f"<td>{esc(getattr(item, 'kind', ''))}{esc(status)}</td><td>{esc(when_text(item.created_at))}</td>"
+        f"<td>{esc(getattr(item, 'channel', ''))}</td><td>{esc(item_details(item))}</td>"
+        f"<td>{link}{done}</td></tr>"
+    )
+
+
+def work_list_page(items: list[Any], quiet: list[bool | None], csrf: str, notice_key: str) -> HTTPResponse:
+    """The open work items (``quiet``: whether staff hold each one's chat), a notice and Log out."""
+    rows = [work_item_row(item, held, csrf) for item, held in zip(items, quiet, strict=True)]
+    head = "<tr><th>Item</th><th>Kind</th><th>Created</th><th>Channel</th><th>Details</th><th></th></tr>"
+    table = (
+        f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>" if rows else "<p>No open work items.</p>"
+    )
+    notice = NOTICES.get(notice_key, "")
+    body = (
+        (f'<p class="notice">{esc(notice)}</p>' if notice else "")
+        + f"<p>{len(items)} open item(s). Emergencies first.</p>{table}"
+        + f'<form method="post" action="/webhooks/staff/logout">{hidden_csrf(csrf)}'
+        '<button type="submit">Log out</button></form>'
+    )
+    return page("Open work items", body)
+
+
+def transcript_html(lines: list[Line]) -> str:
+    """The messages, each with its speaker and time."""
+    return (
+        "".join(
+            f'<div class="msg {esc(line.speaker)}"><span class="time">{esc(line.at.strftime("%b %d %H:%M"))}</span>'
+            f"<strong>{esc(line.speaker)}:</strong> {esc(line.text)}</div>"
+            for line in lines
+        )
+        or "<p>No messages.</p>"
+    )
+
+
+def reply_forms(item: Any, csrf: str, delivers: bool, channel: str, reply_max: int) -> str:
+    """Reply and hand-back forms for a chat staff hold, saying whether a reply reaches the patient."""
+    delivery = (
+        "Your reply is sent to the patient at once."
+        if delivers
+        else f"The patient's channel ({channel}) cannot receive messages the patient did not "
+        "ask for: your reply is stored in the conversation but not delivered. Call the patient if needed."
+    )
+    item_url = f"/webhooks/staff/items/{esc(item.work_item_id)}"
+    return (
+        f'<h2>Reply</h2><p class="note">{esc(delivery)}</p>'
+        f'<form method="post" action="{item_url}/reply">{hidden_csrf(csrf)}'
+        f'<textarea name="text" rows="3" maxlength="{reply_max}" required></textarea>'
+        '<button type="submit">Send reply</button></form>'
+        f'<form method="post" action="{item_url}/handback">{hidden_csrf(csrf)}'
+        '<button type="submit">Hand back to the assistant</button></form>'
+    )
+
+
+def conversation_page(
+    item: Any, lines: list[Line], csrf: str, held: bool, delivers: bool, channel: str, reply_max: int
+) -> HTTPResponse:
+    """A work item's conversation; a held handoff also gets the reply and hand-back forms."""
+    if item.kind == "handoff" and held:
+        actions = reply_forms(item, csrf, delivers, channel, reply_max)
+    elif item.kind == "handoff":
+        actions = '<p class="note">The assistant is answering this chat.</p>'
+    else:
+        actions = ""
+    body = (
+        f"<p>{esc(item.work_item_id)} ({esc(item.kind)}, {esc(item.status)}), channel {esc(channel)}: "
+        f"{esc(item_details(item))}</p>{transcript_html(lines)}{actions}"
+        '<p><a href="/webhooks/staff/">Back to the list</a></p>'
+    )
+    return page(f"Conversation of {item.work_item_id}", body)
+
+
+def transcript_json(lines: list[Line]) -> list[dict[str, str]]:
+    """The messages for the JSON view."""
+    return [{"from": line.speaker, "text": line.text, "at": line.at.isoformat()} for line in lines]

@@ -309,7 +309,8 @@ def test_a_digit_without_offered_choices_is_passed_on_as_text(sms: SmsAdapter) -
 
 def staff_reply(assistant: RunningAssistant, conversation: str, text: str) -> tuple:
     """What a staff tool does during a hand-off: a bot message, sent on the conversation's channel."""
-    url = f"{assistant.rasa_url}/conversations/{urllib.parse.quote(conversation, safe=':')}/tracker/events?output_channel=latest&execute_side_effects=true"
+    path = f"/conversations/{urllib.parse.quote(conversation, safe=':')}/tracker/events"
+    url = f"{assistant.rasa_url}{path}?output_channel=latest&execute_side_effects=true"
     return http(
         "POST", url, json.dumps([{"event": "bot", "text": text}]).encode(), {"Content-Type": "application/json"}
     )
@@ -360,7 +361,10 @@ def test_an_out_of_band_message_for_a_conversation_that_never_texted_is_refused(
     sms: SmsAdapter, fake_twilio: FakeTwilio
 ) -> None:
     before = len(fake_twilio.sent)
-    url = f"{sms.assistant.rasa_url}/conversations/sms:never-texted/tracker/events?output_channel=sms&execute_side_effects=true"
+    url = (
+        f"{sms.assistant.rasa_url}/conversations/sms:never-texted/tracker/events"
+        "?output_channel=sms&execute_side_effects=true"
+    )
     status, _, body = http(
         "POST", url, json.dumps([{"event": "bot", "text": "hello"}]).encode(), {"Content-Type": "application/json"}
     )
