@@ -16,14 +16,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import BACKEND_DOWN_SLOTS, backend_down_events, backend_guard
 from actions.common import (
     SlotKey,
     call_backend,
     format_short_when,
     format_when,
     sentence_start,
-    stop_form_backend_down,
-    tell_backend_down,
     with_article,
     yes_or_no,
 )
@@ -76,7 +75,8 @@ async def upcoming_for(patient_id: str) -> list[Any]:
 
 def appointment_label(appointment: Any) -> str:
     """A button label: "Thu Dec 3, 10:00 AM - follow-up with Dr. Grace Kim"."""
-    return f"{format_short_when(appointment.start)} - {appointment.visit_type_name.lower()} with {appointment.provider_name}"
+    what = f"{appointment.visit_type_name.lower()} with {appointment.provider_name}"
+    return f"{format_short_when(appointment.start)} - {what}"
 
 
 def pick_appointment(text: str, offered: list[str], appointments: list[Any]) -> str | None:
@@ -118,12 +118,10 @@ class AppointmentChoiceValidator(PatientFormValidator):
         patient_id = tracker.get_slot("patient_id")
         if not patient_id:
             return {"appointment_choice": None}
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             appointments = await upcoming_for(patient_id)
-        except Exception as exc:  # noqa: BLE001
-            logger.error("listing appointments failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return {"form_outcome": "backend_down", "requested_slot": None}
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         offered = tracker.get_slot("offered_appointments") or [a.appointment_id for a in appointments]
         chosen = pick_appointment(str(value or ""), offered, appointments)
         appointment = next((a for a in appointments if a.appointment_id == chosen), None)
@@ -214,10 +212,10 @@ class ActionAskAppointmentChoice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """List the verified patient's own upcoming appointments only."""
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             appointments = await upcoming_for(tracker.get_slot("patient_id"))
-        except Exception as exc:  # noqa: BLE001
-            return await stop_form_backend_down(dispatcher, exc)
+        if guard.failed:
+            return backend_down_events()
         if not appointments:
             dispatcher.utter_message(response="utter_no_upcoming_appointments")
             return [SlotSet("form_outcome", "no_appointments"), SlotSet("requested_slot", None)]
@@ -243,15 +241,15 @@ class ConfirmChosenAppointment(Action, abc.ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Find the patient's chosen appointment again; stop the form if it is gone."""
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             appointment = await _appointment_by_id(
                 tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice")
             )
             if appointment is not None:
                 await self.ask(dispatcher, tracker, appointment)
                 return []
-        except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
-            return await stop_form_backend_down(dispatcher, exc)
+        if guard.failed:
+            return backend_down_events()
         dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
         return [SlotSet("form_outcome", "gone"), SlotSet("requested_slot", None)]
 
@@ -299,7 +297,7 @@ class ActionCancelAppointment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Cancel, or keep it when the patient said no."""
-        from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
+        from bot.scheduling import SchedulingError, get_scheduling_service
 
         done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
@@ -307,23 +305,16 @@ class ActionCancelAppointment(Action):
         if tracker.get_slot("cancel_confirmed") is not True:
             dispatcher.utter_message(response="utter_cancel_kept")
             return done
-        try:
+        async with backend_guard(self.name(), dispatcher, refusals=(SchedulingError,)) as guard:
             appointment = await call_backend(
                 get_scheduling_service().cancel,
                 appointment_id=tracker.get_slot("appointment_choice"),
                 patient_id=tracker.get_slot("patient_id"),
             )
-        except BackendUnavailable as exc:
-            logger.error("scheduling backend unavailable: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return done
-        except SchedulingError as exc:
-            logger.info("cancel refused: %s", type(exc).__name__)
+        if guard.refusal is not None:
             dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
             return done
-        except Exception as exc:  # noqa: BLE001
-            logger.error("cancel failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return done
         logger.info("appointment %s cancelled", appointment.appointment_id)
         dispatcher.utter_message(
@@ -344,7 +335,7 @@ class ActionRescheduleAppointment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Move it (new slot taken before the old one is freed, in one transaction)."""
-        from bot.scheduling import BackendUnavailable, SchedulingError, SlotUnavailable, get_scheduling_service
+        from bot.scheduling import SchedulingError, SlotUnavailable, get_scheduling_service
 
         done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
@@ -352,18 +343,18 @@ class ActionRescheduleAppointment(Action):
         appointment_id = tracker.get_slot("appointment_choice")
         patient_id = tracker.get_slot("patient_id")
         if tracker.get_slot("reschedule_confirmed") is not True:
-            try:
+            old_when = "its current time"
+            async with backend_guard(self.name()):  # only the wording depends on it
                 appointment = await _appointment_by_id(patient_id, appointment_id)
-                old_when = format_when(appointment.start) if appointment else "its current time"
-            except Exception:  # noqa: BLE001
-                old_when = "its current time"
+                if appointment is not None:
+                    old_when = format_when(appointment.start)
             dispatcher.utter_message(response="utter_reschedule_kept", old_when_text=old_when)
             return done
         key = SlotKey.decode(tracker.get_slot("slot_choice"))
         if key is None:
             dispatcher.utter_message(response="utter_default")
             return done
-        try:
+        async with backend_guard(self.name(), dispatcher, refusals=(SchedulingError,)) as guard:
             moved = await call_backend(
                 get_scheduling_service().reschedule,
                 appointment_id=appointment_id,
@@ -371,19 +362,12 @@ class ActionRescheduleAppointment(Action):
                 new_start=key.start,
                 new_provider_id=key.provider_id,
             )
-        except BackendUnavailable as exc:
-            logger.error("scheduling backend unavailable: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return done
-        except SlotUnavailable as exc:
-            return offer_new_times(dispatcher, exc, "reschedule_form", "reschedule_confirmed")
-        except SchedulingError as exc:
-            logger.info("reschedule refused: %s", type(exc).__name__)
+        if isinstance(guard.refusal, SlotUnavailable):
+            return offer_new_times(dispatcher, guard.refusal, "reschedule_form", "reschedule_confirmed")
+        if guard.refusal is not None:
             dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
             return done
-        except Exception as exc:  # noqa: BLE001
-            logger.error("reschedule failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return done
         logger.info("appointment %s rescheduled", moved.appointment_id)
         dispatcher.utter_message(
@@ -408,17 +392,16 @@ class ActionListAppointments(Action):
         patient_id = tracker.get_slot("patient_id")
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome") or not patient_id:
             return done
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             appointments = await upcoming_for(patient_id)
-        except Exception as exc:  # noqa: BLE001
-            logger.error("listing appointments failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return done
         if not appointments:
             dispatcher.utter_message(response="utter_no_upcoming_appointments")
             return done
         lines = "\n".join(
-            f"- {format_when(a.start)}. {sentence_start(with_article(a.visit_type_name.lower()))} with {a.provider_name}."
+            f"- {format_when(a.start)}. {sentence_start(with_article(a.visit_type_name.lower()))}"
+            f" with {a.provider_name}."
             for a in appointments
         )
         dispatcher.utter_message(response="utter_list_appointments", appointments_text=lines)

@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import BACKEND_DOWN_SLOTS, backend_down_events, backend_guard
 from actions.common import (
     SlotKey,
     actor_of,
@@ -28,8 +29,6 @@ from actions.common import (
     latest_intent,
     mobile_from_text,
     safe_clinic_values,
-    stop_form_backend_down,
-    tell_backend_down,
     with_article,
     yes_or_no,
 )
@@ -112,10 +111,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Accept a known visit type; keep a free-text reason and ask for the type."""
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             known = await visit_type_names()
-        except Exception as exc:  # noqa: BLE001
-            return await self.backend_failed(exc, dispatcher)
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         result: dict[str, Any] = {}
         text = str(value or "").strip()
         code = text if text in known else next((v for v in entity_values(tracker, "visit_type") if v in known), None)
@@ -143,10 +142,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Accept a known provider or "any"; a change re-offers slots."""
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             names = await provider_names()
-        except Exception as exc:  # noqa: BLE001
-            return await self.backend_failed(exc, dispatcher)
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         text = str(value or "").strip()
         code = text if text in names or text == "any" else None
         if code is None:
@@ -178,10 +177,10 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         """None if the provider offers the visit type, else the re-ask to return."""
         from bot.scheduling import get_scheduling_service
 
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             offering = await call_backend(get_scheduling_service().providers_for, visit_type)
-        except Exception as exc:  # noqa: BLE001
-            return await self.backend_failed(exc, dispatcher)
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         ids = [p.provider_id for p in offering]
         if provider in ids:
             return None
@@ -233,7 +232,8 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
         if mobile is None:
             dispatcher.utter_message(response="utter_mobile_not_understood")
             return {"patient_mobile": None}
-        try:
+        refusals = (InvalidPatientData, PatientAlreadyExists)
+        async with backend_guard(self.name(), dispatcher, refusals=refusals) as guard:
             patient = await call_backend(
                 get_records_service().register_patient,
                 tracker.get_slot("patient_full_name"),
@@ -242,12 +242,11 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
             )
-        except (InvalidPatientData, PatientAlreadyExists) as exc:
-            logger.info("registration refused: %s", type(exc).__name__)
+        if guard.refusal is not None:
             dispatcher.utter_message(response="utter_name_not_understood")
             return {"patient_mobile": None, "patient_full_name": None, "patient_dob": None, "is_new_patient": None}
-        except Exception as exc:  # noqa: BLE001
-            return await self.backend_failed(exc, dispatcher)
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         logger.info("new patient registered: %s", patient.patient_id)
         return {
             "patient_mobile": mobile,
@@ -286,11 +285,11 @@ class ActionAskBookingConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say visit type, provider and time, with yes/no buttons."""
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             names = await provider_names()
             types = await visit_type_names()
-        except Exception as exc:  # noqa: BLE001
-            return await stop_form_backend_down(dispatcher, exc)
+        if guard.failed:
+            return backend_down_events()
         summary = slot_summary(tracker.get_slot("slot_choice"), names)
         dispatcher.utter_message(
             response="utter_ask_booking_confirmed",
@@ -309,7 +308,7 @@ class ActionBookAppointment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Book, or explain why not; never leaves half a booking behind."""
-        from bot.scheduling import BackendUnavailable, SchedulingError, get_scheduling_service
+        from bot.scheduling import SchedulingError, get_scheduling_service
 
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return reset_form_slots(BOOKING_SLOTS)
@@ -320,7 +319,7 @@ class ActionBookAppointment(Action):
         if key is None or not patient_id:
             dispatcher.utter_message(response="utter_default")
             return reset_form_slots(BOOKING_SLOTS)
-        try:
+        async with backend_guard(self.name(), dispatcher, refusals=(SchedulingError,)) as guard:
             appointment = await call_backend(
                 get_scheduling_service().book,
                 patient_id=patient_id,
@@ -330,15 +329,9 @@ class ActionBookAppointment(Action):
                 reason=tracker.get_slot("visit_reason"),
                 channel=channel_of(tracker),
             )
-        except BackendUnavailable as exc:
-            logger.error("booking failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return reset_form_slots(BOOKING_SLOTS)
-        except SchedulingError as exc:
-            return offer_new_times(dispatcher, exc, "booking_form", "booking_confirmed")
-        except Exception as exc:  # noqa: BLE001
-            logger.error("booking failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.refusal is not None:
+            return offer_new_times(dispatcher, guard.refusal, "booking_form", "booking_confirmed")
+        if guard.failed:
             return reset_form_slots(BOOKING_SLOTS)
         logger.info("appointment %s booked for %s", appointment.appointment_id, patient_id)
         clinic = await safe_clinic_values()

@@ -17,13 +17,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import backend_guard
 from actions.common import (
     actor_of,
     call_backend,
     channel_of,
     mobile_from_text,
     safe_clinic_values,
-    stop_form_backend_down,
 )
 from actions.form_answers import TakesDirectAnswers
 from actions.handoff import callback_when_text, clinic_now
@@ -103,7 +103,7 @@ class ActionSubmitCallback(Action):
             return done
         service = get_records_service()
         patient_id = tracker.get_slot("patient_id")
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             name = tracker.get_slot("callback_name")
             if patient_id and not name:
                 patient = await call_backend(
@@ -121,14 +121,11 @@ class ActionSubmitCallback(Action):
                 channel=channel_of(tracker),
                 conversation_id=tracker.sender_id,
             )
-        except Exception as exc:  # noqa: BLE001 - any failure: tell the patient plainly
-            await stop_form_backend_down(dispatcher, exc)
+        if guard.failed:
             return done
         logger.info("callback request %s queued", request.work_item_id)
-        try:
+        when = "within one business day"
+        async with backend_guard(self.name()):  # the request is stored; only the wording is vaguer
             when = callback_when_text(await call_backend(clinic_now))
-        except Exception as exc:  # noqa: BLE001 - the request is stored; only the wording is vaguer
-            logger.warning("clinic hours unavailable for the call-back time: %s", type(exc).__name__)
-            when = "within one business day"
         dispatcher.utter_message(response="utter_callback_queued", callback_when=when, **(await safe_clinic_values()))
         return done

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call_backend, format_time, hours_text, safe_clinic_values, tell_backend_down
+from actions.backend_guard import backend_guard
+from actions.common import call_backend, format_time, hours_text, safe_clinic_values
 from bot.settings import get_settings
-
-logger = logging.getLogger(__name__)
 
 
 class ActionClinicHours(Action):
@@ -26,11 +23,9 @@ class ActionClinicHours(Action):
         """Say the weekly hours and today's status."""
         from bot.scheduling import get_scheduling_service
 
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             clinic = await call_backend(get_scheduling_service().clinic_info)
-        except Exception as exc:  # noqa: BLE001
-            logger.error("clinic facts unavailable: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return []
         now = get_settings().now()
         blocks = clinic.opening_hours.get(now.weekday()) or ()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.clinic_facts import safe_clinic_values
@@ -207,11 +206,3 @@ async def tell_backend_down(dispatcher: CollectingDispatcher) -> None:
     if any(message.get("response") == "utter_backend_down" for message in dispatcher.messages):
         return
     dispatcher.utter_message(response="utter_backend_down", **(await safe_clinic_values()))
-
-
-async def stop_form_backend_down(dispatcher: CollectingDispatcher, reason: Exception | None = None) -> list[EventType]:
-    """Tell the patient plainly that we cannot do it now, and end the open form unchanged."""
-    if reason is not None:
-        logger.error("backend failed: %s", type(reason).__name__)
-    await tell_backend_down(dispatcher)
-    return [SlotSet("form_outcome", "backend_down"), SlotSet("requested_slot", None)]

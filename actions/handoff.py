@@ -22,6 +22,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import backend_guard
 from actions.common import (
     actor_of,
     call_backend,
@@ -251,10 +252,9 @@ class ActionOfferPerson(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Ask first: the patient did not ask for a person themselves."""
         values = await safe_clinic_values()
-        try:
+        async with backend_guard(self.name()) as guard:
             state = await call_backend(clinic_now)
-        except Exception as exc:  # noqa: BLE001 - no hours: the phone is still a way to a person
-            logger.error("clinic hours unavailable: %s", type(exc).__name__)
+        if guard.failed:  # no hours: the phone is still a way to a person
             dispatcher.utter_message(response="utter_handoff_unavailable", **values)
             return []
         if state.is_open:
@@ -275,17 +275,16 @@ class ActionHandoff(Action):
         from bot.records import get_records_service
 
         values = await safe_clinic_values()
-        try:
+        async with backend_guard(self.name()) as guard:
             state = await call_backend(clinic_now)
-        except Exception as exc:  # noqa: BLE001 - no hours: the phone is still a way to a person
-            logger.error("clinic hours unavailable: %s", type(exc).__name__)
+        if guard.failed:  # no hours: the phone is still a way to a person
             dispatcher.utter_message(response="utter_handoff_unavailable", **values)
             return []
         if not state.is_open:
             if latest_intent(tracker) == "affirm":  # a yes to the offered person: the call back it is
                 return [SlotSet("callback_reason", "handoff"), FollowupAction("callback_form")]
             return _offer_callback(dispatcher, state, values)
-        try:
+        async with backend_guard(self.name()) as guard:
             item = await call_backend(
                 get_records_service().create_handoff,
                 conversation_id=tracker.sender_id,
@@ -294,8 +293,7 @@ class ActionHandoff(Action):
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
             )
-        except Exception as exc:  # noqa: BLE001 - any failure: the phone still works
-            logger.error("handoff could not be queued: %s", type(exc).__name__)
+        if guard.failed:  # the phone still works
             dispatcher.utter_message(response="utter_handoff_unavailable", **values)
             return []
         logger.info("conversation handed to the front desk as %s", item.work_item_id)

@@ -23,14 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import BACKEND_DOWN_SLOTS, backend_guard
 from actions.common import (
-    BackendCallFailed,
     actor_of,
     call_backend,
     channel_of,
     latest_text,
     safe_clinic_values,
-    tell_backend_down,
 )
 from actions.form_answers import TakesDirectAnswers
 from bot.answer_shapes import clean_full_name
@@ -74,10 +73,9 @@ async def portal_patient_slots(tracker: Tracker) -> dict[str, Any]:
     record_id = portal_record_id(tracker)
     if not record_id:
         return {}
-    try:
+    async with backend_guard("portal_identity") as guard:  # a failure falls back to asking
         patient = await call_backend(get_records_service().get_patient, record_id)
-    except Exception as exc:  # noqa: BLE001 - any backend failure: fall back to asking
-        logger.error("portal identity lookup failed: %s", type(exc).__name__)
+    if guard.failed:
         return {}
     if patient is None:
         logger.warning("portal token names no known record")
@@ -180,7 +178,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
         from bot.records import get_records_service
 
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             patient = await call_backend(
                 get_records_service().verify_by_mobile_and_dob,
                 phone,
@@ -188,10 +186,8 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
             )
-        except Exception as exc:  # noqa: BLE001 - any backend failure
-            logger.error("identity check by mobile failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return {"patient_dob": None, "form_outcome": "backend_down", "requested_slot": None}
+        if guard.failed:
+            return {"patient_dob": None, **BACKEND_DOWN_SLOTS}
         if patient is None:
             dispatcher.utter_message(response="utter_mobile_identity_no_match")
             return {"patient_dob": dob_iso, "mobile_identity_tried": True}
@@ -213,7 +209,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
 
         from bot.records import get_records_service
 
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             patient = await call_backend(
                 get_records_service().verify_identity,
                 name,
@@ -221,15 +217,8 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
             )
-        except (BackendCallFailed, Exception) as exc:  # noqa: BLE001 - any backend failure
-            logger.error("identity check failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
-            return {
-                "patient_full_name": None,
-                "patient_dob": None,
-                "form_outcome": "backend_down",
-                "requested_slot": None,
-            }
+        if guard.failed:
+            return {"patient_full_name": None, "patient_dob": None, **BACKEND_DOWN_SLOTS}
         if patient is not None:
             logger.info("patient verified: %s", patient.patient_id)
             dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)

@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import backend_guard
 from actions.common import (
     actor_of,
     call_backend,
@@ -29,7 +30,6 @@ from actions.common import (
     entity_values,
     latest_text,
     safe_clinic_values,
-    tell_backend_down,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class ActionInsuranceAccepted(Action):
         from bot.records import get_records_service
 
         service = get_records_service()
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             carrier = None
             code = entity_value(tracker, "insurance")
             if code:
@@ -112,9 +112,7 @@ class ActionInsuranceAccepted(Action):
                     carrier = await call_backend(service.carrier, coverage.carrier_code)
             # The list of accepted plans is only read when the answer names it.
             accepted_text = await accepted_names() if carrier is None else ""
-        except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
-            logger.error("insurance lookup failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return []
         if carrier is not None and carrier.accepted:
             dispatcher.utter_message(response="utter_insurance_accepted", carrier_name=carrier.display_name)
@@ -151,16 +149,14 @@ class ActionVisitCost(Action):
 
         service = get_records_service()
         patient_id = tracker.get_slot("patient_id")
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             prices = await call_backend(service.self_pay_prices)
             coverage = None
             if patient_id:
                 coverage = await call_backend(
                     service.coverage_for, patient_id, actor=actor_of(tracker), channel=channel_of(tracker)
                 )
-        except Exception as exc:  # noqa: BLE001
-            logger.error("cost lookup failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return []
         visit_type = entity_value(tracker, "visit_type")
         wanted = [p for p in prices if p.visit_type == visit_type] or prices

@@ -20,7 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.appointments import ActionListAppointments
-from actions.common import actor_of, call_backend, channel_of, format_date, tell_backend_down
+from actions.backend_guard import backend_guard
+from actions.common import actor_of, call_backend, channel_of, format_date
 from actions.form_answers import direct_answer
 from actions.identity import is_stop_request, locked_out, reset_form_slots
 
@@ -160,14 +161,12 @@ class ActionAfterIdentity(Action):
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome") or not tracker.get_slot("patient_id"):
             return done
         task = task_after_identity(tracker)
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             if task == "ask_next_steps":
                 return done + await tell_next_steps(dispatcher, tracker)
             if task == "ask_test_results":
                 return done + await tell_test_results(dispatcher, tracker)
-        except Exception as exc:  # noqa: BLE001 - any backend failure gets the same clear answer
-            logger.error("records lookup failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return done
         if task == "request_refill":
             return done + refill_medicine_named(tracker) + [FollowupAction("refill_form")]
@@ -216,7 +215,7 @@ class ActionSubmitRefill(Action):
         done = [SlotSet(name, None) for name in REFILL_SLOTS]
         if tracker.get_slot("form_outcome") or not tracker.get_slot("patient_id"):
             return done
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             request = await call_backend(
                 get_records_service().create_refill_request,
                 tracker.get_slot("patient_id"),
@@ -225,9 +224,7 @@ class ActionSubmitRefill(Action):
                 actor=actor_of(tracker),
                 channel=channel_of(tracker),
             )
-        except Exception as exc:  # noqa: BLE001
-            logger.error("refill request failed: %s", type(exc).__name__)
-            await tell_backend_down(dispatcher)
+        if guard.failed:
             return done
         logger.info("refill request %s queued", request.work_item_id)
         dispatcher.utter_message(response="utter_refill_queued", medication_text=request.medication)

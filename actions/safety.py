@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import backend_guard
 from actions.common import actor_of, call_backend, channel_of, latest_intent, latest_text, yes_or_no
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,8 @@ async def flag_for_staff(tracker: Tracker, category: str) -> None:
 
     details = (tracker.latest_message or {}).get("red_flag") or {}
     flags = [str(f) for f in details.get("flags") or []]
-    try:
+    # The patient has the answer already; a failure only means staff miss one flag.
+    async with backend_guard("flag_for_staff"):
         await call_backend(
             get_records_service().flag_emergency,
             tracker.sender_id,
@@ -127,8 +129,6 @@ async def flag_for_staff(tracker: Tracker, category: str) -> None:
             actor=actor_of(tracker),
             channel=channel_of(tracker),
         )
-    except Exception as exc:  # noqa: BLE001 - the patient has the answer; staff miss one flag
-        logger.error("emergency could not be flagged for staff: %s", type(exc).__name__)
 
 
 class ActionMedicalAdvice(Action):

@@ -18,8 +18,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.backend_guard import BACKEND_DOWN_SLOTS, backend_down_events, backend_guard
 from actions.common import (
-    BackendCallFailed,
     SlotKey,
     call_backend,
     format_date,
@@ -29,8 +29,6 @@ from actions.common import (
     hours_text,
     latest_intent,
     latest_text,
-    stop_form_backend_down,
-    tell_backend_down,
     yes_or_no,
 )
 from bot.settings import get_settings
@@ -98,14 +96,11 @@ def describe_window(pref: Any, open_weekdays: frozenset | None = None) -> str:
     weeks". A range never starts or ends on a day the clinic is closed (``open_weekdays``,
     Monday = 0; None when unknown).
     """
-    try:
-        parts = [
-            _date_words(pref, open_weekdays),
-            _weekday_words(pref, open_weekdays),
-            pref.describe_time(),
-        ]
-    except Exception:  # noqa: BLE001 - wording must never break the conversation
-        return NO_WINDOW_TEXT
+    parts = [
+        _date_words(pref, open_weekdays),
+        _weekday_words(pref, open_weekdays),
+        pref.describe_time(),
+    ]
     text = ", ".join(part for part in parts if part)
     return text or NO_WINDOW_TEXT
 
@@ -148,9 +143,9 @@ async def clinic_open_weekdays() -> frozenset | None:
     """The weekdays the clinic opens (Monday = 0), or None when clinic data cannot be read."""
     from bot.scheduling import get_scheduling_service
 
-    try:
+    async with backend_guard("clinic_open_weekdays") as guard:  # only wording depends on it
         clinic = await call_backend(get_scheduling_service().clinic_info)
-    except Exception:  # noqa: BLE001 - only wording depends on it
+    if guard.failed:
         return None
     return frozenset(day for day in range(7) if clinic.hours_on(day))
 
@@ -261,6 +256,10 @@ class SlotOfferingValidator(abc.ABC):
 
     confirm_slot: str = "booking_confirmed"
 
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The form validation action's name (each form has its own)."""
+
     async def extract_time_preference(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -304,10 +303,10 @@ class SlotOfferingValidator(abc.ABC):
             return cleared
         if not tracker.get_slot("visit_type"):
             return {**cleared, "time_preference": text}
-        try:
+        async with backend_guard(self.name(), dispatcher) as guard:
             slots = await find_slots(tracker, pref)
-        except Exception as exc:  # noqa: BLE001 - backend failures become a clear message
-            return await self.backend_failed(exc, dispatcher)
+        if guard.failed:
+            return dict(BACKEND_DOWN_SLOTS)
         if not slots:
             await explain_empty(dispatcher, pref)
             return cleared
@@ -326,12 +325,6 @@ class SlotOfferingValidator(abc.ABC):
             return await self.apply_time_preference(text, dispatcher, tracker)
         dispatcher.utter_message(response="utter_yes_or_no")
         return {self.confirm_slot: None}
-
-    async def backend_failed(self, exc: Exception, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        """Tell the patient plainly and stop the form without changing anything."""
-        logger.error("scheduling backend failed: %s", type(exc).__name__)
-        await tell_backend_down(dispatcher)
-        return {"form_outcome": "backend_down", "requested_slot": None}
 
     async def validate_slot_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -366,27 +359,23 @@ class ActionAskSlotChoice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Show the offered slots, or search when a correction cleared them."""
-        from bot.scheduling import get_scheduling_service
 
         offered = tracker.get_slot("offered_slots") or []
         pref = parse_preference(tracker.get_slot("time_preference") or "")
         events: list[EventType] = []
         if not offered:
-            try:
+            async with backend_guard(self.name(), dispatcher) as guard:
                 slots = await find_slots(tracker, pref)
-            except Exception as exc:  # noqa: BLE001
-                return await stop_form_backend_down(dispatcher, exc)
+            if guard.failed:
+                return backend_down_events()
             if not slots:
                 await explain_empty(dispatcher, pref)
                 return [SlotSet("time_preference", None), SlotSet("requested_slot", "time_preference")]
             offered = encode_slots(slots)
             events.append(SlotSet("offered_slots", offered))
-        try:
-            providers = {
-                p.provider_id: p.display_name for p in await call_backend(get_scheduling_service().list_providers)
-            }
-        except Exception:  # noqa: BLE001
-            providers = {}
+        providers: dict[str, str] = {}
+        async with backend_guard(self.name()):  # without names the buttons show provider ids
+            providers = await provider_names()
         buttons = []
         for encoded in offered:
             key = SlotKey.decode(encoded)
@@ -457,7 +446,6 @@ async def visit_type_names() -> dict[str, str]:
 
 __all__ = [
     "ActionAskSlotChoice",
-    "BackendCallFailed",
     "SlotOfferingValidator",
     "conflict_text",
     "describe_window",
