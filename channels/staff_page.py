@@ -139,7 +139,7 @@ class StaffPage:
         return response.text(STYLE, content_type="text/css", headers=SECURITY_HEADERS)
 
     async def health(self, _: Request) -> HTTPResponse:
-        """ "ok", or "off" while no staff token is set."""
+        """Says "ok", or "off" while no staff token is set (for monitoring)."""
         return response.json({"status": "ok" if configured_token() else "off"})
 
     async def login(self, request: Request) -> HTTPResponse:
