@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from bot.db import get_engine
 from bot.records import InsuranceAnswer, SqlRecordsService
-from bot.seed import DEFAULT_DATA_PATH, SeedDataError, _carriers, load_clinic_data, seed_demo_clinic
+from bot.schemas.seed import Insurance
+from bot.seed import DEFAULT_DATA_PATH, SeedDataError, load_clinic_data, seed_demo_clinic
 from tests.fixtures_db import TODAY
 from tests.records.helpers import jordan_answers, submit_time
 
@@ -50,19 +51,19 @@ def test_data_file_has_the_design_records() -> None:
     ]
     jordan, ana = data.patients
     assert jordan.coverage is not None and ana.coverage is not None
-    assert (jordan.coverage.carrier_code, jordan.coverage.plan, jordan.coverage.member_id) == (
+    assert (data.carrier_code(jordan.coverage.carrier), jordan.coverage.plan, jordan.coverage.member_id) == (
         "aetna",
         "PPO",
         "W123456789",
     )
-    assert (ana.coverage.carrier_code, ana.coverage.member_id, ana.coverage.primary_care_copay_cents) == (
+    assert (data.carrier_code(ana.coverage.carrier), ana.coverage.member_id, ana.coverage.primary_care_copay_cents) == (
         "medicare",
         None,
         None,
     )
     (visit,) = data.visits
     assert (visit.patient_id, visit.provider_id, visit.days_from_today) == ("P-1001", "patel", -7)
-    assert visit.pending_results == ({"test": "chest X-ray", "expected_business_days": [3, 5]},)
+    assert [r.stored() for r in visit.pending_results] == [{"test": "chest X-ray", "expected_business_days": [3, 5]}]
 
 
 def test_seed_twice_changes_nothing(db_url: str) -> None:
@@ -142,7 +143,9 @@ def test_staff_edit_the_carrier_list_in_the_file(db_url: str, tmp_path: Path) ->
 
 
 def test_plain_carrier_names_still_work() -> None:
-    carriers = _carriers({"accepted": ["Aetna", "Blue Cross Blue Shield"], "not_accepted": ["Kaiser Permanente"]})
+    carriers = Insurance.parse_obj(
+        {"accepted": ["Aetna", "Blue Cross Blue Shield"], "not_accepted": ["Kaiser Permanente"]}
+    ).carriers
     assert [(c.code, c.name, c.accepted) for c in carriers] == [
         ("aetna", "Aetna", True),
         ("blue_cross_blue_shield", "Blue Cross Blue Shield", True),

@@ -49,10 +49,12 @@ def test_data_file_has_the_design_facts() -> None:
         "Medicaid",
     )
     assert data.insurance_not_accepted == ("Kaiser Permanente", "Tricare")
-    saturday_workers = {p.provider_id for p in data.providers if 5 in p.schedule}
+    saturday_workers = {p.provider_id for p in data.providers if 5 in p.schedule.by_weekday}
     assert saturday_workers == {"patel", "okafor"}
-    assert all(6 not in p.schedule for p in data.providers)
-    assert all(p.schedule[0] == ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(17))) for p in data.providers)
+    assert all(6 not in p.schedule.by_weekday for p in data.providers)
+    assert all(
+        p.schedule.by_weekday[0] == ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(17))) for p in data.providers
+    )
 
 
 def test_seed_twice_changes_nothing(db_url: str) -> None:
