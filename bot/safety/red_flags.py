@@ -63,7 +63,11 @@ from typing import (
     NamedTuple,
 )
 
+from pydantic import ValidationError
+
 from bot.nlu.fuzzy import one_edit_apart
+from bot.schemas.base import describe
+from bot.schemas.rules import Flag, RuleFile, Typos
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
@@ -119,7 +123,7 @@ class RedFlagMention:
     """One place in a text where a red-flag pattern matched, and what became of it."""
 
     flag_id: str
-    category: Category
+    category: str  # one of the rules file's categories
     start: int
     end: int
     status: Status
@@ -588,7 +592,7 @@ class _Flag:
     """One red flag: its id, category and compiled patterns."""
 
     flag_id: str
-    category: Category
+    category: str
     matcher: _RuleMatcher
 
 
@@ -603,40 +607,6 @@ class _Settings:
     history_after_window: int
     pseudo_after_window: int
     fillers: frozenset[str]
-
-
-def _mapping(raw: Any, where: str, source: str) -> dict[str, Any]:
-    """Checks that a section of the rules file is a mapping."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise RedFlagRulesError(f"{source}: {where} must be a mapping.")
-    return dict(raw)
-
-
-def _list(raw: Any, where: str, source: str) -> list[Any]:
-    """Checks that a section of the rules file is a list."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise RedFlagRulesError(f"{source}: {where} must be a list.")
-    return list(raw)
-
-
-def _known_keys(section: dict[str, Any], known: set[str], where: str, source: str) -> None:
-    """Refuses misspelt keys, which would otherwise be silently ignored."""
-    unknown = sorted(str(key) for key in set(section) - known)
-    if unknown:
-        raise RedFlagRulesError(f"{source}: {where} has unknown keys {unknown}.")
-
-
-def _int(raw: Any, default: int, where: str, source: str, low: int = 0, high: int = 20) -> int:
-    """Reads a small whole number, refusing anything else."""
-    if raw is None:
-        return default
-    if not isinstance(raw, int) or isinstance(raw, bool) or not low <= raw <= high:
-        raise RedFlagRulesError(f"{source}: {where} must be a whole number from {low} to {high}.")
-    return raw
 
 
 class RedFlagMatcher:
@@ -679,64 +649,36 @@ class RedFlagMatcher:
             raw = YAML(typ="safe", pure=True).load(content.decode("utf-8"))
         except (YAMLError, UnicodeDecodeError) as error:
             raise RedFlagRulesError(f"{source}: not valid YAML: {error}") from error
-        return _mapping(raw, "the file", source)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise RedFlagRulesError(f"{source}: 'the file' must be a mapping.")
+        return dict(raw)
 
     def __init__(self, raw: dict[str, Any], source: str = "red_flags.yml") -> None:
-        """Validates the rules and compiles them; spaCy is imported here, not at module import."""
+        """Validates the rules against their schema and compiles them; spaCy is imported here, not at import."""
         import spacy
 
-        _known_keys(
-            raw,
-            {
-                "version",
-                "words",
-                "flags",
-                "ignore",
-                "negation",
-                "history",
-                "gap_stops",
-                "alone_fillers",
-                "spellings",
-                "typos",
-                "categories",
-            },
-            "the file",
-            source,
-        )
+        try:
+            rules = RuleFile.parse_obj(raw)
+        except ValidationError as error:
+            raise RedFlagRulesError(describe(error, source)) from None
         self.source = source
         # Rule files for other checks (bot/safety/medical_advice.yml) name their own
         # categories, highest priority first; red flags use crisis, then medical.
-        declared = _list(raw.get("categories"), "categories", source)
-        if any(not isinstance(c, str) or not _CODE.match(c) for c in declared):
-            raise RedFlagRulesError(f"{source}: categories must be lower_snake_case names.")
-        self._categories: tuple[str, ...] = tuple(declared) or CATEGORIES
+        self._categories: tuple[str, ...] = rules.priority
         self._vocab: Vocab = spacy.blank("en").vocab
-        self._normalizer = self._spellings(raw.get("spellings"), source)
+        self._normalizer = self._spellings(rules.spellings, source)
         self._literals: set[str] = set()
         self._all_prefixes: set[str] = set()
-        norm = self._normalizer
-        groups = self._groups(raw.get("words"), source)
-        compiler = _PatternCompiler(norm, groups, source)
+        compiler = _PatternCompiler(self._normalizer, rules.words, source)
 
-        negation = _mapping(raw.get("negation"), "'negation'", source)
-        _known_keys(
-            negation,
-            {"window", "cues", "pseudo_before", "pseudo_after", "pseudo_after_window", "breakers"},
-            "'negation'",
-            source,
-        )
-        history = _mapping(raw.get("history"), "'history'", source)
-        _known_keys(
-            history,
-            {"applies_to", "before_window", "after_window", "before", "after", "acute"},
-            "'history'",
-            source,
-        )
-        cue_sequences = self._expand_all(compiler, negation.get("cues"), "negation.cues")
+        negation, history = rules.negation, rules.history
+        cue_sequences = self._expand_all(compiler, negation.cues, "negation.cues")
         cue_words = {seq[0].single_literal for seq in cue_sequences if len(seq) == 1}
         gap_stops = sorted(
             {w for w in cue_words if w}
-            | set(self._words(raw.get("gap_stops"), "gap_stops", source))
+            | set(self._words(rules.gap_stops, "gap_stops", source))
             | {_PAUSE_WORD, _STOP_WORD}
         )
         self._gap_stops = gap_stops
@@ -744,54 +686,44 @@ class RedFlagMatcher:
 
         self._flags: list[_Flag] = []
         self._alone: dict[tuple[str, ...], _Flag] = {}
-        flags = _mapping(raw.get("flags"), "'flags'", source)
-        if not flags:
-            raise RedFlagRulesError(f"{source}: no flags defined.")
-        for flag_id, spec in flags.items():
+        for flag_id, spec in rules.flags.items():
             self._flags.append(self._flag(compiler, flag_id, spec, source))
 
         self._context = _RuleMatcher(self._vocab, gap_stops)
         for label, entries, where in [
-            ("ignore", raw.get("ignore"), "ignore"),
-            ("cue", negation.get("cues"), "negation.cues"),
-            ("pseudo_before", negation.get("pseudo_before"), "negation.pseudo_before"),
-            ("pseudo_after", negation.get("pseudo_after"), "negation.pseudo_after"),
-            ("history_before", history.get("before"), "history.before"),
-            ("history_after", history.get("after"), "history.after"),
-            ("acute", history.get("acute"), "history.acute"),
+            ("ignore", rules.ignore, "ignore"),
+            ("cue", negation.cues, "negation.cues"),
+            ("pseudo_before", negation.pseudo_before, "negation.pseudo_before"),
+            ("pseudo_after", negation.pseudo_after, "negation.pseudo_after"),
+            ("history_before", history.before, "history.before"),
+            ("history_after", history.after, "history.after"),
+            ("acute", history.acute, "history.acute"),
         ]:
             sequences = self._expand_all(compiler, entries, where)
             self._collect(sequences)
             if sequences:
                 self._context.add(label, sequences)
 
-        applies_to = self._words(history.get("applies_to"), "history.applies_to", source)
-        unknown = set(applies_to) - set(self._categories)
-        if unknown:
-            raise RedFlagRulesError(f"{source}: history.applies_to has unknown {sorted(unknown)}.")
         self._settings = _Settings(
-            negation_window=_int(negation.get("window"), 5, "negation.window", source),
-            breakers=frozenset(self._words(negation.get("breakers"), "negation.breakers", source)),
-            history_categories=frozenset(applies_to),
-            history_before_window=_int(history.get("before_window"), 5, "history.before_window", source),
-            history_after_window=_int(history.get("after_window"), 4, "history.after_window", source),
-            pseudo_after_window=_int(negation.get("pseudo_after_window"), 3, "negation.pseudo_after_window", source),
-            fillers=frozenset(self._words(raw.get("alone_fillers"), "alone_fillers", source)),
+            negation_window=negation.window,
+            breakers=frozenset(self._words(negation.breakers, "negation.breakers", source)),
+            history_categories=frozenset(self._words(history.applies_to, "history.applies_to", source)),
+            history_before_window=history.before_window,
+            history_after_window=history.after_window,
+            pseudo_after_window=negation.pseudo_after_window,
+            fillers=frozenset(self._words(rules.alone_fillers, "alone_fillers", source)),
         )
-        self._configure_typos(raw.get("typos"), source)
+        self._configure_typos(rules.typos, source)
 
     # -- loading helpers
 
     @staticmethod
-    def _spellings(raw: Any, source: str) -> _Normalizer:
+    def _spellings(section: dict[str, str], source: str) -> _Normalizer:
         """Reads `spellings` (variant: canonical word) into the normaliser's tables."""
-        section = _mapping(raw, "'spellings'", source)
         plain = _Normalizer({}, {})
         single: dict[str, str] = {}
         multi: dict[tuple[str, ...], str] = {}
         for variant, canonical in section.items():
-            if not isinstance(variant, (str, int)) or not isinstance(canonical, (str, int)):
-                raise RedFlagRulesError(f"{source}: spellings entry {variant!r} must be text.")
             target = [t.norm for t in plain.tokens(str(canonical), fix_typos=False)]
             if len(target) != 1:
                 raise RedFlagRulesError(f"{source}: spellings '{variant}' must map to one word, not '{canonical}'.")
@@ -803,12 +735,10 @@ class RedFlagMatcher:
                 multi[key] = target[0]
         return _Normalizer(single, multi)
 
-    def _words(self, raw: Any, where: str, source: str) -> list[str]:
+    def _words(self, entries: list[str], where: str, source: str) -> list[str]:
         """Reads a list of single words, normalised like message text."""
         words = []
-        for entry in _list(raw, where, source):
-            if not isinstance(entry, (str, int)):
-                raise RedFlagRulesError(f"{source}: {where} has a non-text entry {entry!r}.")
+        for entry in entries:
             tokens = [t.norm for t in self._normalizer.tokens(str(entry), fix_typos=False)]
             if len(tokens) != 1:
                 raise RedFlagRulesError(f"{source}: {where} entry '{entry}' must be one word.")
@@ -816,47 +746,22 @@ class RedFlagMatcher:
         return words
 
     @staticmethod
-    def _groups(raw: Any, source: str) -> dict[str, list[str]]:
-        """Reads the named word lists that patterns refer to as @name."""
-        groups: dict[str, list[str]] = {}
-        for name, entries in _mapping(raw, "'words'", source).items():
-            if not isinstance(name, str) or not _CODE.match(name):
-                raise RedFlagRulesError(f"{source}: word list name {name!r} must be lower_snake_case.")
-            values = _list(entries, f"words.{name}", source)
-            if not values or not all(isinstance(v, (str, int)) and str(v).strip() for v in values):
-                raise RedFlagRulesError(f"{source}: words.{name} must be a list of words.")
-            if any(str(v).strip().startswith("@") for v in values):
-                raise RedFlagRulesError(f"{source}: words.{name} cannot refer to another list.")
-            groups[name] = [str(v) for v in values]
-        return groups
-
-    @staticmethod
-    def _expand_all(compiler: _PatternCompiler, entries: Any, where: str) -> list[list[_Spec]]:
+    def _expand_all(compiler: _PatternCompiler, entries: list[str], where: str) -> list[list[_Spec]]:
         """Expands every pattern of a list."""
         sequences: list[list[_Spec]] = []
-        for index, pattern in enumerate(_list(entries, where, compiler.source)):
+        for index, pattern in enumerate(entries):
             sequences.extend(compiler.expand(pattern, f"{where}[{index + 1}] '{pattern}'"))
         return sequences
 
-    def _flag(self, compiler: _PatternCompiler, flag_id: Any, spec: Any, source: str) -> _Flag:
-        """Validates and compiles one flag."""
-        if not isinstance(flag_id, str) or not _CODE.match(flag_id):
-            raise RedFlagRulesError(f"{source}: flag id {flag_id!r} must be lower_snake_case.")
-        spec = _mapping(spec, f"flag '{flag_id}'", source)
-        keys = {"category", "description", "patterns", "alone"}
-        _known_keys(spec, keys, f"flag '{flag_id}'", source)
-        category = spec.get("category")
-        if category not in self._categories:
-            raise RedFlagRulesError(
-                f"{source}: flag '{flag_id}' needs a category of {list(self._categories)}, not {category!r}."
-            )
-        sequences = self._expand_all(compiler, spec.get("patterns"), f"flags.{flag_id}.patterns")
-        alone = self._expand_all(compiler, spec.get("alone"), f"flags.{flag_id}.alone")
+    def _flag(self, compiler: _PatternCompiler, flag_id: str, spec: Flag, source: str) -> _Flag:
+        """Compiles one flag (its shape and category were checked by the schema)."""
+        sequences = self._expand_all(compiler, spec.patterns, f"flags.{flag_id}.patterns")
+        alone = self._expand_all(compiler, spec.alone, f"flags.{flag_id}.alone")
         if not sequences and not alone:
             raise RedFlagRulesError(f"{source}: flag '{flag_id}' has no patterns.")
         self._collect(sequences + alone)
         matcher = _RuleMatcher(self._vocab, self._gap_stops)
-        flag = _Flag(flag_id, category, matcher)
+        flag = _Flag(flag_id, spec.category, matcher)
         if sequences:
             matcher.add(flag_id, sequences)
         for seq in alone:
@@ -871,7 +776,7 @@ class RedFlagMatcher:
         for spec in seq:
             if spec.gap or spec.prefixes or spec.number:
                 raise RedFlagRulesError(f"{source}: {where}: use plain words only (no '...', '~', '*', '#').")
-            options: list[str | None] = sorted(spec.lits)
+            options: list[str | None] = [*sorted(spec.lits)]
             choices.append(options + [None] if spec.optional else options)
         variants = [tuple(w for w in combo if w) for combo in itertools.product(*choices)]
         if len(variants) > _MAX_EXPANSIONS:
@@ -885,12 +790,10 @@ class RedFlagMatcher:
                 self._literals.update(spec.lits)
                 self._all_prefixes.update(spec.prefixes)
 
-    def _configure_typos(self, raw: Any, source: str) -> None:
+    def _configure_typos(self, section: Typos, source: str) -> None:
         """Sets the known words and the long words a slip may be read as."""
-        section = _mapping(raw, "'typos'", source)
-        _known_keys(section, {"min_length", "words", "not_typos"}, "'typos'", source)
-        min_length = _int(section.get("min_length"), 6, "typos.min_length", source, 4, 30)
-        targets = set(self._words(section.get("words"), "typos.words", source))
+        min_length = section.min_length
+        targets = set(self._words(section.words, "typos.words", source))
         short = sorted(w for w in targets if len(w) < min_length or not w.isalpha())
         if short:
             raise RedFlagRulesError(f"{source}: typos.words {short} must be single words of {min_length}+ letters.")
@@ -899,7 +802,7 @@ class RedFlagMatcher:
         for words in self._alone:
             known.update(words)
         self._normalizer.known = frozenset(known)
-        self._normalizer.not_typos = frozenset(self._words(section.get("not_typos"), "typos.not_typos", source))
+        self._normalizer.not_typos = frozenset(self._words(section.not_typos, "typos.not_typos", source))
         self._normalizer.min_typo_length = min_length - 1
         index: dict[str, list[str]] = {}
         for word in sorted(targets):
@@ -953,7 +856,8 @@ class RedFlagMatcher:
         mentions = self.scan(text, max_chars)
         found = [m for m in mentions if m.status == "found"]
         found_ids = tuple(dict.fromkeys(m.flag_id for m in found))
-        category: Category | None = next((c for c in self._categories if any(m.category == c for m in found)), None)
+        ranked = sorted((c for c in CATEGORIES if c in self._categories), key=self._categories.index)
+        category = next((c for c in ranked if any(m.category == c for m in found)), None)
         negated = tuple(
             dict.fromkeys(m.flag_id for m in mentions if m.status == "negated" and m.flag_id not in found_ids)
         )
@@ -1071,7 +975,7 @@ class RedFlagMatcher:
         """The match is history ("history of ...", "... last year"), not happening now."""
         before = self._settings.history_before_window
         after = self._settings.history_after_window
-        for h_start, h_end in context.get("history_before", ()):
+        for _h_start, h_end in context.get("history_before", ()):
             if h_end <= start and start - h_end <= before and self._clean_gap(tokens, h_end, start):
                 return True
         stops = self._gap_stop_set

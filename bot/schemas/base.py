@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, validator
+from pydantic.fields import ModelField
 
 _SENTENCES = {
     "type_error.dict": "must be a mapping",
@@ -23,6 +24,11 @@ class FileModel(BaseModel):
         allow_mutation = False
         allow_population_by_field_name = True
         anystr_strip_whitespace = True
+
+    @validator("*", pre=True)
+    def _bare_key_is_default(cls, value: Any, field: ModelField) -> Any:
+        """A key written with nothing after it (``closures:``) means its default."""
+        return field.default if value is None and not field.required else value
 
 
 def place(loc: tuple[Any, ...]) -> str:
