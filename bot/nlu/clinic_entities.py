@@ -55,8 +55,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import ValidationError
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -77,6 +78,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.fuzzy import one_edit_apart
+from bot.schemas.base import FileModel, describe
+from bot.schemas.vocabulary import ClinicTermsFile, InsurersFile
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -91,6 +94,7 @@ CARRIER_ENTITY = "insurance"
 
 _IGNORE = "__ignore__"
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+Model = TypeVar("Model", bound=FileModel)
 _MIN_TYPO_LENGTH = 4
 # Characters folded to another single character so offsets stay the same.
 _CHAR_MAP = {
@@ -186,61 +190,42 @@ class _Candidate:
         return self.value == _IGNORE
 
 
-def _phrase(raw: Any, where: str, source: str) -> str:
-    """Normalises one phrase from the terms file, refusing non-text entries."""
-    if not isinstance(raw, (str, int)) or not " ".join(str(raw).split()):
+def _phrase(raw: str, where: str, source: str) -> str:
+    """Normalises one phrase from the terms file, refusing empty entries."""
+    if not " ".join(raw.split()):
         raise ClinicTermsError(f"{source}: {where} has an empty or non-text entry {raw!r}.")
-    return fold_text(" ".join(str(raw).split()))
+    return fold_text(" ".join(raw.split()))
 
 
-def _phrases(raw: Any, where: str, source: str) -> list[str]:
+def _phrases(raw: list[str] | None, where: str, source: str) -> list[str]:
     """Normalises a list of phrases from the terms file."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ClinicTermsError(f"{source}: {where} must be a list.")
-    return [_phrase(item, where, source) for item in raw]
+    return [_phrase(item, where, source) for item in raw or []]
 
 
-def _mapping(raw: Any, where: str, source: str) -> dict[str, Any]:
-    """Checks that a section of the terms file is a mapping."""
+def _validated(model: type[Model], raw: Any, source: str) -> Model:
+    """The file checked against its schema, or an error naming the file and the place."""
     if not isinstance(raw, dict):
-        raise ClinicTermsError(f"{source}: {where} must be a mapping.")
-    return dict(raw)
-
-
-def _known_keys(section: dict[str, Any], known: set[str], where: str, source: str) -> None:
-    """Refuses misspelt keys, which would otherwise be silently ignored."""
-    unknown = sorted(str(key) for key in set(section) - known)
-    if unknown:
-        raise ClinicTermsError(f"{source}: {where} has unknown keys {unknown}.")
+        raise ClinicTermsError(f"{source}: 'the file' must be a mapping.")
+    try:
+        return model.parse_obj(raw)
+    except ValidationError as error:
+        raise ClinicTermsError(describe(error, source)) from None
 
 
 def parse_terms(raw: Any, source: str) -> _Terms:
     """Validates the terms file so a staff typo fails loudly at load, naming the place."""
-    top = _mapping(raw, "the file", source)
-    _known_keys(top, {"version", "entities", "not_typos", "negation"}, "the file", source)
-    entities = _mapping(top.get("entities"), "'entities'", source)
+    top = _validated(ClinicTermsFile, raw, source)
     aliases: dict[str, tuple[str, str]] = {}
     ignore: list[str] = []
     titles: dict[str, tuple[str, ...]] = {}
     typos: dict[str, tuple[str, str]] = {}
-    for entity, block in entities.items():
-        if not isinstance(entity, str) or not _CODE.match(entity):
-            raise ClinicTermsError(f"{source}: entity name {entity!r} must be lower_snake_case.")
-        block = _mapping(block, f"entity '{entity}'", source)
-        _known_keys(block, {"titles", "ignore", "values"}, f"entity '{entity}'", source)
-        entity_titles = tuple(_phrases(block.get("titles"), f"{entity}.titles", source))
+    for entity, block in top.entities.items():
+        entity_titles = tuple(_phrases(block.titles, f"{entity}.titles", source))
         titles[entity] = entity_titles
-        ignore.extend(_phrases(block.get("ignore"), f"{entity}.ignore", source))
-        values = _mapping(block.get("values"), f"{entity}.values", source)
-        for value, spec in values.items():
+        ignore.extend(_phrases(block.ignore, f"{entity}.ignore", source))
+        for value, spec in block.values.items():
             where = f"{entity}.values.{value}"
-            if not isinstance(value, str) or not _CODE.match(value):
-                raise ClinicTermsError(f"{source}: value {value!r} must be lower_snake_case.")
-            spec = _mapping(spec, where, source)
-            _known_keys(spec, {"name", "aliases", "typos"}, where, source)
-            for alias in _phrases(spec.get("aliases"), f"{where}.aliases", source):
+            for alias in _phrases(spec.aliases, f"{where}.aliases", source):
                 for variant in _title_variants(alias, entity_titles):
                     owner = aliases.setdefault(variant, (entity, value))
                     if owner != (entity, value):
@@ -248,7 +233,7 @@ def parse_terms(raw: Any, source: str) -> _Terms:
                             f"{source}: alias '{variant}' is listed for both "
                             f"{owner[0]}.{owner[1]} and {entity}.{value}."
                         )
-            for word in _phrases(spec.get("typos"), f"{where}.typos", source):
+            for word in _phrases(spec.typos, f"{where}.typos", source):
                 if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
                     raise ClinicTermsError(
                         f"{source}: {where}.typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters."
@@ -256,30 +241,24 @@ def parse_terms(raw: Any, source: str) -> _Terms:
                 typos[word] = (entity, value)
     if not aliases:
         raise ClinicTermsError(f"{source}: no aliases defined.")
-    negation = _mapping(top.get("negation") or {}, "'negation'", source)
-    _known_keys(negation, {"cues", "breakers"}, "'negation'", source)
     return _Terms(
-        entities=tuple(entities),
+        entities=tuple(top.entities),
         aliases=aliases,
         ignore=tuple(dict.fromkeys(ignore)),
         titles=titles,
         typos=typos,
-        not_typos=frozenset(_phrases(top.get("not_typos"), "not_typos", source)),
-        cues=tuple(dict.fromkeys(_phrases(negation.get("cues"), "negation.cues", source))),
-        breakers=frozenset(_phrases(negation.get("breakers"), "negation.breakers", source)),
+        not_typos=frozenset(_phrases(top.not_typos, "not_typos", source)),
+        cues=tuple(dict.fromkeys(_phrases(top.negation.cues, "negation.cues", source))),
+        breakers=frozenset(_phrases(top.negation.breakers, "negation.breakers", source)),
     )
 
 
 def parse_carriers(raw: Any, source: str) -> _Carriers:
     """Validates the broad carrier list so a staff typo fails loudly at load, naming the place."""
-    top = _mapping(raw, "the file", source)
-    _known_keys(top, {"version", "carriers", "typos", "not_typos", "ignore"}, "the file", source)
-    carriers = _mapping(top.get("carriers"), "'carriers'", source)
+    top = _validated(InsurersFile, raw, source)
     aliases: dict[str, str] = {}
-    for name, spellings in carriers.items():
-        if not isinstance(name, str) or not " ".join(name.split()):
-            raise ClinicTermsError(f"{source}: carrier name {name!r} must be text.")
-        name = " ".join(name.split())
+    for written, spellings in top.carriers.items():
+        name = " ".join(written.split())
         where = f"carriers.{name}"
         for alias in [_phrase(name, where, source), *_phrases(spellings, where, source)]:
             owner = aliases.setdefault(alias, name)
@@ -288,7 +267,7 @@ def parse_carriers(raw: Any, source: str) -> _Carriers:
     if not aliases:
         raise ClinicTermsError(f"{source}: no carriers defined.")
     typos: dict[str, str] = {}
-    for word in _phrases(top.get("typos"), "typos", source):
+    for word in _phrases(top.typos, "typos", source):
         if not word.isalpha() or len(word) < _MIN_TYPO_LENGTH:
             raise ClinicTermsError(f"{source}: typos entry '{word}' must be one word of {_MIN_TYPO_LENGTH}+ letters.")
         if word not in aliases:
@@ -297,8 +276,8 @@ def parse_carriers(raw: Any, source: str) -> _Carriers:
     return _Carriers(
         aliases=aliases,
         typos=typos,
-        not_typos=frozenset(_phrases(top.get("not_typos"), "not_typos", source)),
-        ignore=tuple(dict.fromkeys(_phrases(top.get("ignore"), "ignore", source))),
+        not_typos=frozenset(_phrases(top.not_typos, "not_typos", source)),
+        ignore=tuple(dict.fromkeys(_phrases(top.ignore, "ignore", source))),
     )
 
 
