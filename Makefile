@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test test-fast check setup browser train bench eval eval-threshold eval-cv clean
+.PHONY: run test test-fast check schemas setup browser train bench eval eval-threshold eval-cv clean
 
 run: setup
 	$(PY) -m bot run
@@ -24,12 +24,25 @@ check: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
+# The fast tier, under two minutes: no training, no servers, no PostgreSQL or
+# Redis, no browser (tests/tiers.py fails a test that needs one without its marker).
+test-fast: setup
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+# The JSON Schemas of the settings, the seed file and the rule files, and the
+# README's settings table, rewritten from the pydantic models.
+schemas: setup
+	$(PY) -m bot.schemas write
+
+# Everything: the fast tier on its own first (so a test that needs a server
+# without its marker fails here too, not only in `make test-fast`), then the rest.
 test: setup browser
 	$(PY) -m bot train
 	$(RASA) data validate --domain domain --max-history 3
 	$(RASA) test core --stories tests/test_stories.yml --model models/clinic.tar.gz \
 		--fail-on-prediction-errors --out var/test-results/core
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -m slow $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bot train

@@ -9,6 +9,8 @@ import pytest
 
 from bot.settings import reset_settings_cache
 
+pytest_plugins = ["tests.tiers", "pytester"]
+
 for _name in list(os.environ):
     if _name.startswith(
         (

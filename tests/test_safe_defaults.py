@@ -163,6 +163,7 @@ def _action_call(next_action: str) -> dict:
     }
 
 
+@pytest.mark.e2e
 def test_action_server_refuses_calls_without_the_shared_secret(production_action_server) -> None:
     base, _ = production_action_server
     status, body = _post(base + "/webhook", _action_call("action_clinic_location"))
@@ -171,6 +172,7 @@ def test_action_server_refuses_calls_without_the_shared_secret(production_action
     assert status == 401
 
 
+@pytest.mark.e2e
 def test_action_server_errors_never_echo_the_conversation(production_action_server) -> None:
     base, log = production_action_server
     call = _action_call("action_list_appointments")

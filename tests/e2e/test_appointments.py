@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.scheduling.sql import SqlSchedulingService
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 TZ = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 12, 2, 8, 0, tzinfo=TZ)

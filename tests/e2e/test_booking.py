@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.scheduling.sql import SqlSchedulingService
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 THURSDAY = dt.date(2026, 12, 3)  # "tomorrow" for CLINIC_TODAY=2026-12-02
 

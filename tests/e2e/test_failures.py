@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from tests.e2e.harness import ROOT, Conversation, RunningAssistant, free_port, start_assistant
 from tests.throwaway_postgres import ThrowawayPostgres
 
+pytestmark = pytest.mark.e2e
+
 CLINIC_PHONE = "(555) 010-2000"
 PRIVATE_WORDS = ["follow up", "Rivera", "1990", "chest"]
 

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from channels.staff_auth import make_session_cookie
 from tests.e2e.harness import Conversation, RunningAssistant, start_assistant
 
+pytestmark = pytest.mark.e2e
+
 HANDED_OFF = "passed this chat to our front desk"
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 
 def test_insurance_accepted_not_accepted_and_variants(chat: Conversation) -> None:

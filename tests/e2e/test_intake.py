@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 
 def answer_until(chat: Conversation, answers: dict, stop_at: str = "", limit: int = 30) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 PATIENT_DATA = ["Jordan", "Rivera", "1990", "03/14", "Souza", "1978", "+1555", "555 201", "W123456789"]
 MESSAGE_TEXTS = ["sore throat since monday", "my cell is", "blue elephants", "zebra-kumquat"]

@@ -7,8 +7,11 @@ import urllib.request
 from pathlib import Path
 
 import jwt
+import pytest
 
 from tests.e2e.harness import start_assistant
+
+pytestmark = pytest.mark.e2e
 
 SECRET = "test-jwt-secret-0123456789abcdef"
 

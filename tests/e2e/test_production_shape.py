@@ -15,7 +15,7 @@ from tests.e2e.harness import Conversation, RunningAssistant, free_port, start_a
 from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 from tests.fixtures_db import NOW, create_pg_database, drop_pg_database
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.harness import Conversation
+
+pytestmark = pytest.mark.e2e
 
 
 def test_huge_message_inside_the_form(chat: Conversation) -> None:

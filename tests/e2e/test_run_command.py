@@ -6,7 +6,11 @@ import socket
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import start_assistant
+
+pytestmark = pytest.mark.e2e
 
 
 def _listening(url: str) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.harness import Conversation, RunningAssistant
+
+pytestmark = pytest.mark.e2e
 
 
 def test_emergency_in_the_middle_of_booking(chat: Conversation) -> None:

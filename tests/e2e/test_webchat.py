@@ -17,6 +17,8 @@ from channels.kit import EMPTY_REPLY, TOO_LONG_REPLY
 from tests.e2e.harness import RunningAssistant, get_json
 from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 
+pytestmark = pytest.mark.e2e
+
 
 def _texts(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)

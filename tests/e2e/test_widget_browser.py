@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.harness import RunningAssistant
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 90_000  # generous: every wait ends as soon as its condition holds

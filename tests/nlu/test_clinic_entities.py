@@ -754,6 +754,7 @@ def test_vocabulary_is_compiled_once_per_terms_file(tmp_path: Path) -> None:
     assert first._vocabulary is second._vocabulary
 
 
+@pytest.mark.slow
 def test_importing_the_module_does_not_load_spacy() -> None:
     """Nothing heavy at import: spaCy is only imported when a component is created."""
     code = "import sys, bot.nlu.clinic_entities; print('spacy' in sys.modules)"
@@ -813,6 +814,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     return model
 
 
+@pytest.mark.model
 async def test_component_runs_inside_a_trained_rasa_model(trained_model: str) -> None:
     """A model trained with the component in its pipeline returns its entities when parsing."""
     from rasa.core.agent import Agent

@@ -18,6 +18,8 @@ from bot.nlu_eval.datasets import EMERGENCY_SETS, ORDINARY_SETS, FloorsFile, loa
 from bot.nlu_eval.metrics import Evaluation, check_floors, evaluate, failure_summary, load_eval_data
 from bot.nlu_eval.model import NluModel, ensure_model
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(scope="module")
 def floors() -> FloorsFile:

@@ -54,6 +54,7 @@ def test_the_rule_check_meets_its_targets(capsys: pytest.CaptureFixture[str]) ->
     assert out.strip().endswith("met")
 
 
+@pytest.mark.model
 def test_with_a_model_it_reports_classifier_and_combined_figures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

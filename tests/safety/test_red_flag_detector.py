@@ -235,6 +235,7 @@ async def parse(model: str, text: str) -> dict[str, Any]:
     return await Agent.load(model).parse_message(text)
 
 
+@pytest.mark.model
 async def test_inside_rasa_a_red_flag_wins_over_the_classifier(trained_model: str) -> None:
     """The tiny classifier reads a booking; the parse result is the emergency, with its entity."""
     text = "I want to book an appointment, my chest hurts and my left arm is numb"
@@ -251,6 +252,7 @@ async def test_inside_rasa_a_red_flag_wins_over_the_classifier(trained_model: st
     assert parsed["entities"][0]["value"] == "medical"
 
 
+@pytest.mark.model
 async def test_inside_rasa_ordinary_messages_keep_the_classifiers_intent(
     trained_model: str,
 ) -> None:
@@ -261,6 +263,7 @@ async def test_inside_rasa_ordinary_messages_keep_the_classifiers_intent(
     assert "red_flag" not in parsed
 
 
+@pytest.mark.model
 async def test_inside_rasa_nlu_fallback_is_overridden(fallback_model: str) -> None:
     """When FallbackClassifier has given up, a red flag still ends as report_emergency."""
     ordinary = await parse(fallback_model, "I want to book an appointment")

@@ -405,6 +405,7 @@ def test_rules_are_compiled_once_per_content() -> None:
     assert RedFlagMatcher.default() is RedFlagMatcher.default()
 
 
+@pytest.mark.slow
 def test_importing_the_module_does_not_load_spacy() -> None:
     """Nothing heavy at import: spaCy is loaded on the first check."""
     code = "import sys, bot.safety.red_flags; print('spacy' in sys.modules)"

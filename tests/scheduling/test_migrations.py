@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -73,6 +74,7 @@ def test_upgrade_is_repeatable_and_downgrade_empties(empty_db_url: str) -> None:
     assert OUR_TABLES <= table_names(empty_db_url)
 
 
+@pytest.mark.slow
 def test_concurrent_upgrades_migrate_once(empty_db_url: str) -> None:
     """Instances starting together (``make run`` twice) all come up; the schema is built once."""
     command = [sys.executable, "-m", "bot.migrate", "--url", empty_db_url, "upgrade"]

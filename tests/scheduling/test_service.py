@@ -405,6 +405,7 @@ def test_factory_returns_one_lazily_made_service() -> None:
         set_scheduling_service(None)
 
 
+@pytest.mark.slow
 def test_importing_the_backends_creates_no_engine() -> None:
     code = (
         "import bot.scheduling, bot.records, bot.seed, bot.migrate, bot.db;assert not bot.db._engines, bot.db._engines"
