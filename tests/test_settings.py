@@ -78,3 +78,60 @@ def test_staff_token_setting_and_the_demo_token_file(tmp_path) -> None:
     assert production.effective_staff_token() is None  # the demo file never counts outside the demo
     with pytest.raises(SettingsError, match="STAFF_SESSION_MINUTES"):
         load_settings({"STAFF_SESSION_MINUTES": "0"})
+
+
+def test_settings_are_immutable_hashable_and_keep_secrets_out_of_repr() -> None:
+    settings = load_settings({"TWILIO_AUTH_TOKEN": "twilio-secret-value", "CLINIC_DOTENV": "0"})
+    with pytest.raises(TypeError):
+        settings.demo_mode = False  # type: ignore[misc]
+    assert hash(settings) == hash(load_settings({"TWILIO_AUTH_TOKEN": "twilio-secret-value"}))
+    assert "twilio-secret-value" not in repr(settings)
+    assert settings.twilio_auth_token == "twilio-secret-value"
+
+
+def test_blank_values_count_as_unset_and_the_given_mapping_is_all_that_counts(monkeypatch) -> None:
+    monkeypatch.setenv("CLINIC_TIMEZONE", "Europe/Paris")
+    settings = load_settings({"REDIS_URL": "  ", "RASA_PORT": " 6006 "})
+    assert settings.redis_url is None and settings.rasa_port == 6006
+    assert settings.clinic_timezone == "America/New_York"  # the process environment is not read
+    assert settings.public_url == "http://localhost:6006"
+    assert settings.webchat_allowed_origins == ("http://localhost:6006", "http://127.0.0.1:6006")
+
+
+def test_the_environment_and_dotenv_file(monkeypatch, tmp_path) -> None:
+    """Without a mapping: the environment over ``.env``; ``CLINIC_DOTENV=0`` ignores the file."""
+    import bot.settings as module
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("CLINIC_TIMEZONE=America/Chicago\nexport RASA_PORT='6010'\n", encoding="utf-8")
+    monkeypatch.setattr(module, "DOTENV_FILE", dotenv)
+    for name in ("CLINIC_TIMEZONE", "RASA_PORT", "CLINIC_DOTENV", "CLINIC_DEMO", "CLINIC_TODAY", "CLINIC_TIME"):
+        monkeypatch.delenv(name, raising=False)
+    from_file = load_settings()
+    assert (from_file.clinic_timezone, from_file.rasa_port) == ("America/Chicago", 6010)
+    monkeypatch.setenv("RASA_PORT", "6020")
+    assert load_settings().rasa_port == 6020
+    monkeypatch.setenv("CLINIC_DOTENV", "0")
+    assert load_settings().clinic_timezone == "America/New_York"
+
+
+def test_replace_revalidates() -> None:
+    settings = load_settings({})
+    assert settings.replace(portal_jwt_audience="portal").portal_jwt_audience == "portal"
+    with pytest.raises(SettingsError, match="PORTAL_JWT_SECRET"):
+        settings.replace(portal_jwt_secret="a" * 32, portal_jwt_public_key="key")
+
+
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"WEBCHAT_ALLOWED_ORIGINS": "example.org"}, "WEBCHAT_ALLOWED_ORIGINS"),
+        ({"WEBCHAT_ALLOWED_ORIGINS": "*", "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "x"}, "'\\*' outside"),
+        ({"TWILIO_API_URL": "http://api.example"}, "TWILIO_API_URL"),
+        ({"PORTAL_JWT_SECRET": "a", "PORTAL_JWT_PUBLIC_KEY": "b"}, "not both"),
+        ({"ACTION_PORT": "70000"}, "ACTION_PORT"),
+    ],
+)
+def test_more_refusals_name_the_setting(environ: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
