@@ -356,7 +356,7 @@ class ClinicVocabulary:
             if not phrases:
                 continue
             label = f"carrier:{value}" if broad else f"{entity}/{value}"
-            self._phrases.add(label, list(self._nlp.tokenizer.pipe(phrases)))
+            self._phrases.add(label, [self._nlp.make_doc(phrase) for phrase in phrases])
             self._keys[self._nlp.vocab.strings[label]] = (entity, value, broad)
         broad_aliases = list(carriers.aliases) if carriers is not None else []
         self._single_words = frozenset(
