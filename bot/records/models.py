@@ -197,7 +197,7 @@ class Visit(Base):
 
 
 class WorkItem(Base):
-    """Something staff must do for a patient or caller: a refill, a call back, a handed-off chat or an emergency to follow up."""
+    """Something staff must do for a patient or caller: a refill, a call back, a handed-off chat, an emergency."""
 
     __tablename__ = "work_items"
     __table_args__ = (

@@ -16,6 +16,7 @@ from bot.schemas.vocabulary import ClinicTermsFile, InsurersFile
 from bot.settings import PROJECT_ROOT, Settings, env_name
 
 SCHEMA_DIR = PROJECT_ROOT / "schemas"
+README = PROJECT_ROOT / "README.md"
 TABLE_START = "<!-- settings-table:start -->"
 TABLE_END = "<!-- settings-table:end -->"
 
@@ -36,9 +37,17 @@ def schema_text(model: type[BaseModel], title: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
+def readme_with_table(readme: str) -> str:
+    """The README's text with the generated settings table between its markers."""
+    start, end = readme.index(TABLE_START), readme.index(TABLE_END) + len(TABLE_END) + 1
+    return readme[:start] + settings_table() + readme[end:]
+
+
 def written_schemas() -> dict[Path, str]:
-    """Every schema file and the text it should hold."""
-    return {SCHEMA_DIR / name: schema_text(model, title) for name, (model, title) in SCHEMAS.items()}
+    """Every generated file (the schemas and the README with its table) and the text it should hold."""
+    files = {SCHEMA_DIR / name: schema_text(model, title) for name, (model, title) in SCHEMAS.items()}
+    files[README] = readme_with_table(README.read_text(encoding="utf-8"))
+    return files
 
 
 def settings_table() -> str:
@@ -60,7 +69,7 @@ def settings_table() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: write the schemas, check they are current, or print the settings table."""
+    """Command line: write the schemas and the README table, check they are current, or print the table."""
     parser = argparse.ArgumentParser(prog="python -m bot.schemas", description=__doc__)
     parser.add_argument("command", choices=["write", "check", "settings-table"])
     args = parser.parse_args(argv)
@@ -73,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"stale: {path.relative_to(PROJECT_ROOT)} (run python -m bot.schemas write)", file=sys.stderr)
         return 1 if stale else 0
     SCHEMA_DIR.mkdir(exist_ok=True)
-    for path, text in written_schemas().items():
-        path.write_text(text, encoding="utf-8")
+    for path in stale:
+        path.write_text(written_schemas()[path], encoding="utf-8")
         print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     return 0
 
