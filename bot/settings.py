@@ -58,8 +58,23 @@ class Settings(BaseSettings):
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
-        "Redis lock store; required for more than one Rasa instance",
+        "Redis for conversation locks and web chat between Rasa instances; required for more than one. "
+        "`redis://:password@host:6379/0`, or `rediss://` for TLS; outside the demo it must carry a password",
         "unset: in-memory locks",
+        repr=False,
+    )
+    log_level: str = setting(
+        "INFO",
+        "LOG_LEVEL",
+        "log level of every process (`DEBUG`, `INFO`, `WARNING`, `ERROR`); patient data is redacted at every level, "
+        "and `DEBUG` outside the demo also needs `LOG_PATIENT_DATA`",
+    )
+    log_patient_data: str | None = setting(
+        None,
+        "LOG_PATIENT_DATA",
+        "`accept` allows `LOG_LEVEL=DEBUG` outside the demo: Rasa's debug lines carry patient data, and the "
+        "redaction filter is a safety net, not a promise",
+        "unset: `DEBUG` is refused outside the demo",
     )
     clinic_today: dt.date | None = setting(
         None, "CLINIC_TODAY", 'fixes "today" (ISO date) for demos and tests', "the real date"
@@ -221,6 +236,21 @@ class Settings(BaseSettings):
         """Yes/no the way people write it: 1, true, yes, on mean yes; anything else no."""
         return value if isinstance(value, bool) else str(value).lower() in _TRUE_WORDS
 
+    @validator("log_level", pre=True)
+    def _level(cls, value: Any) -> str:
+        level = str(value).strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return level
+
+    @validator("log_patient_data", pre=True)
+    def _acceptance(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if str(value).strip().lower() != "accept":
+            raise ValueError("must be 'accept' (or unset)")
+        return "accept"
+
     @validator("clinic_timezone")
     def _known_zone(cls, value: str) -> str:
         """The time zone must exist in the tz database."""
@@ -348,6 +378,21 @@ class Settings(BaseSettings):
         if "*" in origins and not demo:
             raise ValueError("WEBCHAT_ALLOWED_ORIGINS may not be '*' outside the demo")
         values["webchat_allowed_origins"] = origins
+        redis_url = values.get("redis_url")
+        if redis_url:
+            parts = urlsplit(redis_url)
+            if parts.scheme not in {"redis", "rediss"}:
+                raise ValueError("REDIS_URL must start with redis:// or rediss:// (TLS)")
+            if not demo and not parts.password:
+                raise ValueError(
+                    "REDIS_URL must carry a password outside the demo (redis://:password@host:6379/0, or "
+                    "rediss:// for TLS): whoever reaches that Redis reaches every conversation's lock and web chat"
+                )
+        if values["log_level"] == "DEBUG" and not demo and values.get("log_patient_data") != "accept":
+            raise ValueError(
+                "LOG_LEVEL=DEBUG is refused outside the demo: Rasa's debug lines carry message texts and patient "
+                "data. Set LOG_PATIENT_DATA=accept to accept that (the redaction filter still runs)"
+            )
         if values.get("portal_jwt_secret") and values.get("portal_jwt_public_key"):
             raise ValueError(
                 "Set PORTAL_JWT_SECRET (HS256) or PORTAL_JWT_PUBLIC_KEY (RS256), not both: "

@@ -135,3 +135,31 @@ def test_replace_revalidates() -> None:
 def test_more_refusals_name_the_setting(environ: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(environ)
+
+
+PRODUCTION = {"CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "a-long-shared-secret"}
+
+
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({**PRODUCTION, "REDIS_URL": "redis://cache:6379/0"}, "REDIS_URL must carry a password"),
+        ({"REDIS_URL": "http://cache:6379/0"}, "redis:// or rediss://"),
+        ({**PRODUCTION, "LOG_LEVEL": "debug"}, "LOG_PATIENT_DATA=accept"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"LOG_PATIENT_DATA": "yes"}, "LOG_PATIENT_DATA"),
+    ],
+)
+def test_redis_and_logging_refusals(environ: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
+
+
+def test_redis_with_a_password_or_tls_and_accepted_debug_are_allowed() -> None:
+    with_password = load_settings({**PRODUCTION, "REDIS_URL": "rediss://:s3cret@cache:6380/0"})
+    assert with_password.redis_url == "rediss://:s3cret@cache:6380/0"
+    assert "s3cret" not in repr(with_password)
+    assert load_settings({"REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url  # the demo may use a local Redis
+    accepted = load_settings({**PRODUCTION, "LOG_LEVEL": "DEBUG", "LOG_PATIENT_DATA": "accept"})
+    assert accepted.log_level == "DEBUG"
+    assert load_settings({"LOG_LEVEL": "debug"}).log_level == "DEBUG"  # the demo may debug
