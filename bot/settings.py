@@ -216,6 +216,10 @@ class Settings(BaseSettings):
             for value in schema["properties"].values():
                 value.pop("env", None)
                 value.pop("env_names", None)
+                default = value.get("default")
+                if isinstance(default, str) and default.startswith(str(PROJECT_ROOT)):
+                    # the same schema in every checkout: paths relative to the project
+                    value["default"] = Path(default).relative_to(PROJECT_ROOT).as_posix()
 
     # -- reading values the way people write them
 
