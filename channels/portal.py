@@ -12,8 +12,13 @@ conversation: the body can never choose it. Refusals are JSON
 ``invalid_body``; 403 ``origin_not_allowed``. What the patient typed always
 gets a patient-facing answer: the reply is a list like Rasa's REST channel
 (``[{"text": ..., "buttons": [{"title", "payload"}]}]``), also for empty or
-oversize text (the kit's messages; the assistant is not run). Browsers may call
-it from ``WEBCHAT_ALLOWED_ORIGINS`` (CORS, with the preflight).
+oversize text (the kit's messages; the assistant is not run). When the
+conversation lock or store is down the answer is 503 ``{"error": "unavailable",
+"reason": ..., "messages": [{"text": "I can't answer right now ... call us"}]}``
+and nothing is stored; a turn that was stored is always answered normally. A
+``message_id`` is answered once on any instance, also when its first delivery
+failed or the instance serving it stopped (``channels/turns.py``). Browsers may
+call it from ``WEBCHAT_ALLOWED_ORIGINS`` (CORS, with the preflight).
 
 ``GET /webhooks/portal/updates?after=<seconds>`` with the same token returns
 what reached the chat outside a request, in the current session (a front-desk
@@ -37,7 +42,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
-from channels import kit
+from channels import kit, turns
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +328,10 @@ class PortalInput(InputChannel):
         conversation = kit.conversation_id(CHANNEL, subject, settings)
         if message_id is None:
             return await self._answer(conversation, subject, check.text or "", on_new_message, headers)
-        return await self._answer_once(conversation, subject, check.text or "", message_id, on_new_message, headers)
+        agent = getattr(request.app.ctx, "agent", None)
+        return await self._answer_once(
+            agent, conversation, subject, check.text or "", message_id, on_new_message, headers
+        )
 
     async def _updates(self, request: Request) -> HTTPResponse:
         """Messages staff sent into the patient's chat since ``after`` (seconds since the epoch)."""
@@ -351,6 +359,7 @@ class PortalInput(InputChannel):
 
     async def _answer_once(
         self,
+        agent: Any,
         conversation: str,
         subject: str,
         text: str,
@@ -358,10 +367,15 @@ class PortalInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         headers: dict[str, str],
     ) -> HTTPResponse:
-        """Answer a message with an id once; a repeat gets the first answer again."""
+        """Answer a message with an id once, on any instance; a repeat gets the first answer again.
+
+        A repeat whose first delivery never got an answer (it failed, or the
+        instance serving it stopped) is looked up in the conversation under
+        its lock and run only when it is not there (``channels/turns.py``).
+        """
         from sqlalchemy.exc import SQLAlchemyError
 
-        from channels.store import claim_delivery, finish_delivery, release_delivery
+        from channels.store import claim_delivery, finish_delivery
 
         key = kit.keyed_hash(f"{subject}\x00{message_id}", DELIVERY_PURPOSE, self.settings)
         try:
@@ -371,18 +385,24 @@ class PortalInput(InputChannel):
             return PortalRefusal(
                 503, "database_unavailable", "The message was not processed; send it again in a moment."
             ).as_response(headers)
-        if not claim.claimed:
+        if not claim.claimed and claim.earlier_reply:
             logger.info("portal message id seen before: same answer, assistant not run again")
-            return response.json(json.loads(claim.earlier_reply) if claim.earlier_reply else [], headers=headers)
-        reply = await self._answer(conversation, subject, text, on_new_message, headers)
+            return response.json(json.loads(claim.earlier_reply), headers=headers)
+        message, collector = self._message(conversation, subject, text, message_id)
+        if claim.claimed:
+            outcome = await turns.answer(on_new_message, message, collector.messages)
+        else:
+            logger.info("portal message id seen before without an answer: looked up under the conversation lock")
+            outcome = await turns.answer_unfinished(agent, message, collector.messages)
+        if not outcome.stored:
+            # Claim kept: a resend of this id is looked up in the conversation before it runs.
+            return await self._not_stored(outcome, headers)
+        reply = portal_messages(outcome.messages)
         try:
-            if reply.status == 200:
-                await asyncio.to_thread(finish_delivery, CHANNEL, key, (reply.body or b"").decode("utf-8"))
-            else:
-                await asyncio.to_thread(release_delivery, CHANNEL, key)
+            await asyncio.to_thread(finish_delivery, CHANNEL, key, json.dumps(reply))
         except SQLAlchemyError as exc:
             logger.error("portal delivery not recorded (%s)", type(exc).__name__)
-        return reply
+        return response.json(reply, headers=headers)
 
     async def _answer(
         self,
@@ -392,27 +412,54 @@ class PortalInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         headers: dict[str, str],
     ) -> HTTPResponse:
-        """Run the assistant on one message and answer with its replies."""
+        """Run the assistant on one message without an id and answer with its replies."""
+        message, collector = self._message(conversation, subject, text, None)
+        outcome = await turns.answer(on_new_message, message, collector.messages)
+        if outcome.stored:
+            return response.json(portal_messages(outcome.messages), headers=headers)
+        return await self._not_stored(outcome, headers)
+
+    @staticmethod
+    def _message(
+        conversation: str, subject: str, text: str, message_id: str | None
+    ) -> tuple[UserMessage, PortalCollector]:
+        """The patient's message for Rasa (with the portal's id, kept in the conversation) and its collector."""
         collector = PortalCollector()
-        try:
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    conversation,
-                    input_channel=CHANNEL,
-                    metadata=kit.identity_metadata(CHANNEL, record_id=subject),
-                )
-            )
-        except Exception as exc:  # noqa: BLE001 - the caller gets a precise error, the server stays up
-            logger.error("portal message failed: %s", type(exc).__name__)
+        message = UserMessage(
+            text,
+            collector,
+            conversation,
+            input_channel=CHANNEL,
+            message_id=message_id,
+            metadata=kit.identity_metadata(CHANNEL, record_id=subject),
+        )
+        return message, collector
+
+    async def _not_stored(self, outcome: turns.TurnOutcome, headers: dict[str, str]) -> HTTPResponse:
+        """A turn that is not stored: the plain answer the patient got, or an explicit failure."""
+        if not outcome.failed:
+            # The conversation could not be read: the assistant said so in plain words.
+            return response.json(portal_messages(outcome.messages), headers=headers)
+        error = outcome.error
+        if isinstance(error, turns.store_failures()):
+            logger.error("portal message not answered (503): a store is unavailable (%s)", type(error).__name__)
             return response.json(
                 {
-                    "error": "assistant_failed",
-                    "reason": "The assistant could not answer; send the message again.",
-                    "messages": [{"text": kit.FAILED_REPLY}],
+                    "error": "unavailable",
+                    "reason": "The conversation store or lock is unavailable; nothing was stored. "
+                    "Send the message again in a moment.",
+                    "messages": [{"text": await turns.unavailable_text()}],
                 },
-                status=500,
+                status=503,
                 headers=headers,
             )
-        return response.json(portal_messages(collector.messages), headers=headers)
+        logger.error("portal message failed: %s", type(error).__name__)
+        return response.json(
+            {
+                "error": "assistant_failed",
+                "reason": "The assistant could not answer; send the message again.",
+                "messages": [{"text": kit.FAILED_REPLY}],
+            },
+            status=500,
+            headers=headers,
+        )

@@ -6,7 +6,9 @@
 1. no ``TWILIO_AUTH_TOKEN`` → 503 (logged with the reason);
 2. ``X-Twilio-Signature`` missing or not matching ``CLINIC_PUBLIC_URL`` + path
    and the form → 403 (Rasa's own Twilio connector never checks it);
-3. a ``MessageSid`` answered before gets the same TwiML again, without the assistant.
+3. a ``MessageSid`` answered before gets the same TwiML again, without the assistant;
+   one whose first delivery got no answer is looked up in the conversation
+   under its lock and run only when it is not there (``channels/turns.py``).
 
 Then carrier keywords (bare, any case): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END,
 QUIT opt the number out (kept as a keyed hash; one confirmation, then silence;
@@ -18,6 +20,11 @@ numbered choices of the last bot turn (read from the shared tracker store).
 Replies are joined and split on sentence ends into texts of at most
 :data:`~channels.sms_outbound.SMS_PART_LIMIT` characters. Out-of-band messages
 (staff replies) leave through :func:`channels.sms_outbound.send_sms`.
+
+When the conversation lock or store is down the text is answered in plain
+words ("I can't answer right now ... call us at <phone>") and nothing is
+stored; a turn that was stored is always answered normally, so the patient is
+never told a message failed that was in fact processed.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from sanic.response import HTTPResponse
 
 from bot.clinic_facts import safe_clinic_values
 from bot.settings import Settings, get_settings
-from channels import kit
+from channels import kit, turns
 from channels.sms_outbound import SMS_PART_LIMIT, missing_settings, send_sms
 
 logger = logging.getLogger(__name__)
@@ -240,7 +247,7 @@ class SmsInput(InputChannel):
         """Check, de-duplicate, answer and remember one inbound SMS."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        from channels.store import claim_delivery, finish_delivery, release_delivery
+        from channels.store import claim_delivery, finish_delivery
 
         settings = self.settings
         if not settings.twilio_auth_token:
@@ -275,32 +282,42 @@ class SmsInput(InputChannel):
                 "sms webhook (503): clinic database unavailable (%s); message not processed", type(exc).__name__
             )
             return response.text("The clinic database is unavailable; the message was not processed.", status=503)
-        if not claim.claimed:
+        if not claim.claimed and claim.earlier_reply:
             logger.info("sms delivery %s seen before: same answer, assistant not run again", message_sid)
-            return _twiml_response(claim.earlier_reply or EMPTY_TWIML)
+            return _twiml_response(claim.earlier_reply)
         try:
-            reply = await self._answer(request, sender, form.get("Body"), on_new_message)
-        except Exception as exc:  # noqa: BLE001 - the patient gets an answer, the delivery can be retried
-            logger.error("sms delivery %s failed: %s; released for a retry", message_sid, type(exc).__name__)
+            reply = await self._answer(
+                request, sender, form.get("Body"), message_sid, not claim.claimed, on_new_message
+            )
+        except Exception as exc:  # noqa: BLE001 - the patient gets a plain answer; the claim stays for a redelivery
+            logger.error("sms delivery %s not answered: %s", message_sid, type(exc).__name__)
+            return _twiml_response(twiml([await turns.unavailable_text()]))
+        if reply is None:
+            # Not stored (the claim stays): a redelivery is looked up in the conversation first.
+            return _twiml_response(twiml([await turns.unavailable_text()]))
+        document, stored = reply
+        if stored:
             try:
-                await asyncio.to_thread(release_delivery, CHANNEL, message_sid)
-            except SQLAlchemyError:
-                logger.error("sms delivery %s could not be released", message_sid)
-            return _twiml_response(twiml([kit.FAILED_REPLY]))
-        try:
-            await asyncio.to_thread(finish_delivery, CHANNEL, message_sid, reply)
-        except SQLAlchemyError as exc:
-            logger.error("sms delivery %s answered but not recorded (%s)", message_sid, type(exc).__name__)
-        return _twiml_response(reply)
+                await asyncio.to_thread(finish_delivery, CHANNEL, message_sid, document)
+            except SQLAlchemyError as exc:
+                logger.error("sms delivery %s answered but not recorded (%s)", message_sid, type(exc).__name__)
+        return _twiml_response(document)
 
     async def _answer(
         self,
         request: Request,
         sender: str,
         body: str | None,
+        message_sid: str,
+        redelivered: bool,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> str:
-        """The TwiML answer to one new text from ``sender``."""
+    ) -> tuple[str, bool] | None:
+        """The TwiML answer to one text from ``sender`` and whether it is final; None: the turn failed.
+
+        Final answers (keywords, checks, stored turns) are kept for Twilio's
+        redeliveries; a conversation that could not be read gets its plain
+        answer but no record, so a redelivery runs again.
+        """
         from channels.store import is_opted_out, set_opted_out
 
         agent = request.app.ctx.agent
@@ -309,35 +326,42 @@ class SmsInput(InputChannel):
         if keyword in ("opt_out", "opt_out_cancel"):
             await asyncio.to_thread(set_opted_out, sender, True)
             logger.info("sms number opted out (%s)", keyword)
-            return twiml(await self._keyword_reply(agent, conversation, keyword))
+            return twiml(await self._keyword_reply(agent, conversation, keyword)), True
         if keyword == "opt_in":
             await asyncio.to_thread(set_opted_out, sender, False)
             logger.info("sms number opted back in")
-            return twiml(await self._keyword_reply(agent, conversation, keyword))
+            return twiml(await self._keyword_reply(agent, conversation, keyword)), True
         if keyword == "help":
-            return twiml(await self._keyword_reply(agent, conversation, keyword))
+            return twiml(await self._keyword_reply(agent, conversation, keyword)), True
         if await asyncio.to_thread(is_opted_out, sender):
             logger.info("sms from an opted-out number: not answered (START opts back in)")
-            return EMPTY_TWIML
+            return EMPTY_TWIML, True
         check = kit.check_text(body)
         if not check.ok:
             logger.info(
                 "sms message refused by the kit's checks: %s", "empty" if check.reply == kit.EMPTY_REPLY else "too long"
             )
-            return twiml(kit.split_message(check.reply or "", SMS_PART_LIMIT))
+            return twiml(kit.split_message(check.reply or "", SMS_PART_LIMIT)), True
         text = check.text or ""
         payload = kit.choice_from_digit(text, await kit.last_bot_buttons(agent.tracker_store, conversation))
         collector = SmsCollector()
-        await on_new_message(
-            UserMessage(
-                payload or text,
-                collector,
-                conversation,
-                input_channel=CHANNEL,
-                metadata=kit.identity_metadata(CHANNEL, phone=sender),
-            )
+        message = UserMessage(
+            payload or text,
+            collector,
+            conversation,
+            input_channel=CHANNEL,
+            message_id=message_sid,
+            metadata=kit.identity_metadata(CHANNEL, phone=sender),
         )
-        return twiml(sms_texts(collector.messages))
+        if redelivered:
+            logger.info("sms delivery %s seen before without an answer: looked up under the lock", message_sid)
+            outcome = await turns.answer_unfinished(agent, message, collector.messages)
+        else:
+            outcome = await turns.answer(on_new_message, message, collector.messages)
+        if outcome.failed:
+            logger.error("sms delivery %s not answered: %s", message_sid, type(outcome.error).__name__)
+            return None
+        return twiml(sms_texts(outcome.messages)), outcome.stored
 
     async def _keyword_reply(self, agent: Any, conversation: str, keyword: str) -> list[str]:
         """The keyword's response from domain/ (SMS variant), filled with the clinic's name and phone."""
