@@ -24,17 +24,26 @@ its events (``user_uttered`` / ``bot_uttered``, ``session_request`` /
   widget's typing indicator. Message text is never logged.
 * With ``REDIS_URL`` (several Rasa instances or workers), socket.io messages go
   through Redis, so a reply or a staff message sent by any instance reaches the
-  socket on the instance that holds it. Session ids then need the same
-  ``CHANNEL_ID_SECRET`` on every instance.
+  socket on the instance that holds it. They travel as JSON
+  (:class:`channels.socketio_json.JsonRedisManager`): nothing read from Redis is
+  ever unpickled. Session ids then need the same ``CHANNEL_ID_SECRET`` on every
+  instance.
+* When a turn fails (the conversation lock or the conversation store is down,
+  or anything else breaks), the socket gets a plain answer
+  (``utter_conversation_unavailable`` for a store outage, :data:`channels.kit.FAILED_REPLY`
+  otherwise) with a "Send again" button that sends the same message once more.
+  It goes straight to the socket, not through Redis, which may be what is down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import inspect
 import logging
 import re
 import secrets
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -43,10 +52,12 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncManager, AsyncRedisManager, AsyncServer
+from socketio import AsyncManager, AsyncServer
 
+from bot.clinic_facts import fallback_clinic_values, safe_clinic_values
 from bot.settings import Settings, get_settings
-from channels.kit import ChannelNotConfigured, check_text, keyed_hash
+from channels.kit import FAILED_REPLY, ChannelNotConfigured, check_text, keyed_hash
+from channels.socketio_json import JsonRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +66,17 @@ REDIS_CHANNEL = "clinic-webchat"
 TYPING_EVENT = "bot_typing"
 SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
 _MAC_PURPOSE = "webchat-session"
+
+STORE_DOWN_RESPONSE = "utter_conversation_unavailable"
+"""The domain response a patient gets when the conversation lock or store is down."""
+STORE_DOWN_FALLBACK = (
+    "Sorry, I can't open our conversation right now because of a problem on our side. "
+    "What you told me before is safe. Please send your message again in a few minutes, or call the clinic."
+)
+"""Used when that response cannot be rendered (no agent yet, a broken domain)."""
+RETRY_TITLE = "Send again"
+"""The button under a failure answer; its payload is the message that failed."""
+_CLINIC_FACTS_WAIT_SECONDS = 3.0
 
 
 class SessionIds:
@@ -113,10 +135,10 @@ def origin_allowed(origin: str | None, origins: Sequence[str]) -> bool:
 
 
 def client_manager(settings: Settings) -> AsyncManager | None:
-    """A Redis-backed socket.io manager when ``REDIS_URL`` is set (many instances), else None."""
+    """A Redis-backed socket.io manager (JSON only) when ``REDIS_URL`` is set (many instances), else None."""
     if not settings.redis_url:
         return None
-    return AsyncRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
+    return JsonRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
 
 
 async def _maybe_await(result: Any) -> None:
@@ -237,11 +259,76 @@ class WebChatInput(SocketIOInput):
                 await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
                 return
             await sio.emit(TYPING_EVENT, {"typing": True}, room=conversation, namespace=namespace)
+            told: str | None = None  # the socket already told that the turn is over
             try:
                 await on_new_message(
                     UserMessage(checked.text, output, conversation, input_channel=self.name(), metadata=None)
                 )
+            except Exception as error:  # noqa: BLE001 - whatever broke, the patient gets an answer and a retry
+                reply = await self._failure_reply(error, conversation, webhook)
+                retry = {"content_type": "text", "title": RETRY_TITLE, "payload": checked.text}
+                # Straight to this socket (ignore_queue): Redis, the way replies usually travel, may be what is down.
+                await sio.emit(
+                    self.bot_message_evt,
+                    {"text": reply, "quick_replies": [retry]},
+                    to=sid,
+                    namespace=namespace,
+                    ignore_queue=True,
+                )
+                await sio.emit(TYPING_EVENT, {"typing": False}, to=sid, namespace=namespace, ignore_queue=True)
+                told = sid
             finally:
-                await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
+                await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, skip_sid=told, namespace=namespace)
 
         return webhook
+
+    async def _failure_reply(self, error: Exception, conversation: str, webhook: Blueprint) -> str:
+        """What the patient is told when a turn failed; logs the error's class and place, never the message."""
+        from channels.store_errors import STORE_ERRORS
+
+        if not isinstance(error, STORE_ERRORS):
+            logger.error(
+                "web chat turn in %s failed (%s at %s); the patient was asked to send it again",
+                conversation,
+                type(error).__name__,
+                _where(error),
+            )
+            return FAILED_REPLY
+        logger.error(
+            "web chat turn in %s failed: conversation lock or store unavailable (%s); "
+            "the patient was asked to send it again",
+            conversation,
+            type(error).__name__,
+        )
+        return await self._store_down_text(conversation, webhook)
+
+    async def _store_down_text(self, conversation: str, webhook: Blueprint) -> str:
+        """``utter_conversation_unavailable`` with the clinic's phone, or :data:`STORE_DOWN_FALLBACK`."""
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        apps = webhook.apps if webhook.registered else ()
+        agent = next((app.ctx.agent for app in apps if getattr(app.ctx, "agent", None)), None)
+        if agent is None or getattr(agent, "nlg", None) is None:
+            return STORE_DOWN_FALLBACK
+        try:
+            values = await asyncio.wait_for(safe_clinic_values(), _CLINIC_FACTS_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            values = fallback_clinic_values()
+        try:
+            message = await agent.nlg.generate(
+                STORE_DOWN_RESPONSE, DialogueStateTracker(conversation, []), self.name(), **values
+            )
+        except Exception as error:  # noqa: BLE001 - a broken response must not hide the outage answer
+            logger.error("web chat: %s could not be rendered (%s)", STORE_DOWN_RESPONSE, type(error).__name__)
+            return STORE_DOWN_FALLBACK
+        text = message.get("text") if isinstance(message, dict) else None
+        return text if isinstance(text, str) and text else STORE_DOWN_FALLBACK
+
+
+def _where(error: BaseException) -> str:
+    """The file, line and function where ``error`` was raised: a place, never a value."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
