@@ -351,6 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="create or upgrade the clinic database")
     sub.add_parser("seed", help="seed the demo clinic (idempotent)")
     sub.add_parser("rasa-server", help="start only the Rasa server (e.g. a second instance)")
+    production = sub.add_parser("production", help="action server, several Rasa instances and HAProxy")
+    production.add_argument("--instances", type=int, default=2, help="Rasa instances (default 2)")
+    production.add_argument("--port", type=int, default=None, help="load balancer port (default RASA_PORT)")
+    production.add_argument("--seed", action="store_true", help="also seed the demo clinic")
     staff = sub.add_parser("staff", help="staff read-outs: stored intakes, open work items (see --help)")
     staff.add_argument("staff_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -375,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "rasa-server":
         return serve(settings, with_actions=False)
+    if args.command == "production":
+        from bot.production import main as production_main
+
+        return production_main(settings, args.instances, args.port, args.seed)
     if args.command == "staff":
         from bot.records import RecordsError
         from bot.staff import main as staff_main
