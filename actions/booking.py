@@ -42,6 +42,7 @@ from actions.slot_offering import (
     visit_type_names,
 )
 from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
+from bot.log_privacy import patient_ref
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
             return {"patient_mobile": None, "patient_full_name": None, "patient_dob": None, "is_new_patient": None}
         if guard.failed:
             return dict(BACKEND_DOWN_SLOTS)
-        logger.info("new patient registered: %s", patient.patient_id)
+        logger.info("new patient registered: %s", patient_ref(patient.patient_id))
         return {
             "patient_mobile": mobile,
             "patient_id": patient.patient_id,
@@ -333,7 +334,7 @@ class ActionBookAppointment(Action):
             return offer_new_times(dispatcher, guard.refusal, "booking_form", "booking_confirmed")
         if guard.failed:
             return reset_form_slots(BOOKING_SLOTS)
-        logger.info("appointment %s booked for %s", appointment.appointment_id, patient_id)
+        logger.info("appointment %s booked for %s", appointment.appointment_id, patient_ref(patient_id))
         clinic = await safe_clinic_values()
         bring = "your insurance card, a photo ID and a list of the medicines you take"
         dispatcher.utter_message(

@@ -34,6 +34,7 @@ from actions.common import (
 from actions.form_answers import TakesDirectAnswers
 from bot.answer_shapes import clean_full_name
 from bot.answer_shapes import is_stop_request as is_stop_text
+from bot.log_privacy import patient_ref
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ async def portal_patient_slots(tracker: Tracker) -> dict[str, Any]:
     if patient is None:
         logger.warning("portal token names no known record")
         return {}
-    logger.info("patient verified by portal token: %s", patient.patient_id)
+    logger.info("patient verified by portal token: %s", patient_ref(patient.patient_id))
     return {"patient_id": patient.patient_id, "patient_first_name": patient.first_name}
 
 
@@ -191,7 +192,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
         if patient is None:
             dispatcher.utter_message(response="utter_mobile_identity_no_match")
             return {"patient_dob": dob_iso, "mobile_identity_tried": True}
-        logger.info("patient verified by mobile: %s", patient.patient_id)
+        logger.info("patient verified by mobile: %s", patient_ref(patient.patient_id))
         dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)
         return {
             "patient_dob": dob_iso,
@@ -220,7 +221,7 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
         if guard.failed:
             return {"patient_full_name": None, "patient_dob": None, **BACKEND_DOWN_SLOTS}
         if patient is not None:
-            logger.info("patient verified: %s", patient.patient_id)
+            logger.info("patient verified: %s", patient_ref(patient.patient_id))
             dispatcher.utter_message(response="utter_verified", first_name=patient.first_name)
             return {
                 "patient_dob": dob_iso,

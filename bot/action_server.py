@@ -3,7 +3,8 @@
 rasa-sdk's stock server echoes the whole request body (the conversation) in its
 500 response, binds to 0.0.0.0 and trusts any caller. Ours binds to loopback by
 default, answers errors with an id only, and outside the demo accepts calls only
-from a Rasa server that presents the shared ``ACTION_SERVER_TOKEN``.
+from a Rasa server that presents the shared ``ACTION_SERVER_TOKEN``. Its logs
+go through :mod:`bot.log_privacy` (no patient data, at any ``LOG_LEVEL``).
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def create_action_app(settings: Settings | None = None, package: str = "actions"
 
 def main() -> None:
     """Run the action server with the configured host and port."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.log_privacy import install_log_privacy
+
     settings = get_settings()
+    install_log_privacy(settings)
     if not settings.demo_mode and not settings.action_server_token:  # pragma: no cover - settings refuse it
         raise SystemExit("ACTION_SERVER_TOKEN is required outside the demo")
     app = create_action_app(settings)

@@ -106,6 +106,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
             "ACTION_SERVER_TOKEN": settings.action_server_token or "",
             "CLINIC_TIMEZONE": settings.clinic_timezone,
             "CLINIC_VAR_DIR": str(settings.var_dir),
+            # Every server process reads it (Rasa too) and redacts its logs at any level.
+            "LOG_LEVEL": settings.log_level,
             "PYTHONPATH": os.pathsep.join(p for p in [str(PROJECT_ROOT), env.get("PYTHONPATH", "")] if p),
             # TensorFlow is imported by Rasa but not used by our pipeline: keep it quiet.
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -126,6 +128,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
     )
     if settings.channel_id_secret:
         env["CHANNEL_ID_SECRET"] = settings.channel_id_secret
+    if settings.log_patient_data:
+        env["LOG_PATIENT_DATA"] = settings.log_patient_data
     if settings.clinic_today:
         env["CLINIC_TODAY"] = settings.clinic_today.isoformat()
     if settings.clinic_time:
@@ -358,14 +362,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     staff = sub.add_parser("staff", help="staff read-outs: stored intakes, open work items (see --help)")
     staff.add_argument("staff_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     try:
         settings = get_settings()
     except SettingsError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return 2
+    from bot.log_privacy import install_log_privacy
+
+    install_log_privacy(settings, fmt="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     os.environ.update({"RASA_TELEMETRY_ENABLED": "false"})
 
     if args.command == "migrate":

@@ -90,6 +90,7 @@ from actions.intake.vocabulary import (
     SKIP_WORDS,
     UNSURE,
 )
+from bot.log_privacy import patient_ref
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -350,7 +351,10 @@ async def consent_to_treatment(value: Any, turn: Turn) -> bool | Filled | None:
     """Yes goes on; no ends the form politely (we cannot treat without consent)."""
     answer = answer_yes_no(value, turn.tracker)
     if answer is False:
-        logger.info("intake: %s declined consent to treatment; nothing submitted", turn.tracker.get_slot("patient_id"))
+        logger.info(
+            "intake: %s declined consent to treatment; nothing submitted",
+            patient_ref(turn.tracker.get_slot("patient_id")),
+        )
         turn.dispatcher.utter_message(response="utter_intake_no_consent", **(await safe_clinic_values()))
         return Filled({CONSENT_TREATMENT: None, "form_outcome": "no_consent", REQUESTED_SLOT: None})
     return answer
@@ -368,7 +372,9 @@ def confirmation(value: Any, turn: Turn) -> bool | Filled | None:
         IntakeAnswers.from_dict(answers_from_slots(tracker.slots)).validated(get_settings().today())
     except InvalidIntake as exc:
         slots = field_for_error(exc.field) or [CONFIRMED]
-        logger.warning("intake of %s failed the final check at %s", tracker.get_slot("patient_id"), exc.field)
+        logger.warning(
+            "intake of %s failed the final check at %s", patient_ref(tracker.get_slot("patient_id")), exc.field
+        )
         turn.dispatcher.utter_message(
             response="utter_intake_fix_answer", field_text=SLOT_TEXT.get(slots[0], "one answer")
         )

@@ -37,6 +37,7 @@ from actions.intake.slots import (
     next_step,
 )
 from actions.intake.vocabulary import PREVIOUS, REQUIRED_SKIP
+from bot.log_privacy import patient_ref
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class ValidateIntakeForm(PatientFormValidator):
         """Stop here; say the answers are saved when there are any."""
         patient_id = tracker.get_slot("patient_id")
         if patient_id and tracker.get_slot(LOADED):
-            logger.info("intake paused by %s at %s", patient_id, requested)
+            logger.info("intake paused by %s at %s", patient_ref(patient_id), requested)
             dispatcher.utter_message(response="utter_intake_paused")
             outcome = "paused"
         else:
@@ -186,10 +187,10 @@ class ValidateIntakeForm(PatientFormValidator):
             }
         )
         if resumed:
-            logger.info("intake resumed from draft for %s at %s", patient_id, next_step(values))
+            logger.info("intake resumed from draft for %s at %s", patient_ref(patient_id), next_step(values))
             dispatcher.utter_message(response="utter_intake_welcome_back", first_name=patient.first_name)
         else:
-            logger.info("intake started for %s", patient_id)
+            logger.info("intake started for %s", patient_ref(patient_id))
             dispatcher.utter_message(response="utter_intake_start")
         return values
 
@@ -226,13 +227,13 @@ class ValidateIntakeForm(PatientFormValidator):
         answered = [slot for slot in targets if values.get(slot) is not None]
         if not answered:
             return None  # not answered yet: read the message as an answer
-        logger.info("intake: patient %s changes %s", tracker.get_slot("patient_id"), ",".join(answered))
+        logger.info("intake: patient %s changes %s", patient_ref(tracker.get_slot("patient_id")), ",".join(answered))
         dispatcher.utter_message(response="utter_intake_change_ok", field_text=SLOT_TEXT[answered[0]])
         return {requested: None, **cleared_for_change(targets), CONFIRMED: None, EDIT: None}
 
     @staticmethod
     def reask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, why: Reask) -> dict[str, Any]:
         """Say what was wrong and ask again (the form repeats the question)."""
-        logger.info("intake: %s asked again for %s (%s)", slot, tracker.get_slot("patient_id"), why.reason)
+        logger.info("intake: %s asked again for %s (%s)", slot, patient_ref(tracker.get_slot("patient_id")), why.reason)
         dispatcher.utter_message(response=why.response)
         return {slot: None}

@@ -15,6 +15,7 @@ from actions.identity import IDENTITY_SLOTS, locked_out
 from actions.intake.fields import audit_kwargs
 from actions.intake.record import answers_from_slots, summary_text
 from actions.intake.slots import CARRIER, CONFIRMED, COVERAGE_ON_FILE, INTAKE_SLOTS, LOADED, REQUESTED_SLOT, SELF_PAY
+from bot.log_privacy import patient_ref
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,14 @@ class ActionSubmitIntake(Action):
             )
         if isinstance(guard.refusal, InvalidIntake):
             # Each answer was checked as it came, so this is a bug, not the patient's fault.
-            logger.error("intake of %s refused by the records service at %s", patient_id, guard.refusal.field)
+            logger.error(
+                "intake of %s refused by the records service at %s", patient_ref(patient_id), guard.refusal.field
+            )
             dispatcher.utter_message(response="utter_intake_not_sent", **(await safe_clinic_values()))
             return done
         if guard.failed:
             return done
-        logger.info("intake version %d submitted for %s", submission.version, patient_id)
+        logger.info("intake version %d submitted for %s", submission.version, patient_ref(patient_id))
         first_name = tracker.get_slot("patient_first_name") or "and welcome"
         dispatcher.utter_message(response="utter_intake_done", first_name=first_name)
         return done
@@ -118,7 +121,7 @@ class ActionPauseIntake(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say the answers are saved (when there are any) and clear the form's slots."""
         if tracker.get_slot("patient_id") and tracker.get_slot(LOADED):
-            logger.info("intake paused by %s on goodbye", tracker.get_slot("patient_id"))
+            logger.info("intake paused by %s on goodbye", patient_ref(tracker.get_slot("patient_id")))
             dispatcher.utter_message(response="utter_intake_paused")
         else:
             dispatcher.utter_message(response="utter_form_stopped")

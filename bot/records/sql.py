@@ -18,6 +18,7 @@ import logging
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.log_privacy import patient_ref
 from bot.records.errors import InvalidPatientData, PatientAlreadyExists
 from bot.records.intake import MAX_AGE_YEARS, validate_date_of_birth
 from bot.records.models import FIRST_PATIENT_NUMBER, PATIENT_COUNTER, Patient, RecordCounter
@@ -92,7 +93,7 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
                 channel,
                 OUTCOME_OK if ref else OUTCOME_NO_MATCH,
             )
-        logger.info("identity check by name: %s", ref.patient_id if ref else "no match")
+        logger.info("identity check by name: %s", patient_ref(ref.patient_id) if ref else "no match")
         return ref
 
     def verify_by_mobile_and_dob(
@@ -122,7 +123,7 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
                 channel,
                 OUTCOME_OK if ref else OUTCOME_NO_MATCH,
             )
-        logger.info("identity check by mobile: %s", ref.patient_id if ref else "no match")
+        logger.info("identity check by mobile: %s", patient_ref(ref.patient_id) if ref else "no match")
         return ref
 
     def get_patient(self, patient_id: str, *, actor: str = "system", channel: str = "unknown") -> PatientRef | None:
@@ -211,5 +212,5 @@ class SqlRecordsService(SqlIntake, SqlVisits, SqlWorkItems, SqlAudit, RecordsSer
             self._audit(session, "write:register_patient", patient.id, actor, channel)
             session.flush()
             ref = _ref(patient)
-        logger.info("registered patient %s", ref.patient_id)
+        logger.info("registered patient %s", patient_ref(ref.patient_id))
         return ref

@@ -16,6 +16,7 @@ from collections import defaultdict
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.log_privacy import patient_ref
 from bot.records.intake import InsuranceAnswer
 from bot.records.models import Coverage, InsuranceCarrier, InsuranceCarrierAlias
 from bot.records.normalize import fold
@@ -159,7 +160,7 @@ class SqlInsurance(SqlBase):
             outcome = OUTCOME_OK if row is not None else (OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID)
             self._audit(session, "read:coverage_for", key, actor, channel, outcome)
             info = self._coverage_info(session, row) if row is not None else None
-        logger.info("coverage read for %s: %s", key or "(invalid id)", outcome)
+        logger.info("coverage read for %s: %s", patient_ref(key) if key else "(invalid id)", outcome)
         return info
 
     def _record_intake_coverage(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.log_privacy import patient_ref
 from bot.records.errors import InvalidIntake
 from bot.records.intake import IntakeAnswers
 from bot.records.models import IntakeDraft as DraftRow
@@ -126,7 +127,7 @@ class SqlIntake(SqlInsurance):
         logger.info(
             "intake version %d stored for %s via %s (draft %s, coverage %s)",
             info.version,
-            key,
+            patient_ref(key),
             info.channel,
             "cleared" if draft is not None else "none",
             coverage,
@@ -201,7 +202,7 @@ class SqlIntake(SqlInsurance):
             self._audit(session, "write:save_intake_draft", key, actor, channel)
             session.flush()
             info = self._draft(row)
-        logger.info("intake draft saved for %s at step %s", key, step)
+        logger.info("intake draft saved for %s at step %s", patient_ref(key), step)
         return info
 
     def load_intake_draft(
@@ -230,7 +231,7 @@ class SqlIntake(SqlInsurance):
             if row.updated_at < current - DRAFT_MAX_AGE:
                 session.delete(row)
                 self._audit(session, "read:load_intake_draft", key, actor, channel, OUTCOME_EXPIRED)
-                logger.info("intake draft of %s expired and deleted", key)
+                logger.info("intake draft of %s expired and deleted", patient_ref(key))
                 return None
             self._audit(session, "read:load_intake_draft", key, actor, channel)
             return self._draft(row)
@@ -245,6 +246,8 @@ class SqlIntake(SqlInsurance):
             outcome = OUTCOME_OK if row is not None else (OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID)
             self._audit(session, "write:discard_intake_draft", key, actor, channel, outcome)
         logger.info(
-            "intake draft of %s: %s", key or "(invalid id)", "discarded" if row is not None else "none to discard"
+            "intake draft of %s: %s",
+            patient_ref(key) if key else "(invalid id)",
+            "discarded" if row is not None else "none to discard",
         )
         return row is not None

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.log_privacy import patient_ref
 from bot.records.models import Visit
 from bot.records.sqlbase import OUTCOME_INVALID_ID, OUTCOME_NOT_FOUND, OUTCOME_OK, SqlBase, loads, patient_key
 from bot.records.values import FollowUp, PendingResult, VisitMedication, VisitSummary, add_business_days
@@ -113,7 +114,11 @@ class SqlVisits(SqlBase):
             outcome = OUTCOME_OK if row is not None else (OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID)
             self._audit(session, "read:latest_visit", key, actor, channel, outcome)
             summary = self._summary(row) if row is not None else None
-        logger.info("latest visit read for %s: %s", key or "(invalid id)", summary.visit_id if summary else outcome)
+        logger.info(
+            "latest visit read for %s: %s",
+            patient_ref(key) if key else "(invalid id)",
+            summary.visit_id if summary else outcome,
+        )
         return summary
 
     def pending_results(
@@ -131,5 +136,5 @@ class SqlVisits(SqlBase):
             outcome = OUTCOME_OK if results else (OUTCOME_NOT_FOUND if key else OUTCOME_INVALID_ID)
             self._audit(session, "read:pending_results", key, actor, channel, outcome)
         results.sort(key=lambda r: (r.expected_by, r.expected_from, r.visit_id, r.test))
-        logger.info("pending results read for %s: %d", key or "(invalid id)", len(results))
+        logger.info("pending results read for %s: %d", patient_ref(key) if key else "(invalid id)", len(results))
         return results

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.log_privacy import patient_ref
 from bot.records.errors import InvalidPatientData, WorkItemNotFound
 from bot.records.intake import clean_text
 from bot.records.models import CALLBACK_REASONS, EMERGENCY_CATEGORIES, WORK_ITEM_KINDS
@@ -187,7 +188,7 @@ class SqlWorkItems(SqlBase):
             self._audit(session, "write:create_refill_request", key, actor, channel)
             session.flush()
             item = self._item(row)
-        logger.info("refill request %s queued for %s via %s", item.work_item_id, key, item.channel)
+        logger.info("refill request %s queued for %s via %s", item.work_item_id, patient_ref(key), item.channel)
         assert isinstance(item, RefillRequest)
         return item
 
@@ -237,7 +238,7 @@ class SqlWorkItems(SqlBase):
             "callback request %s (%s) queued for %s via %s",
             item.work_item_id,
             category,
-            key or "an unverified caller",
+            patient_ref(key) if key else "an unverified caller",
             item.channel,
         )
         assert isinstance(item, CallbackRequest)
@@ -279,7 +280,12 @@ class SqlWorkItems(SqlBase):
             self._audit(session, "write:create_handoff", key, actor, channel)
             session.flush()
             item = self._item(row)
-        logger.info("handoff %s queued for %s via %s", item.work_item_id, key or "an unverified caller", item.channel)
+        logger.info(
+            "handoff %s queued for %s via %s",
+            item.work_item_id,
+            patient_ref(key) if key else "an unverified caller",
+            item.channel,
+        )
         assert isinstance(item, HandoffRequest)
         return item
 
