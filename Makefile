@@ -104,3 +104,27 @@ browser:
 
 clean:
 	rm -rf var models .pytest_cache
+
+# The production shape on this machine (README, "Production shape"): the action
+# server, two Rasa instances (PRODUCTION_ARGS="--instances 3") and HAProxy in
+# front, on PostgreSQL and Redis from the settings. Ctrl-C stops all.
+.PHONY: production soak haproxy
+production: setup haproxy
+	$(PY) -m bot production $(PRODUCTION_ARGS)
+
+# The fault and load suite with large numbers (tests/scale/): two instances
+# behind HAProxy, 20 parallel messages x 50 conversations, Redis and PostgreSQL
+# stopped under load, a killed instance, a rolling restart, the stock Redis lock
+# store for comparison; prints the table and each target as [MET] or [MISSED].
+soak: setup haproxy
+	$(PY) -m bot train
+	$(PY) -m tests.scale.soak $(SOAK_ARGS)
+
+# HAProxy from Debian's packages, installed when missing (as root, or with sudo).
+haproxy:
+	@if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then \
+		echo "Installing HAProxy (Debian package) for the production shape..."; \
+		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy >/dev/null; \
+	fi
