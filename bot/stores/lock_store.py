@@ -256,9 +256,11 @@ class RedisTicketLocks:
             self._background.add(cleanup)
             cleanup.add_done_callback(self._background.discard)
             raise
-        heartbeat = asyncio.create_task(self._heartbeat(keys, token, conversation_id))
+        served = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(keys, token, conversation_id, served))
         try:
             await self._wait_for_turn(keys, token, conversation_id)
+            served.set()
             yield TicketLock(conversation_id, deque([Ticket(number, time.time() + self.lifetime)]))
         finally:
             heartbeat.cancel()
@@ -283,14 +285,16 @@ class RedisTicketLocks:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX_SECONDS)
 
-    async def _heartbeat(self, keys: Sequence[str], token: str, conversation_id: str) -> None:
-        """Renew the ticket while its holder waits and works, up to :attr:`max_hold`."""
+    async def _heartbeat(self, keys: Sequence[str], token: str, conversation_id: str, served: asyncio.Event) -> None:
+        """Renew the ticket while its holder waits (bounded by the wait timeout) and works, up to :attr:`max_hold`."""
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        served_at: float | None = None
         lifetime_ms = int(self.lifetime * 1000)
         while True:
             await asyncio.sleep(self.heartbeat)
-            if loop.time() - started > self.max_hold:
+            if served_at is None and served.is_set():
+                served_at = loop.time()
+            if served_at is not None and loop.time() - served_at > self.max_hold:
                 logger.error(
                     "conversation lock of %s held for over %.0f s: no longer renewed, it lapses within %.0f s",
                     conversation_id,
