@@ -27,6 +27,8 @@ logger = logging.getLogger("bot.cli")
 MODEL_NAME = "clinic"
 TRAINING_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/policies")
 STARTUP_TIMEOUT_SECONDS = 300
+REST_CHANNELS = ("channels.rest.RestInput", "rest")
+"""The REST channel's names in credentials.yml (ours, Rasa's): the demo's only."""
 
 
 def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
@@ -149,7 +151,8 @@ def write_credentials(settings: Settings) -> Path:
 
     credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
     if not settings.demo_mode:
-        credentials.pop("rest", None)
+        for name in REST_CHANNELS:
+            credentials.pop(name, None)
     run_dir = settings.var_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / f"credentials-{settings.rasa_port}.yml"

@@ -68,7 +68,7 @@ def read_effective_credentials(path: Path, settings_env: dict) -> dict:
 def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
     demo_env = {"CLINIC_VAR_DIR": str(tmp_path)}
     demo = read_effective_credentials(write_credentials(load_settings(demo_env)), demo_env)
-    assert "rest" in demo and "channels.webchat.WebChatInput" in demo
+    assert "channels.rest.RestInput" in demo and "channels.webchat.WebChatInput" in demo
     production_env = {
         "CLINIC_VAR_DIR": str(tmp_path),
         "CLINIC_DEMO": "false",
@@ -76,7 +76,8 @@ def test_rest_channel_only_in_the_demo(tmp_path: Path) -> None:
         "RASA_PORT": "6006",
     }
     credentials = read_effective_credentials(write_credentials(load_settings(production_env)), production_env)
-    assert "rest" not in credentials and "channels.webchat.WebChatInput" in credentials
+    assert "channels.webchat.WebChatInput" in credentials
+    assert "channels.rest.RestInput" not in credentials and "rest" not in credentials
 
 
 def test_channel_secrets_never_reach_the_effective_credentials_file(tmp_path: Path) -> None:
@@ -99,6 +100,15 @@ def test_channel_secrets_never_reach_the_effective_credentials_file(tmp_path: Pa
 def test_telemetry_is_off_for_every_server(tmp_path: Path) -> None:
     env = child_environment(load_settings({"CLINIC_VAR_DIR": str(tmp_path)}))
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_every_server_gets_the_checked_log_level(tmp_path: Path) -> None:
+    env = child_environment(load_settings({"CLINIC_VAR_DIR": str(tmp_path), "LOG_LEVEL": "warning"}))
+    assert env["LOG_LEVEL"] == "WARNING" and "LOG_PATIENT_DATA" not in env
+    accepted = {"CLINIC_VAR_DIR": str(tmp_path), "CLINIC_DEMO": "false", "ACTION_SERVER_TOKEN": "s"}
+    accepted |= {"CHANNEL_ID_SECRET": "k" * 32, "LOG_LEVEL": "DEBUG", "LOG_PATIENT_DATA": "accept"}
+    env = child_environment(load_settings(accepted))
+    assert env["LOG_LEVEL"] == "DEBUG" and env["LOG_PATIENT_DATA"] == "accept"
 
 
 @pytest.fixture
