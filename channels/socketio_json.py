@@ -95,11 +95,12 @@ class JsonRedisManager(AsyncRedisManager):
         channel: str,
         write_only: bool = False,
         redis_options: dict[str, Any] | None = None,
+        logger: logging.Logger | None = None,
     ) -> None:
         """A manager on the Redis at ``url`` (``redis://``/``rediss://``, password included) and ``channel``."""
         self.dropped = 0
         self._dropped_logged_at = 0.0
-        super().__init__(url, channel=channel, write_only=write_only, redis_options=redis_options)
+        super().__init__(url, channel=channel, write_only=write_only, logger=logger, redis_options=redis_options)
 
     def _redis_connect(self) -> None:
         """Two clients: one to publish (read timeout), one to subscribe (no read timeout: it waits)."""
