@@ -420,16 +420,30 @@ def redact_event_dict(_logger: Any, _method: str, event_dict: MutableMapping[str
             continue
         if key in _STRUCTLOG_CONTENT_KEYS:
             event_dict[key] = REDACTED
-        elif value is None or isinstance(value, bool):
-            continue
-        elif isinstance(value, str):
-            event_dict[key] = scrub(value)
         else:
-            rendered = str(value)
-            cleaned = scrub(rendered)
-            if cleaned != rendered or not isinstance(value, (int, float)):
-                event_dict[key] = cleaned
+            event_dict[key] = _scrub_value(value)
     return event_dict
+
+
+_CONTENT_KEY_SET = frozenset(_CONTENT_KEYS.split("|"))
+
+
+def _scrub_value(value: Any, depth: int = 0) -> Any:
+    """A structlog value made safe, keeping its shape (so JSON stays JSON): content keys replaced, text scrubbed."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value if scrub(str(value)) == str(value) else REDACTED
+    if isinstance(value, str):
+        return scrub(value)
+    if depth < 6 and isinstance(value, dict):
+        return {
+            key: REDACTED if str(key).lower() in _CONTENT_KEY_SET else _scrub_value(item, depth + 1)
+            for key, item in value.items()
+        }
+    if depth < 6 and isinstance(value, (list, tuple, set, frozenset)):
+        return [_scrub_value(item, depth + 1) for item in value]
+    return scrub(str(value))
 
 
 def _is_exception_renderer(processor: Any) -> bool:
