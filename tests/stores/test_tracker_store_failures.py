@@ -1,4 +1,4 @@
-"""The conversation store when its database goes away: the patient is never silently started over.
+"""The conversation store when its database goes away: never a silent start-over, never a silent loss.
 
 A PostgreSQL server of the test's own is stopped and started again; the
 machine's server keeps running.
@@ -16,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import DOMAIN_PATH
-from bot.stores.tracker_store import UNAVAILABLE_SLOT, ClinicSQLTrackerStore
+from bot.stores.tracker_store import UNAVAILABLE_SLOT, ClinicSQLTrackerStore, TurnNotStored, watch_turn
 from tests.stores.test_tracker_store import EVENTS
 from tests.throwaway_postgres import ThrowawayPostgres
 
@@ -80,10 +80,10 @@ async def test_unreadable_store_gives_a_stand_in_never_an_empty_conversation(
     assert SECRET_TEXT not in [e.text for e in again.events if isinstance(e, UserUttered)]
 
 
-async def test_events_that_could_not_be_written_are_written_on_the_next_turn(
+async def test_a_turn_that_could_not_be_written_fails_out_loud_and_is_never_written_later(
     store: FailSafeTrackerStore, server: ThrowawayPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sender = "write-later"
+    sender = "write-fails"
     await store.save(DialogueStateTracker.from_events(sender, EVENTS, store.domain.slots))
     tracker = await store.retrieve(sender)
     stored_before = len(tracker.events)
@@ -92,13 +92,31 @@ async def test_events_that_could_not_be_written_are_written_on_the_next_turn(
     tracker.update(ActionExecuted("action_listen"))
     server.stop()
     try:
-        with caplog.at_level(logging.ERROR):
-            await store.save(tracker)  # fails; Rasa's wrapper logs our clean error
+        with caplog.at_level(logging.ERROR), pytest.raises(TurnNotStored):
+            await store.save(tracker)  # through Rasa's fail-safe wrapper, to the channel
+        assert "conversation store could not be written" in caplog.text
         assert SECRET_TEXT not in caplog.text and "1990" not in caplog.text
     finally:
         server.start()
-    after = await store.retrieve(sender)
+    after = await store.retrieve(sender)  # the next turn: nothing of the failed one appears
     assert after is not None
-    assert after.get_slot("patient_dob") == "1990-03-14"
-    assert [e.text for e in after.events if isinstance(e, UserUttered)][-1] == SECRET_TEXT
-    assert len(after.events) == stored_before + 3
+    assert after.get_slot("patient_dob") is None
+    assert SECRET_TEXT not in [e.text for e in after.events if isinstance(e, UserUttered)]
+    assert len(after.events) == stored_before
+
+
+async def test_the_turn_record_says_whether_a_turn_was_stored(
+    store: FailSafeTrackerStore, server: ThrowawayPostgres
+) -> None:
+    sender = "recorded"
+    record = watch_turn()
+    await store.save(DialogueStateTracker.from_events(sender, EVENTS, store.domain.slots))
+    assert (record.stored, record.unreadable) == (True, False)
+    server.stop()
+    try:
+        record = watch_turn()
+        tracker = await store.retrieve(sender)
+        await store.save(tracker)
+        assert (record.stored, record.unreadable) == (False, True)
+    finally:
+        server.start()
