@@ -13,6 +13,10 @@ What crosses Redis is python-socketio's own message shape (``method``,
 ``event``, ``data``, ``room``, ``namespace``, ...); a tuple ``data`` (several
 event arguments) is marked so the receiving side expands it the same way.
 
+An ``emit`` is delivered to the sending instance's own sockets directly and
+published for the others (python-socketio would route even local sockets
+through Redis), so a Redis outage cuts only instance-to-instance delivery.
+
 Connections: the publishing client has connect and read timeouts, so a stalled
 Redis costs an ``emit`` seconds, not forever (the event is then logged as lost,
 as python-socketio does); the subscription has a connect timeout and TCP
@@ -30,7 +34,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from socketio import AsyncRedisManager
+from socketio import AsyncManager, AsyncRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +47,13 @@ MAX_MESSAGE_BYTES = 1_000_000
 TUPLE_MARK = "clinic_data_is_tuple"
 """Set on an ``emit`` whose ``data`` was a tuple: JSON has lists only."""
 
+LOCAL_MARK = "clinic_delivered_locally"
+"""Set on an ``emit`` its sender already delivered to its own sockets: the sender skips it on the way back."""
+
 CONNECT_TIMEOUT_SECONDS = 5.0
 PUBLISH_TIMEOUT_SECONDS = 5.0
 _RETRY_FIRST_SECONDS = 1.0
-_RETRY_MAX_SECONDS = 30.0
+_RETRY_MAX_SECONDS = 5.0
 _DROP_LOG_EVERY_SECONDS = 60.0
 
 
@@ -114,11 +121,52 @@ class JsonRedisManager(AsyncRedisManager):
         self.redis = aioredis.Redis.from_url(self.redis_url, **{"socket_timeout": PUBLISH_TIMEOUT_SECONDS, **options})
         self.pubsub = aioredis.Redis.from_url(self.redis_url, **options).pubsub(ignore_subscribe_messages=True)
 
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Deliver to this instance's sockets at once, then publish for the other instances.
+
+        python-socketio delivers even local sockets through Redis; delivering
+        them directly keeps a reply (and the failure answer of a turn) reaching
+        its socket while Redis is down or the subscription is coming back.
+        Events with a callback keep python-socketio's own path.
+        """
+        if kwargs.get("ignore_queue") or callback is not None:
+            await super().emit(
+                event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+            return
+        namespace = namespace or "/"
+        message = {
+            "method": "emit",
+            "event": event,
+            "data": data,
+            "namespace": namespace,
+            "room": room,
+            "skip_sid": skip_sid,
+            "callback": None,
+            "host_id": self.host_id,
+            LOCAL_MARK: True,
+        }
+        payload = encode_message(message)  # data JSON cannot carry fails here, before anything is sent
+        await AsyncManager.emit(self, event, data, namespace, room=room, skip_sid=skip_sid)
+        await self._publish_payload(payload, "emit")
+
     async def _publish(self, data: Any) -> None:
         """Publish one manager message as JSON; a Redis failure is logged and the event is lost."""
+        await self._publish_payload(encode_message(data), data.get("method"))
+
+    async def _publish_payload(self, payload: bytes, method: Any) -> None:
+        """Publish encoded JSON, trying twice; a Redis failure is logged, not raised."""
         from redis.exceptions import RedisError
 
-        payload = encode_message(data)
         failure: Exception | None = None
         for _ in range(2):
             try:
@@ -127,8 +175,8 @@ class JsonRedisManager(AsyncRedisManager):
             except (RedisError, OSError) as exc:
                 failure = exc
         logger.error(
-            "web chat: could not publish a %s event to Redis (%s); it is lost",
-            data.get("method"),
+            "web chat: could not publish a %s event to Redis (%s); other instances miss it",
+            method,
             type(failure).__name__,
         )
 
@@ -149,6 +197,8 @@ class JsonRedisManager(AsyncRedisManager):
                     if decoded is None:
                         self._drop()
                         continue
+                    if decoded.pop(LOCAL_MARK, False) is True and decoded.get("host_id") == self.host_id:
+                        continue  # delivered to this instance's sockets when it was sent
                     yield decoded
             except (RedisError, OSError) as exc:
                 logger.error(

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from channels.socketio_json import (
+    LOCAL_MARK,
     MAX_MESSAGE_BYTES,
     TUPLE_MARK,
     JsonRedisManager,
@@ -154,8 +155,20 @@ async def test_a_message_published_by_one_manager_reaches_another_as_json(channe
         raw = await wire.get_message(ignore_subscribe_messages=True, timeout=0.1)
         if raw is not None:
             break
-    assert raw is not None and json.loads(raw["data"]) == received  # JSON on the wire, not a pickle
+    assert raw is not None and json.loads(raw["data"]) == {**received, LOCAL_MARK: True}  # JSON on the wire
     await wire.close()
+
+
+@pytest.mark.redis
+async def test_a_manager_does_not_deliver_its_own_emits_twice(channel: str) -> None:
+    own = JsonRedisManager(MACHINE_REDIS, channel=channel)
+    other = JsonRedisManager(MACHINE_REDIS, channel=channel, write_only=True)
+    listening = asyncio.create_task(next_message(own))
+    await subscribed(own)
+    await own.emit("bot_uttered", {"text": "mine"}, room="r")  # delivered to its own sockets when sent
+    await other.emit("bot_uttered", {"text": "theirs"}, room="r")
+    received = await listening
+    assert received["data"] == {"text": "theirs"} and received["host_id"] == other.host_id
 
 
 @pytest.mark.redis
