@@ -127,7 +127,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         REDACTED,
     ),
-    (re.compile(r"(?<![\w./-])\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\w/-])"), REDACTED),
+    (re.compile(r"(?<![\w./-])\d{1,2}([/-])\d{1,2}\1(?:\d{4}|\d{2})(?![\w/-])"), REDACTED),
+    (re.compile(r"(?<![\w./-])\d{1,2}\.\d{1,2}\.\d{4}(?![\w/-]|\.\d)"), REDACTED),  # 14.03.1990, not 3.6.21
     (re.compile(r"(?<![\w/])\d{4}/\d{1,2}/\d{1,2}(?![\w/])"), REDACTED),
     (
         re.compile(

@@ -122,6 +122,7 @@ def test_patient_ref_is_a_stable_keyed_hash() -> None:
         "work item R-6VB3K done",
         "utter_greet",
         "Loaded model in 12.34 seconds; listening on 127.0.0.1:5005",
+        "Rasa 3.6.21, rasa-sdk 3.6.2, Python 3.10.14",
         "action server error 3f2a1b0c9d8e: KeyError on /webhook",
         "intent {'name': 'book_appointment', 'confidence': 0.9812}",
         "rasa_sdk.executor Finished running 'validate_booking_form'",
