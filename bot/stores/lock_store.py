@@ -19,9 +19,11 @@ live on one Redis Cluster slot too):
   holders (a random token each) scored by ticket number;
 * ``clinic:lock:{<conversation>}:x``: a hash, token -> expiry (ms, Redis clock).
 
-Three Lua scripts, each atomic in Redis: *issue* (next number, queued with an
-expiry of now + lifetime), *turn* (drop expired tickets at the head of the
-queue; it is your turn when the smallest live ticket is yours), *release*
+Lua scripts, each atomic in Redis: *issue* (next number, queued with an
+expiry of now + lifetime, and the answer of *turn*, so an uncontended lock
+costs one round trip), *turn* (drop expired tickets at the head of the queue;
+it is your turn when the smallest live ticket is yours; waiters ask again
+after 20 ms, doubling up to 100 ms), *release*
 (remove the ticket; an empty queue deletes all three keys). A fourth,
 *refresh*, is the heartbeat: while a holder waits and works, it pushes its
 ticket's expiry forward every :data:`HEARTBEAT_SECONDS`, so a live long turn
@@ -103,39 +105,43 @@ local function extend(ttl)
 end
 """
 
-# KEYS: counter, queue, expiries. ARGV: token, lifetime ms. Returns the ticket number.
+# Whose turn it is: drop expired tickets at the head of the queue; the smallest live ticket is served.
+# Returns 1 (the token's turn), 0 (a smaller live ticket is served) or -1 (the token's ticket is gone).
+_TURN = """
+local function turn(token)
+  if not redis.call('ZSCORE', KEYS[2], token) then return -1 end
+  while true do
+    local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+    local expires = tonumber(redis.call('HGET', KEYS[3], head))
+    if expires and expires > now then
+      if head == token then return 1 end
+      return 0
+    end
+    redis.call('ZREM', KEYS[2], head)
+    redis.call('HDEL', KEYS[3], head)
+    if head == token then return -1 end
+  end
+end
+"""
+
+# KEYS: counter, queue, expiries. ARGV: token, lifetime ms.
+# Returns {ticket number, turn}: an uncontended lock is taken in one round trip.
 ISSUE_SCRIPT = (
     _NOW
     + _EXTEND
+    + _TURN
     + """
 local lifetime = tonumber(ARGV[2])
 local number = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], number, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', now + lifetime))
 extend(lifetime)
-return number
+return {number, turn(ARGV[1])}
 """
 )
 
-# KEYS: counter, queue, expiries. ARGV: token.
-# Returns 1 (your turn), 0 (someone with a smaller live ticket is served) or -1 (your ticket is gone).
-TURN_SCRIPT = (
-    _NOW
-    + """
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
-while true do
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  local expires = tonumber(redis.call('HGET', KEYS[3], head))
-  if expires and expires > now then
-    if head == ARGV[1] then return 1 end
-    return 0
-  end
-  redis.call('ZREM', KEYS[2], head)
-  redis.call('HDEL', KEYS[3], head)
-  if head == ARGV[1] then return -1 end
-end
-"""
-)
+# KEYS: counter, queue, expiries. ARGV: token. Returns the turn (1, 0 or -1, as above).
+TURN_SCRIPT = _NOW + _TURN + "return turn(ARGV[1])\n"
 
 # KEYS: counter, queue, expiries. ARGV: token, lifetime ms. Returns 1 (renewed) or 0 (the ticket is gone).
 REFRESH_SCRIPT = (
@@ -218,7 +224,7 @@ class RedisTicketLocks:
             connection = self._connection = _Connection(self._url, self.redis_timeout)
         return connection
 
-    async def _run(self, script: str, what: str, keys: Sequence[str], args: Sequence[Any]) -> int:
+    async def _run(self, script: str, what: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run one script, bounded in time; any Redis failure becomes :class:`LockUnavailable`."""
         from redis.exceptions import RedisError
 
@@ -230,7 +236,7 @@ class RedisTicketLocks:
             )
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
             raise LockUnavailable(f"conversation lock: Redis failed to {what} ({type(exc).__name__})") from exc
-        return int(result)
+        return result
 
     async def close(self) -> None:
         """Close this event loop's connections (tests; Rasa keeps them for the process)."""
@@ -249,7 +255,7 @@ class RedisTicketLocks:
         token = secrets.token_hex(16)
         lifetime_ms = int(self.lifetime * 1000)
         try:
-            number = await self._run("issue", "issue a ticket", keys, [token, lifetime_ms])
+            number, state = await self._run("issue", "issue a ticket", keys, [token, lifetime_ms])
         except LockUnavailable:
             # The ticket exists if only the answer was lost: try to remove it, without delaying the error.
             cleanup = asyncio.create_task(self._release(keys, token, conversation_id))
@@ -259,7 +265,8 @@ class RedisTicketLocks:
         served = asyncio.Event()
         heartbeat = asyncio.create_task(self._heartbeat(keys, token, conversation_id, served))
         try:
-            await self._wait_for_turn(keys, token, conversation_id)
+            if state != 1:
+                await self._wait_for_turn(keys, token, conversation_id)
             served.set()
             yield TicketLock(conversation_id, deque([Ticket(number, time.time() + self.lifetime)]))
         finally:
@@ -274,16 +281,16 @@ class RedisTicketLocks:
         deadline = loop.time() + self.wait_timeout
         delay = _POLL_FIRST_SECONDS
         while True:
-            state = await self._run("turn", "check whose turn it is", keys, [token])
-            if state == 1:
-                return
-            if state == -1:
-                raise LockUnavailable("conversation lock: the ticket lapsed while waiting (no heartbeat reached Redis)")
             if loop.time() >= deadline:
                 logger.warning("conversation lock of %s: no turn within %.0f s", conversation_id, self.wait_timeout)
                 raise LockUnavailable(f"conversation lock: no turn within {self.wait_timeout:.0f} s")
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX_SECONDS)
+            state = await self._run("turn", "check whose turn it is", keys, [token])
+            if state == 1:
+                return
+            if state == -1:
+                raise LockUnavailable("conversation lock: the ticket lapsed while waiting (no heartbeat reached Redis)")
 
     async def _heartbeat(self, keys: Sequence[str], token: str, conversation_id: str, served: asyncio.Event) -> None:
         """Renew the ticket while its holder waits (bounded by the wait timeout) and works, up to :attr:`max_hold`."""
