@@ -256,7 +256,7 @@ class RedisTicketLocks:
         lifetime_ms = int(self.lifetime * 1000)
         try:
             number, state = await self._run("issue", "issue a ticket", keys, [token, lifetime_ms])
-        except LockUnavailable:
+        except BaseException:  # Redis failed, or the turn was cancelled while the ticket was being issued
             # The ticket exists if only the answer was lost: try to remove it, without delaying the error.
             cleanup = asyncio.create_task(self._release(keys, token, conversation_id))
             self._background.add(cleanup)

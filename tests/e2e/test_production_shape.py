@@ -1,8 +1,15 @@
-"""The production shape: PostgreSQL for both stores, Redis conversation locks,
-a shared action-server secret, and two Rasa instances serving one conversation."""
+"""The production shape: PostgreSQL for both stores, Redis conversation locks
+and web chat behind a password, a shared action-server secret, and two Rasa
+instances serving one conversation.
+
+Redis is a throwaway ``redis-server --requirepass`` of this module's own, so
+a test may also publish onto the web chat channel what an attacker with access
+to Redis would: a pickle that creates a file when loaded.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import datetime as dt
 import uuid
@@ -11,15 +18,30 @@ from collections.abc import Iterator
 import pytest
 
 from bot.scheduling.sql import SqlSchedulingService
+from channels.webchat import REDIS_CHANNEL
+from tests.channels.test_socketio_json import attack_pickle
 from tests.e2e.harness import Conversation, RunningAssistant, free_port, start_assistant
 from tests.e2e.webchat_client import WebChatClient, conversation_of, send_out_of_band
 from tests.fixtures_db import NOW, create_pg_database, drop_pg_database
+from tests.throwaway_redis import ThrowawayRedis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
-def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAssistant, RunningAssistant]]:
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A Redis of this module's own, with a password as production requires."""
+    server = ThrowawayRedis(password="shape-" + uuid.uuid4().hex)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def two_instances(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: ThrowawayRedis
+) -> Iterator[tuple[RunningAssistant, RunningAssistant]]:
     """Action server + Rasa instance A, and Rasa instance B, on shared stores."""
     clinic_url = create_pg_database()
     tracker_url = create_pg_database()
@@ -27,7 +49,7 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ru
     shared = {
         "CLINIC_DATABASE_URL": clinic_url,
         "TRACKER_STORE_URL": tracker_url,
-        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "REDIS_URL": redis_server.url,
         "ACTION_SERVER_TOKEN": "shared-" + uuid.uuid4().hex,
         "ACTION_PORT": str(action_port),
         "CHANNEL_ID_SECRET": "shape-" + uuid.uuid4().hex,  # web chat session ids valid on both instances
@@ -130,3 +152,38 @@ async def test_web_chat_moves_between_instances_and_out_of_band_messages_find_it
     await moved.wait_for_messages(before + 1)
     assert moved.inbox[before].get("text")
     await moved.close()
+
+
+async def test_a_pickle_published_to_the_web_chat_channel_runs_nothing(
+    two_instances, redis_server: ThrowawayRedis, tmp_path
+) -> None:
+    import redis
+
+    first, second = two_instances
+    tabs = [WebChatClient(first.rasa_url), WebChatClient(second.rasa_url)]
+    for tab in tabs:
+        await tab.open()  # a connection starts the instance's Redis listener
+    marker = tmp_path / "created-by-a-pickle"
+    publisher = redis.Redis.from_url(redis_server.url)
+    try:
+        listeners = 0
+        for _ in range(100):  # each instance subscribes when its first socket connects
+            listeners = publisher.pubsub_numsub(REDIS_CHANNEL)[0][1]
+            if listeners >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert listeners == 2
+        assert publisher.publish(REDIS_CHANNEL, attack_pickle(marker)) == 2  # both instances received it
+    finally:
+        publisher.close()
+    # Both instances still answer, and still carry web chat between them.
+    for tab in tabs:
+        assert any(m.get("text") for m in await tab.say("what are your hours"))
+    before = len(tabs[1].inbox)
+    send_out_of_band(first.rasa_url, conversation_of(tabs[1].session_id or ""), "utter_goodbye")
+    await tabs[1].wait_for_messages(before + 1)
+    for tab in tabs:
+        await tab.close()
+    assert not marker.exists()
+    for instance in (first, second):
+        assert "not a JSON socket.io message" in instance.logs()
