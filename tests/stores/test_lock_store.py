@@ -376,8 +376,8 @@ async def test_the_event_loop_keeps_running_while_redis_is_frozen(throwaway: Thr
         await locks.close()
     assert 0.9 <= elapsed < 3.0, elapsed  # bounded by the 1 s socket timeout
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(ticks) > elapsed / 0.01 * 0.5, len(ticks)
-    assert max(gaps) < 0.2, max(gaps)
+    assert len(ticks) > elapsed / 0.01 * 0.25, len(ticks)
+    assert max(gaps) < 0.5, max(gaps)  # Rasa's stock store froze the loop for its whole socket timeout
 
 
 @pytest.mark.redis
@@ -423,6 +423,8 @@ WORKER = textwrap.dedent(
     async def main():
         url, key_prefix, log, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
         locks = RedisTicketLocks(url, lifetime=5.0, heartbeat=1.0, key_prefix=key_prefix)
+        print("ready", flush=True)
+        sys.stdin.readline()  # both start together
         with open(log, "a") as out:
             for _ in range(rounds):
                 async with locks.lock("shared"):
@@ -446,11 +448,25 @@ def test_two_processes_never_hold_one_conversation_at_once(tmp_path: Path) -> No
             [sys.executable, "-c", WORKER, MACHINE_REDIS, key_prefix, str(log), "60"],
             cwd=ROOT,
             env={**os.environ, "CLINIC_DOTENV": "0"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         for log in logs
     ]
-    for worker in workers:
-        assert worker.wait(timeout=120) == 0
+    try:
+        for worker in workers:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == b"ready"
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write(b"go\n")
+            worker.stdin.flush()
+        for worker in workers:
+            assert worker.wait(timeout=120) == 0
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=10)
     spans = sorted(tuple(json.loads(line)) for log in logs for line in log.read_text().splitlines())
     assert len(spans) == 120
     overlaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]
