@@ -73,6 +73,8 @@ def judge(
             ]
             out_of_order += sum(1 for a, b in zip(stored_positions, stored_positions[1:], strict=False) if b < a)
     attempts = [a for m in messages for a in m.attempts]
+    waits = [m.answered_at - m.first_sent for m in messages if m.answered_at is not None]
+    slowest = max(waits, default=0.0)
     return ScenarioResult(
         name=name,
         sent=len(messages),
@@ -84,6 +86,7 @@ def judge(
         empty_200=sum(1 for a in attempts if a.kind == "empty_200"),
         failures_told=sum(1 for a in attempts if a.kind in ("plain_failure", "error", "connection")),
         seconds=seconds,
+        notes=[f"slowest answer (resends included): {slowest:.1f} s"],
     )
 
 

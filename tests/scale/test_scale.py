@@ -22,17 +22,13 @@ RESULTS: list[ScenarioResult] = []
 
 
 @pytest.fixture(scope="module")
-def cluster(request: pytest.FixtureRequest) -> Iterator[ScaleCluster]:
-    """One production-shaped cluster for the module; the table is printed when it stops."""
+def cluster() -> Iterator[ScaleCluster]:
+    """One production-shaped cluster for the module (the table is printed at the end, tests/scale/conftest.py)."""
     try:
         with running_cluster() as running:
             yield running
     except ClusterUnavailable as missing:
         pytest.skip(str(missing))
-    finally:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if RESULTS and reporter is not None:
-            reporter.write_line("\nFault and load suite (small numbers):\n" + table(RESULTS))
 
 
 def _record(result: ScenarioResult) -> ScenarioResult:
