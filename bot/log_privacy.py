@@ -26,6 +26,7 @@ import hmac
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import traceback
@@ -45,15 +46,15 @@ _SCRUBBED_FLAG = "_patient_data_scrubbed"
 _state: dict[str, Any] = {"installed": False, "key": None}
 
 
-def _key() -> bytes | None:
-    """The keyed-hash secret (the channel secret), found once per process; None when there is none."""
-    if _state["key"] is None:
-        from bot.channel_identity import ChannelNotConfigured, channel_secret
+def _key() -> bytes:
+    """The keyed-hash secret set by :func:`install_log_privacy` (the channel secret).
 
-        try:
-            _state["key"] = channel_secret()
-        except (ChannelNotConfigured, OSError):
-            return None
+    A process that never installed the redaction (a unit test, a script) gets a
+    random key of its own rather than reading or creating the demo's secret file:
+    its references are consistent within the process only.
+    """
+    if _state["key"] is None:
+        _state["key"] = secrets.token_bytes(32)
     key: bytes = _state["key"]
     return key
 
@@ -67,11 +68,8 @@ def patient_ref(patient_id: object) -> str:
     """
     if patient_id is None or str(patient_id).strip() == "":
         return "(no record)"
-    key = _key()
-    if key is None:
-        return REDACTED
     value = str(patient_id).strip().upper()
-    return "pt-" + hmac.new(key, f"log-patient-ref\x00{value}".encode(), hashlib.sha256).hexdigest()[:12]
+    return "pt-" + hmac.new(_key(), f"log-patient-ref\x00{value}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
 # --- the scrubber ------------------------------------------------------------

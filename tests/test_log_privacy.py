@@ -110,6 +110,13 @@ def test_patient_ref_is_a_stable_keyed_hash() -> None:
     assert patient_ref(None) == patient_ref("") == "(no record)"
 
 
+def test_without_the_installed_key_references_use_a_key_of_the_process(tmp_path: Path) -> None:
+    log_privacy._state["key"] = None
+    ref = patient_ref("P-1001")
+    assert ref.startswith("pt-") and ref == patient_ref("P-1001") and "1001" not in ref
+    assert not (tmp_path / "channel_id_secret").exists()  # the demo's secret file is neither read nor made
+
+
 @pytest.mark.parametrize(
     "line",
     [
