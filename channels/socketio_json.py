@@ -28,6 +28,7 @@ a password, work as they do for ``redis.asyncio``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -113,13 +114,20 @@ class JsonRedisManager(AsyncRedisManager):
         """Two clients: one to publish (read timeout), one to subscribe (no read timeout: it waits)."""
         from redis import asyncio as aioredis
 
-        options: dict[str, Any] = {
-            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "socket_keepalive": True,
-            **self.redis_options,
-        }
-        self.redis = aioredis.Redis.from_url(self.redis_url, **{"socket_timeout": PUBLISH_TIMEOUT_SECONDS, **options})
-        self.pubsub = aioredis.Redis.from_url(self.redis_url, **options).pubsub(ignore_subscribe_messages=True)
+        self.redis = aioredis.Redis.from_url(
+            self.redis_url, **{"socket_timeout": PUBLISH_TIMEOUT_SECONDS, **self._options()}
+        )
+        self._new_subscription()
+
+    def _options(self) -> dict[str, Any]:
+        """Connection options of both clients (``redis_options`` win)."""
+        return {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_keepalive": True, **self.redis_options}
+
+    def _new_subscription(self) -> None:
+        """A fresh subscribing client (its connection waits for messages, so it has no read timeout)."""
+        from redis import asyncio as aioredis
+
+        self.pubsub = aioredis.Redis.from_url(self.redis_url, **self._options()).pubsub(ignore_subscribe_messages=True)
 
     async def emit(
         self,
@@ -206,7 +214,9 @@ class JsonRedisManager(AsyncRedisManager):
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX_SECONDS)
-                self._redis_connect()
+                with contextlib.suppress(RedisError, OSError):
+                    await self.pubsub.reset()  # closes the broken connection
+                self._new_subscription()
 
     def _drop(self) -> None:
         """Count a message that is not a JSON manager message; log the count at most once a minute."""
