@@ -249,3 +249,25 @@ async def test_the_listener_resubscribes_after_redis_comes_back() -> None:
         await listener.aclose()
     finally:
         server.close()
+
+
+@pytest.mark.redis
+async def test_an_emit_to_a_frozen_redis_costs_one_timeout_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    from channels.socketio_json import PUBLISH_TIMEOUT_SECONDS
+
+    server = ThrowawayRedis(password="y" * 16)
+    try:
+        sender = JsonRedisManager(server.url, channel="clinic-webchat", write_only=True)
+        await sender.emit("bot_uttered", {"text": "warm"}, room="r")  # a pooled connection before the freeze
+        server.pause()
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR, logger="channels.socketio_json"):
+            await sender.emit("bot_uttered", {"text": "frozen"}, room="r")
+        took = time.monotonic() - started
+        server.resume()
+    finally:
+        server.close()
+    assert PUBLISH_TIMEOUT_SECONDS - 0.1 <= took < PUBLISH_TIMEOUT_SECONDS + 1.0, took
+    assert "could not publish to Redis (TimeoutError, emit)" in caplog.text
