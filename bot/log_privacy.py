@@ -115,35 +115,29 @@ _MONTH = (
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # emails
-    (re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+"), REDACTED),
-    # dates: ISO (with an optional time), numeric, written
-    (
-        re.compile(
-            r"(?<![\w.])\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\w])"
-        ),
-        REDACTED,
-    ),
-    (re.compile(r"(?<![\w./-])\d{1,2}([/-])\d{1,2}\1(?:\d{4}|\d{2})(?![\w/-])"), REDACTED),
-    (re.compile(r"(?<![\w./-])\d{1,2}\.\d{1,2}\.\d{4}(?![\w/-]|\.\d)"), REDACTED),  # 14.03.1990, not 3.6.21
-    (re.compile(r"(?<![\w/])\d{4}/\d{1,2}/\d{1,2}(?![\w/])"), REDACTED),
-    (
-        re.compile(
-            rf"\b{_MONTH}\.?\s+{_DAY}(?:,?\s+\d{{4}})?\b|\b{_DAY}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+\d{{4}})?\b"
-            rf"|\b{_MONTH}\.?,?\s+\d{{4}}\b",
-            re.IGNORECASE,
-        ),
-        REDACTED,
-    ),
-    # phone numbers: E.164, US with any separators, 7-digit local numbers with a separator
-    (re.compile(r"(?<![\w+])\+\d[\d\s().-]{6,18}\d(?!\w)"), REDACTED),
-    (re.compile(r"(?<![\w+.-])(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w-]|\.\d)"), REDACTED),
-    (re.compile(r"(?<![\w.-])\d{3}[\s.-]\d{4}(?![\w-])"), REDACTED),
-    # member ids: a few letters then 6+ digits (W123456789, XYZ-1234567), or a long run of digits
-    (re.compile(r"(?<![\w-])(?!pt-)[A-Za-z]{1,4}[- ]?\d{6,}[A-Za-z0-9]*(?![\w-])"), REDACTED),
-    (re.compile(r"(?<![\w.-])\d{8,}(?![\w-]|\.\d)"), REDACTED),
+_DATA = re.compile(
+    "|".join(
+        (
+            # dates: ISO (with an optional time), numeric, written
+            r"(?<![\w.])\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\w)",
+            r"(?<![\w./-])\d{1,2}(?P<sep>[/-])\d{1,2}(?P=sep)(?:\d{4}|\d{2})(?![\w/-])",
+            r"(?<![\w./-])\d{1,2}\.\d{1,2}\.\d{4}(?![\w/-]|\.\d)",  # 14.03.1990, not a version like 3.6.21
+            r"(?<![\w/])\d{4}/\d{1,2}/\d{1,2}(?![\w/])",
+            rf"(?i:\b{_MONTH}\.?\s+{_DAY}(?:,?\s+\d{{4}})?\b|\b{_DAY}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+\d{{4}})?\b"
+            rf"|\b{_MONTH}\.?,?\s+\d{{4}}\b)",
+            # phone numbers: E.164, US with any separators, 7-digit local numbers with a separator
+            r"(?<![\w+])\+\d[\d\s().-]{6,18}\d(?!\w)",
+            r"(?<![\w+.-])(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w-]|\.\d)",
+            r"(?<![\w.-])\d{3}[\s.-]\d{4}(?![\w-])",
+            # member ids: a few letters then 6+ digits (W123456789, XYZ-1234567), or a long run of digits
+            r"(?<![\w-])(?!pt-)[A-Za-z]{1,4}[- ]?\d{6,}[A-Za-z0-9]*(?![\w-])",
+            r"(?<![\w.-])\d{8,}(?![\w-]|\.\d)",
+        )
+    )
 )
+"""Data of a known shape, anywhere: dates, phone numbers, member ids (one pass)."""
+_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_HAS_DIGIT = re.compile(r"\d").search
 _RECORD_NUMBER = re.compile(r"(?<![\w-])[Pp]-\d+(?![\w-])")
 
 
@@ -292,8 +286,10 @@ def scrub(text: str) -> str:
         text = _QUERY_STRING.sub("?" + REDACTED, text)
     if "-" in text:
         text = _RECORD_NUMBER.sub(_record_ref, text)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    if "@" in text:
+        text = _EMAIL.sub(REDACTED, text)
+    if _HAS_DIGIT(text):
+        text = _DATA.sub(REDACTED, text)
     return text
 
 
