@@ -73,8 +73,13 @@ def judge(
             ]
             out_of_order += sum(1 for a, b in zip(stored_positions, stored_positions[1:], strict=False) if b < a)
     attempts = [a for m in messages for a in m.attempts]
-    waits = [m.answered_at - m.first_sent for m in messages if m.answered_at is not None]
-    slowest = max(waits, default=0.0)
+    answered = [m for m in messages if m.answered_at is not None]
+    slowest = max(answered, key=lambda m: (m.answered_at or 0.0) - m.first_sent, default=None)
+    slowest_note = "slowest answer: none"
+    if slowest is not None:
+        tries = ", ".join(f"{a.status or '-'} {a.kind} {a.seconds:.1f} s" for a in slowest.attempts[-4:])
+        wait = (slowest.answered_at or 0.0) - slowest.first_sent
+        slowest_note = f"slowest answer: {wait:.1f} s after {len(slowest.attempts)} attempt(s) (last: {tries})"
     return ScenarioResult(
         name=name,
         sent=len(messages),
@@ -86,7 +91,7 @@ def judge(
         empty_200=sum(1 for a in attempts if a.kind == "empty_200"),
         failures_told=sum(1 for a in attempts if a.kind in ("plain_failure", "error", "connection")),
         seconds=seconds,
-        notes=[f"slowest answer (resends included): {slowest:.1f} s"],
+        notes=[slowest_note],
     )
 
 

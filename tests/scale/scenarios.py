@@ -190,6 +190,10 @@ def killed_instance(cluster: ScaleCluster, sizes: Sizes) -> ScenarioResult:
     load = SequentialLoad(cluster, max(4, sizes.load_conversations), "instance killed mid-turn")
     load.start()
     time.sleep(3)
+    busy_until = time.monotonic() + 10
+    while cluster.shape.current_sessions(0) == 0 and time.monotonic() < busy_until:
+        time.sleep(0.01)  # kill it while it serves a turn (holds a conversation's lock)
+    serving = cluster.shape.current_sessions(0)
     killed_at = time.time()
     cluster.shape.kill_instance(0)
     time.sleep(LOCK_LIFETIME_SECONDS + 10)
@@ -203,6 +207,7 @@ def killed_instance(cluster: ScaleCluster, sizes: Sizes) -> ScenarioResult:
         else f"{len(in_flight) - len(waits)} message(s) in flight at the kill never answered"
     )
     result.notes.append(f"max wait after the kill: {max(waits) if waits else 0:.1f} s")
+    result.notes.append(f"requests the killed instance was serving: {serving}")
     cluster.shape.start_instance(0)
     return result
 
