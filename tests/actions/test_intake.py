@@ -20,6 +20,7 @@ from actions.intake.submit import (
     ActionPauseIntake,
     ActionSubmitIntake,
 )
+from bot.log_privacy import patient_ref
 from bot.paths import DOMAIN_PATH
 from bot.records import get_records_service
 from tests.actions.conftest import make_tracker, slot_events, texts
@@ -697,7 +698,7 @@ async def test_logs_hold_ids_and_reasons_never_answers(
     await chat.say("12 Oak St, Springfield, IL 62701")
     await chat.say("yes", intent="affirm")
     logged = caplog.text
-    assert "P-1001" in logged
+    assert patient_ref("P-1001") in logged and "P-1001" not in logged  # record numbers as keyed references
     for secret in (
         "Rivera",
         "0123",
@@ -839,7 +840,7 @@ async def test_a_wrong_answer_does_not_rewrite_the_draft(
     await chat.say("not an email")
     assert "draft saved" not in caplog.text
     await chat.say("jo@example.com")
-    assert "draft saved for P-1001 at step intake_address" in caplog.text
+    assert f"draft saved for {patient_ref('P-1001')} at step intake_address" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.db import get_engine
+from bot.log_privacy import patient_ref
 from bot.records import InsuranceAnswer, SqlRecordsService, assistant_actor
 from bot.records.errors import UnknownPatient
 from tests.fixtures_db import NOW
@@ -117,7 +118,7 @@ def test_the_audit_log_holds_no_patient_data(records: SqlRecordsService, db_url:
 def test_logs_hold_no_patient_data(records: SqlRecordsService, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     exercise_everything(records)
-    assert "P-1001" in caplog.text
+    assert patient_ref("P-1001") in caplog.text and "P-1001" not in caplog.text  # keyed references only
     for personal in PERSONAL_STRINGS:
         assert personal.lower() not in caplog.text.lower(), personal
 
