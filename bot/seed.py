@@ -28,6 +28,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
+from bot.log_privacy import patient_ref
 from bot.records.models import (
     Coverage,
     InsuranceCarrier,
@@ -232,7 +233,11 @@ def _sync_patients(session: Session, data: SeedFile, stamp: dt.datetime) -> int:
             )
         ).first()
         if clash is not None:
-            logger.warning("seed: demo patient %s skipped, identity registered as %s", seed.patient_id, clash[0])
+            logger.warning(
+                "seed: demo patient %s skipped, identity registered as %s",
+                patient_ref(seed.patient_id),
+                patient_ref(clash[0]),
+            )
             continue
         row = session.get(Patient, seed.patient_id)
         if row is None:

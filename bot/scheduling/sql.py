@@ -31,6 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
+from bot.log_privacy import patient_ref
 from bot.scheduling import slots as slot_math
 from bot.scheduling.errors import (
     AppointmentAlreadyCancelled,
@@ -592,7 +593,7 @@ class SqlSchedulingService(SchedulingService):
         logger.info(
             "booked %s for %s with %s (%s) via %s",
             info.appointment_id,
-            patient_id,
+            patient_ref(patient_id),
             info.provider_id,
             info.visit_type,
             info.channel,
@@ -649,7 +650,7 @@ class SqlSchedulingService(SchedulingService):
             old.updated_at = current
             session.flush()
             info = self._info(new)
-        logger.info("rescheduled %s to %s for %s", old.id, info.appointment_id, info.patient_id)
+        logger.info("rescheduled %s to %s for %s", old.id, info.appointment_id, patient_ref(info.patient_id))
         return info
 
     def cancel(self, appointment_id: str, patient_id: str, now: dt.datetime | None = None) -> AppointmentInfo:
@@ -663,7 +664,7 @@ class SqlSchedulingService(SchedulingService):
             appointment.updated_at = current
             session.flush()
             info = self._info(appointment)
-        logger.info("cancelled %s for %s", info.appointment_id, info.patient_id)
+        logger.info("cancelled %s for %s", info.appointment_id, patient_ref(info.patient_id))
         return info
 
     def get_appointment(self, appointment_id: str, patient_id: str) -> AppointmentInfo:
