@@ -41,6 +41,8 @@ class ScenarioResult:
     empty_200: int
     failures_told: int
     seconds: float
+    slowest: float = 0.0
+    """Seconds from a message's first sending to its answer, for the slowest message."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -76,10 +78,11 @@ def judge(
     answered = [m for m in messages if m.answered_at is not None]
     slowest = max(answered, key=lambda m: (m.answered_at or 0.0) - m.first_sent, default=None)
     slowest_note = "slowest answer: none"
+    slowest_wait = 0.0
     if slowest is not None:
         tries = ", ".join(f"{a.status or '-'} {a.kind} {a.seconds:.1f} s" for a in slowest.attempts[-4:])
-        wait = (slowest.answered_at or 0.0) - slowest.first_sent
-        slowest_note = f"slowest answer: {wait:.1f} s after {len(slowest.attempts)} attempt(s) (last: {tries})"
+        slowest_wait = (slowest.answered_at or 0.0) - slowest.first_sent
+        slowest_note = f"slowest answer: {slowest_wait:.1f} s after {len(slowest.attempts)} attempt(s) (last: {tries})"
     return ScenarioResult(
         name=name,
         sent=len(messages),
@@ -91,6 +94,7 @@ def judge(
         empty_200=sum(1 for a in attempts if a.kind == "empty_200"),
         failures_told=sum(1 for a in attempts if a.kind in ("plain_failure", "error", "connection")),
         seconds=seconds,
+        slowest=slowest_wait,
         notes=[slowest_note],
     )
 
