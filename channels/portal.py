@@ -446,7 +446,7 @@ class PortalInput(InputChannel):
             return response.json(
                 {
                     "error": "unavailable",
-                    "reason": "The conversation store or lock is unavailable; nothing was stored. "
+                    "reason": "The conversation store or lock is unavailable; this message was not stored. "
                     "Send the message again in a moment.",
                     "messages": [{"text": await turns.unavailable_text()}],
                 },
