@@ -295,7 +295,9 @@ class ProductionShape:
         self.rasa[index] = self._spawn_instance(index)
         self.wait_instance(index)
         self.set_state(index, "ready")
-        time.sleep(1.5)  # one health check interval: HAProxy sees it up before the next one goes
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.server_status(index) != "UP":
+            time.sleep(0.2)  # HAProxy routes to it again only after a passed check
 
     def admin(self, command: str) -> str:
         """One command on HAProxy's admin socket; its answer."""
@@ -313,18 +315,25 @@ class ProductionShape:
         for backend in ("rasa", "socketio"):
             self.admin(f"set server {backend}/rasa{index + 1} state {state}")
 
-    def current_sessions(self, index: int) -> int:
-        """Requests instance ``index`` is serving now (both backends), from HAProxy's statistics."""
+    def _stat_rows(self, index: int) -> list[dict[str, str]]:
+        """HAProxy's statistics rows of instance ``index`` (one per backend)."""
         lines = self.admin("show stat").splitlines()
         if not lines:
-            return 0
+            return []
         header = lines[0].lstrip("# ").split(",")
-        total = 0
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(","), strict=False))
-            if row.get("svname") == f"rasa{index + 1}" and (row.get("scur") or "0").isdigit():
-                total += int(row["scur"])
-        return total
+        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+        return [row for row in rows if row.get("svname") == f"rasa{index + 1}"]
+
+    def current_sessions(self, index: int) -> int:
+        """Requests instance ``index`` is serving now (both backends), from HAProxy's statistics."""
+        return sum(int(row["scur"]) for row in self._stat_rows(index) if (row.get("scur") or "").isdigit())
+
+    def server_status(self, index: int) -> str:
+        """HAProxy's view of instance ``index`` in the webhooks backend: ``UP``, ``DOWN``, ``MAINT``, ..."""
+        for row in self._stat_rows(index):
+            if row.get("pxname") == "rasa":
+                return row.get("status", "")
+        return ""
 
     def stopped_unexpectedly(self) -> str | None:
         """The name of a server that exited on its own, or None."""

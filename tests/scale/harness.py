@@ -46,6 +46,7 @@ CLINIC_TODAY = "2026-12-02"
 CLINIC_TIME = "10:00"
 PORTAL_SECRET = "scale-portal-secret-" + "0" * 16
 AUDIENCE = "patient-assistant"
+TWILIO_TOKEN = "scale-twilio-auth-token"
 PORTAL_PATH = "/webhooks/portal/webhook"
 
 FAILURE_MARKERS = (
@@ -226,6 +227,30 @@ def send_until_answered(base_url: str, message: Sent, token: str, deadline: floa
         time.sleep(retry_seconds)
 
 
+def post_sms(base_url: str, sender: str, body: str, message_sid: str) -> tuple[int, str]:
+    """POST one inbound text as Twilio would (signed for the load balancer's address); (status, TwiML)."""
+    from urllib.parse import urlencode
+
+    from tests.channels.fake_twilio import inbound_form, signature
+
+    url = base_url + "/webhooks/sms/webhook"
+    form = inbound_form(sender, body, message_sid)
+    request = urllib.request.Request(
+        url,
+        data=urlencode(form).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature(url, form, TWILIO_TOKEN),
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=150) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
 @dataclass
 class StoredEvent:
     """One row of the conversation store, as needed to judge order."""
@@ -289,6 +314,7 @@ class ScaleCluster:
             "ACTION_SERVER_TOKEN": secrets.token_hex(16),
             "CHANNEL_ID_SECRET": secrets.token_hex(16),
             "PORTAL_JWT_SECRET": PORTAL_SECRET,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "RASA_PORT": str(port),
             "ACTION_PORT": str(free_port()),
             "CLINIC_FALLBACK_PHONE": "(555) 010-2000",

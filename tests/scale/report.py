@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tests.scale.harness import Sent, StoredEvent
+from tests.scale.harness import Attempt, Sent, StoredEvent
 
 
 @dataclass
@@ -95,8 +95,16 @@ def judge(
         failures_told=sum(1 for a in attempts if a.kind in ("plain_failure", "error", "connection")),
         seconds=seconds,
         slowest=slowest_wait,
-        notes=[slowest_note],
+        notes=[slowest_note] + _failure_note(attempts),
     )
+
+
+def _failure_note(attempts: Sequence[Attempt]) -> list[str]:
+    """What the failed attempts got back, by status and kind (``502 error`` is the load balancer's)."""
+    kinds = Counter(f"{a.status or 'no answer'} {a.kind}" for a in attempts if a.kind != "ok")
+    if not kinds:
+        return []
+    return ["failed attempts: " + ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())]
 
 
 def _overlapping_turns(events: Sequence[StoredEvent]) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scale import scenarios
-from tests.scale.harness import ClusterUnavailable, ScaleCluster, running_cluster
+from tests.scale.harness import ClusterUnavailable, ScaleCluster, portal_token, post_portal, post_sms, running_cluster
 from tests.scale.report import ScenarioResult, table
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -74,6 +74,30 @@ def test_postgres_down_is_told_never_silent_and_no_turn_is_missing_after(cluster
         result.notes
     )
     assert any(n.startswith("health after: 200") for n in result.notes), result.notes
+
+
+def test_with_redis_down_sms_and_portal_fail_explicitly_and_the_same_id_works_once_it_is_back(
+    cluster: ScaleCluster,
+) -> None:
+    assert cluster.redis is not None
+    number, subject = "+15550101234", "P-EXPLICIT"
+    cluster.redis.stop()
+    try:
+        status, twiml = post_sms(cluster.url, number, "what are your hours", "SMexplicit1")
+        assert status == 200 and "can't answer right now" in twiml and "(555) 010-2000" in twiml, twiml
+        status, body = post_portal(cluster.url, portal_token(subject), "what are your hours", "explicit-1")
+        assert status == 503 and body["error"] == "unavailable" and body["messages"][0]["text"], body
+    finally:
+        cluster.redis.start()
+    # The same ids again: answered now (the failed delivery left no claim that blocks them), and only once.
+    status, twiml = post_sms(cluster.url, number, "what are your hours", "SMexplicit1")
+    assert status == 200 and "<Message>" in twiml and "can't answer right now" not in twiml, twiml
+    assert post_sms(cluster.url, number, "what are your hours", "SMexplicit1") == (status, twiml)
+    status, body = post_portal(cluster.url, portal_token(subject), "what are your hours", "explicit-1")
+    assert status == 200 and body and "can't" not in body[0].get("text", ""), body
+    assert post_portal(cluster.url, portal_token(subject), "what are your hours", "explicit-1") == (status, body)
+    stored = [e.message_id for e in cluster.stored_events() if e.type_name == "user"]
+    assert stored.count("SMexplicit1") == 1 and stored.count("explicit-1") == 1
 
 
 def test_rolling_restart_under_load_loses_nothing(cluster: ScaleCluster) -> None:
