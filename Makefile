@@ -36,7 +36,7 @@ schemas: setup
 
 # Everything: the fast tier on its own first (so a test that needs a server
 # without its marker fails here too, not only in `make test-fast`), then the rest.
-test: setup browser
+test: setup browser haproxy
 	$(PY) -m bot train
 	$(RASA) data validate --domain domain --max-history 3
 	$(RASA) test core --stories tests/test_stories.yml --model models/clinic.tar.gz \
