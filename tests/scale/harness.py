@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,8 +133,6 @@ class ThrowawayRedis:
 
 
 def _which(name: str) -> bool:
-    import shutil
-
     return shutil.which(name) is not None
 
 
@@ -358,6 +357,8 @@ class ScaleCluster:
                 drop_pg_database(self.clinic_url)
             except sa.exc.SQLAlchemyError:
                 pass
+        if not os.environ.get("CLINIC_SCALE_KEEP_LOGS"):
+            shutil.rmtree(self.folder, ignore_errors=True)  # CLINIC_SCALE_KEEP_LOGS=1 keeps var/log
 
     def logs(self) -> str:
         """Every server's log, for failure messages."""
