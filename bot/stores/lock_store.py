@@ -225,18 +225,31 @@ class RedisTicketLocks:
         return connection
 
     async def _run(self, script: str, what: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """Run one script, bounded in time; any Redis failure becomes :class:`LockUnavailable`."""
+        """Run one script, bounded in time; any Redis failure becomes :class:`LockUnavailable`.
+
+        A broken connection is tried once more on a fresh one: after Redis
+        restarts, the pool's first connection from before the outage fails
+        although Redis is back, and a release lost that way would block the
+        conversation for a whole lifetime. Every script may safely run twice
+        (a repeated issue only re-queues the same token; the others are
+        idempotent). A timeout is not retried: the wait stays bounded.
+        """
+        from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import RedisError
 
         connection = self._current()
-        try:
-            result = await asyncio.wait_for(
-                connection.scripts[script](keys=list(keys), args=list(args), client=connection.client),
-                self.redis_timeout * 2,
-            )
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
-            raise LockUnavailable(f"conversation lock: Redis failed to {what} ({type(exc).__name__})") from exc
-        return result
+        for attempt in (1, 2):
+            try:
+                return await asyncio.wait_for(
+                    connection.scripts[script](keys=list(keys), args=list(args), client=connection.client),
+                    self.redis_timeout * 2,
+                )
+            except (RedisConnectionError, ConnectionError) as exc:
+                if attempt == 2:
+                    raise LockUnavailable(f"conversation lock: Redis failed to {what} ({type(exc).__name__})") from exc
+            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+                raise LockUnavailable(f"conversation lock: Redis failed to {what} ({type(exc).__name__})") from exc
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def close(self) -> None:
         """Close this event loop's connections (tests; Rasa keeps them for the process)."""

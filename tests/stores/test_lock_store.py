@@ -325,6 +325,22 @@ async def test_redis_stopped_raises_lock_unavailable_quickly_and_works_again_whe
 
 
 @pytest.mark.redis
+async def test_after_a_restart_the_pools_old_connections_cost_no_turn_and_leave_no_ticket(
+    throwaway: ThrowawayRedis,
+) -> None:
+    """Connections pooled before Redis restarted are broken; a lock call on one is retried on a fresh one."""
+    locks = RedisTicketLocks(throwaway.url, lifetime=30.0, heartbeat=5.0)
+    try:
+        await asyncio.gather(*(_enter(locks, f"pooled-{n}") for n in range(6)))  # several pooled connections
+        throwaway.stop()
+        throwaway.start()
+        await asyncio.gather(*(_enter(locks, f"pooled-{n}") for n in range(6)))  # no LockUnavailable
+        assert await keys_under(throwaway.url, "clinic:lock:") == []  # every release reached Redis
+    finally:
+        await locks.close()
+
+
+@pytest.mark.redis
 async def test_redis_stopping_while_a_turn_waits_raises_lock_unavailable(throwaway: ThrowawayRedis) -> None:
     locks = RedisTicketLocks(throwaway.url, lifetime=2.0, heartbeat=0.4)
     holding = asyncio.Event()
