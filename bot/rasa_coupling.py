@@ -25,6 +25,12 @@ module reaches into Rasa's private code, and nothing else in the project does:
    inserts only the new events in one statement (the stock store took about a
    third of the Rasa server's CPU under load).
 
+One more dependence lives beside the store it concerns: Rasa wraps every
+tracker store in ``FailSafeTrackerStore``, which catches any ``Exception`` from
+``save`` and keeps the turn in memory, silently. A turn that cannot be written
+must fail out loud instead, so ``bot.stores.tracker_store.TurnNotStored`` is a
+``BaseException`` that passes through that wrapper to the channel.
+
 Each of these is written against Rasa 3.6.21's source. Importing this module
 checks the installed version and stops with :class:`RasaVersionError` on any
 other: an upgrade means reading each patched method in the new release,

@@ -56,6 +56,7 @@ from socketio import AsyncManager, AsyncServer
 
 from bot.clinic_facts import fallback_clinic_values, safe_clinic_values
 from bot.settings import Settings, get_settings
+from bot.stores.tracker_store import TurnNotStored
 from channels.kit import FAILED_REPLY, ChannelNotConfigured, check_text, keyed_hash
 from channels.socketio_json import JsonRedisManager
 
@@ -264,7 +265,7 @@ class WebChatInput(SocketIOInput):
                 await on_new_message(
                     UserMessage(checked.text, output, conversation, input_channel=self.name(), metadata=None)
                 )
-            except Exception as error:  # noqa: BLE001 - whatever broke, the patient gets an answer and a retry
+            except (Exception, TurnNotStored) as error:  # noqa: BLE001 - whatever broke, the patient gets an answer and a retry
                 reply = await self._failure_reply(error, conversation, webhook)
                 retry = {"content_type": "text", "title": RETRY_TITLE, "payload": checked.text}
                 # Straight to this socket (ignore_queue): Redis, the way replies usually travel, may be what is down.
@@ -282,11 +283,11 @@ class WebChatInput(SocketIOInput):
 
         return webhook
 
-    async def _failure_reply(self, error: Exception, conversation: str, webhook: Blueprint) -> str:
+    async def _failure_reply(self, error: BaseException, conversation: str, webhook: Blueprint) -> str:
         """What the patient is told when a turn failed; logs the error's class and place, never the message."""
-        from channels.store_errors import STORE_ERRORS
+        from channels import turns
 
-        if not isinstance(error, STORE_ERRORS):
+        if not isinstance(error, turns.store_failures()):
             logger.error(
                 "web chat turn in %s failed (%s at %s); the patient was asked to send it again",
                 conversation,

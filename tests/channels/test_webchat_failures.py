@@ -14,6 +14,7 @@ import pytest
 from sanic import Blueprint
 
 from bot.stores.errors import LockUnavailable
+from bot.stores.tracker_store import TurnNotStored
 from channels.kit import FAILED_REPLY
 from channels.webchat import RETRY_TITLE, STORE_DOWN_FALLBACK, WebChatInput
 from tests.e2e.harness import RunningAssistant, start_assistant
@@ -51,6 +52,8 @@ async def test_the_failure_answer_names_the_outage_and_the_log_never_holds_the_m
     with caplog.at_level(logging.INFO, logger="channels.webchat"):
         outage = LockUnavailable("conversation lock: Redis failed to issue a ticket (ConnectionError)")
         assert await channel._failure_reply(outage, "webchat:abc", not_served) == STORE_DOWN_FALLBACK
+        unwritten = TurnNotStored("write failed: OperationalError")  # a BaseException: Rasa's wrapper lets it by
+        assert await channel._failure_reply(unwritten, "webchat:abc", not_served) == STORE_DOWN_FALLBACK
         try:
             raise ValueError("I was born on 03/14/1990 and my knee hurts")
         except ValueError as bug:
