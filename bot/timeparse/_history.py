@@ -117,16 +117,8 @@ def history_lexicon() -> HistoryLexicon:
 class HistoryRules(ScannerBase):
     """Matchers that swallow the story's dates; mixed into the scanner before the others."""
 
-    # Provided by the date and time rules the scanner also mixes in.
-    _match_relative_day: Callable[[int], int]
-    _match_quantity: Callable[[int], int]
-    _match_modifier: Callable[[int], int]
-    _match_this_next: Callable[[int], int]
-    _match_weekday: Callable[[int], int]
-    _match_week_word: Callable[[int], int]
-    _match_explicit_date: Callable[[int], int]
-    _match_month_alone: Callable[[int], int]
-    _match_holiday: Callable[[int], int]
+    # Provided by the scanner and the date and time rules it also mixes in.
+    _match_date_at: Callable[[int], int]
     _match_time_special: Callable[[int], int]
     _match_standalone_clock: Callable[[int], int]
     _match_period: Callable[[int], int]
@@ -161,17 +153,11 @@ class HistoryRules(ScannerBase):
         return end
 
     def _one_date_or_time(self, k: int) -> int:
-        """The first date or time matcher that consumes tokens at ``k``."""
+        """The first date or time matcher that consumes tokens at ``k`` (dates first, as after a preposition)."""
+        end = self._match_date_at(k)
+        if end > k:
+            return end
         for matcher in (
-            self._match_relative_day,
-            self._match_quantity,
-            self._match_modifier,
-            self._match_this_next,
-            self._match_weekday,
-            self._match_week_word,
-            self._match_explicit_date,
-            self._match_month_alone,
-            self._match_holiday,
             self._match_time_special,
             self._match_standalone_clock,
             self._match_period,
