@@ -59,6 +59,16 @@ def channel_secret(settings: Settings | None = None) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
+def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> str:
+    """An opaque, stable stand-in for ``value`` (a phone number, a record id).
+
+    ``purpose`` keeps hashes of the same value apart when they serve different
+    jobs (a conversation id is not an opt-out key).
+    """
+    digest = hmac.new(channel_secret(settings), f"{purpose}\x00{value}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
 def _signature(claim: Mapping[str, Any], settings: Settings | None) -> str:
     """HMAC of the claim's fields in a canonical form."""
     body = json.dumps({k: v for k, v in claim.items() if k != "sig"}, sort_keys=True, separators=(",", ":"))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope
 from bot.log_privacy import patient_ref
+from bot.outreach.models import OutreachPolicy
 from bot.records.models import (
     Coverage,
     InsuranceCarrier,
@@ -241,14 +242,42 @@ def _sync_patients(session: Session, data: SeedFile, stamp: dt.datetime) -> int:
             continue
         row = session.get(Patient, seed.patient_id)
         if row is None:
-            session.add(Patient(id=seed.patient_id, created_at=stamp, **values))
+            row = Patient(id=seed.patient_id, created_at=stamp, **values)
+            session.add(row)
             changes += 1
         else:
             changes += _assign(row, **values)
+        if seed.texts and row.sms_consent_at is None:
+            # `texts: yes` records consent; `no` never withdraws what the patient said themselves.
+            row.sms_consent_at = stamp
+            changes += 1
     highest = max((patient_number(p.patient_id) or 0 for p in data.patients), default=0)
     if highest:
         allocate_counter_floor(session, highest)
     return changes
+
+
+def _sync_outreach(session: Session, data: SeedFile) -> int:
+    """The clinic's texting rules (no ``outreach:`` section: no row, so nothing is texted first)."""
+    row = session.get(OutreachPolicy, 1)
+    if data.outreach is None:
+        if row is not None:
+            session.delete(row)
+            return 1
+        return 0
+    policy = data.outreach
+    values = dict(
+        reminders_json=dumps([{"days_before": r.days_before, "at": r.at.strftime("%H:%M")} for r in policy.reminders]),
+        quiet_start=policy.quiet_hours.start,
+        quiet_end=policy.quiet_hours.end,
+        follow_up_offer_at=policy.follow_up_offer_at,
+        notes_ready_at=policy.notes_ready_at,
+        waitlist_offers=1 if policy.waitlist else 0,
+    )
+    if row is None:
+        session.add(OutreachPolicy(id=1, **values))
+        return 1
+    return _assign(row, **values)
 
 
 def _sync_appointments(session: Session, data: SeedFile, today: dt.date, stamp: dt.datetime) -> int:
@@ -434,6 +463,7 @@ def seed_demo_clinic(url: str | None = None, today: dt.date | None = None, data_
         changes += _sync_coverage(session, data, stamp)
         changes += _sync_appointments(session, data, day, stamp)
         changes += _sync_visits(session, data, day, stamp)
+        changes += _sync_outreach(session, data)
     logger.info("seed: demo clinic loaded for %s (%d changes)", day.isoformat(), changes)
 
 

@@ -21,11 +21,8 @@ See "Adding a channel connector" in the README.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +31,11 @@ from bot.channel_identity import (  # noqa: F401 - part of the kit's interface
     ChannelNotConfigured,
     channel_secret,
     identity_metadata,
+    keyed_hash,
     proven_identity,
 )
 from bot.settings import Settings
+from bot.sms_text import choice_from_digit, numbered_choices, split_message  # noqa: F401 - part of the kit's interface
 
 MAX_MESSAGE_CHARS = 2000
 """Longest patient message passed on to the assistant (a long story fits; 10 kB does not)."""
@@ -45,16 +44,6 @@ TOO_LONG_REPLY = "That message is too long for me to read. Please send it in sho
 EMPTY_REPLY = "I didn't get any text. What can I help you with?"
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u2028\u2029]")
-
-
-def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> str:
-    """An opaque, stable stand-in for ``value`` (a phone number, a record id).
-
-    ``purpose`` keeps hashes of the same value apart when they serve different
-    jobs (a conversation id is not an opt-out key).
-    """
-    digest = hmac.new(channel_secret(settings), f"{purpose}\x00{value}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
 
 
 def credential(credentials: dict[str, Any] | None, key: str) -> str | None:
@@ -96,62 +85,6 @@ def check_text(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> TextCheck:
     if len(cleaned) > limit:
         return TextCheck(None, TOO_LONG_REPLY)
     return TextCheck(cleaned)
-
-
-def numbered_choices(text: str, buttons: Sequence[dict[str, Any]]) -> str:
-    """``text`` followed by the buttons as "1) Yes" lines, and how to answer."""
-    if not buttons:
-        return text
-    lines = [text.rstrip()] if text and text.strip() else []
-    lines += [f"{number}) {button.get('title', '')}" for number, button in enumerate(buttons, 1)]
-    lines.append("Reply with a number." if len(buttons) > 1 else "Reply 1 for that.")
-    return "\n".join(lines)
-
-
-def choice_from_digit(reply: str, buttons: Sequence[dict[str, Any]]) -> str | None:
-    """The payload of the button a bare number answer picks ("2", " 2. "), or None."""
-    match = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", reply or "")
-    if not match or not buttons:
-        return None
-    index = int(match.group(1))
-    if not 1 <= index <= len(buttons):
-        return None
-    button = buttons[index - 1]
-    return str(button.get("payload") or button.get("title") or "")
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def split_message(text: str, limit: int) -> list[str]:
-    """Split ``text`` into parts of at most ``limit`` characters, at sentence ends where possible.
-
-    Line breaks are kept; lines and sentences stay whole when they fit; a
-    sentence longer than ``limit`` is split at a space, a word longer than that is cut.
-    """
-    text = (text or "").strip()
-    if len(text) <= limit:
-        return [text] if text else []
-    pieces: list[tuple[str, str]] = []  # (separator before it, piece)
-    for line in text.split("\n"):
-        separator = "\n"
-        for sentence in (s.strip() for s in _SENTENCE_END.split(line)):
-            while len(sentence) > limit:
-                cut = sentence.rfind(" ", 0, limit + 1)
-                cut = cut if cut > 0 else limit
-                pieces.append((separator, sentence[:cut].rstrip()))
-                separator = " "
-                sentence = sentence[cut:].lstrip()
-            if sentence:
-                pieces.append((separator, sentence))
-                separator = " "
-    parts: list[str] = []
-    for separator, piece in pieces:
-        if parts and len(parts[-1]) + len(separator) + len(piece) <= limit:
-            parts[-1] = f"{parts[-1]}{separator}{piece}"
-        else:
-            parts.append(piece)
-    return parts
 
 
 FAILED_REPLY = (

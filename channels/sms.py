@@ -18,8 +18,8 @@ through the kit's checks to the assistant under an opaque conversation id, with
 the sender's number as proven identity metadata; a bare number answers the
 numbered choices of the last bot turn (read from the shared tracker store).
 Replies are joined and split on sentence ends into texts of at most
-:data:`~channels.sms_outbound.SMS_PART_LIMIT` characters. Out-of-band messages
-(staff replies) leave through :func:`channels.sms_outbound.send_sms`.
+:data:`~bot.sms_text.SMS_PART_LIMIT` characters. Out-of-band messages
+(staff replies, texts the clinic sends first) leave through :func:`bot.sms_gateway.send_sms`.
 
 When the conversation lock or store is down the text is answered in plain
 words ("I can't answer right now ... call us at <phone>") and nothing is
@@ -45,8 +45,9 @@ from sanic.response import HTTPResponse
 
 from bot.clinic_facts import safe_clinic_values
 from bot.settings import Settings, get_settings
+from bot.sms_gateway import missing_settings, send_sms
+from bot.sms_text import SMS_PART_LIMIT
 from channels import kit, turns
-from channels.sms_outbound import SMS_PART_LIMIT, missing_settings, send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -318,7 +319,7 @@ class SmsInput(InputChannel):
         redeliveries; a conversation that could not be read gets its plain
         answer but no record, so a redelivery runs again.
         """
-        from channels.store import is_opted_out, set_opted_out
+        from bot.sms_opt_out import is_opted_out, set_opted_out
 
         agent = request.app.ctx.agent
         conversation = kit.conversation_id(CHANNEL, sender, self.settings)

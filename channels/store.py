@@ -1,8 +1,8 @@
-"""Channel bookkeeping in the clinic database: SMS opt-outs and deliveries already answered.
+"""Channel bookkeeping in the clinic database: deliveries already answered.
 
-Both tables hold no message text about the patient's identity: a number is kept
-only as a keyed hash (:func:`channels.kit.keyed_hash`), and a delivery row keeps
-the reply we gave so that a redelivered webhook (Twilio retries, a widget that
+SMS opt-outs live in :mod:`bot.sms_opt_out` (the outreach worker reads them too).
+
+A delivery row keeps the reply we gave so that a redelivered webhook (Twilio retries, a widget that
 re-sends after a network error) gets the same answer without running the
 assistant twice. A unique constraint makes that race-safe across Rasa instances.
 Delivery rows are pruned after :data:`DELIVERY_RETENTION`.
@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.channel_tables import ChannelDelivery, SmsOptOut
+from bot.channel_tables import ChannelDelivery
 from bot.db import session_scope
 
 DELIVERY_RETENTION = dt.timedelta(days=2)
 """How long a delivery's reply is kept for redeliveries (Twilio retries within minutes)."""
-
-OPT_OUT_PURPOSE = "sms-opt-out"
 
 
 @dataclass(frozen=True)
@@ -35,34 +33,6 @@ class DeliveryClaim:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def number_key(number: str) -> str:
-    """The stored stand-in for a phone number in the opt-out list."""
-    from channels.kit import keyed_hash
-
-    return keyed_hash(number.strip(), OPT_OUT_PURPOSE)
-
-
-def is_opted_out(number: str, url: str | None = None) -> bool:
-    """Whether this number asked for no more texts."""
-    with session_scope(url) as session:
-        return session.get(SmsOptOut, number_key(number)) is not None
-
-
-def set_opted_out(number: str, opted_out: bool, url: str | None = None) -> None:
-    """Record an opt-out (STOP) or an opt-in (START); both are idempotent."""
-    key = number_key(number)
-    if not opted_out:
-        with session_scope(url) as session:
-            session.execute(delete(SmsOptOut).where(SmsOptOut.number_key == key))
-        return
-    try:
-        with session_scope(url) as session:
-            if session.get(SmsOptOut, key) is None:
-                session.add(SmsOptOut(number_key=key, opted_out_at=_now()))
-    except IntegrityError:
-        pass  # the same number opted out at the same moment elsewhere: done either way
 
 
 def claim_delivery(channel: str, delivery_key: str, url: str | None = None) -> DeliveryClaim:

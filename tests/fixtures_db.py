@@ -33,6 +33,11 @@ CLOSED_PORT_URL = "postgresql://postgres@127.0.0.1:1/x"
 
 # Children before parents; the self-reference of appointments is cleared first.
 _RESET_SQL = (
+    "DELETE FROM outbox",
+    "DELETE FROM waitlist_offers",
+    "DELETE FROM waitlist_entries",
+    "DELETE FROM freed_slots",
+    "DELETE FROM outreach_policy",
     "UPDATE appointments SET rescheduled_from_id = NULL",
     "DELETE FROM appointments",
     "DELETE FROM provider_schedules",

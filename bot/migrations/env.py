@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import bot.channel_tables  # noqa: F401  (registers the channel tables)
+import bot.outreach.models  # noqa: F401  (registers the outreach tables)
 import bot.records.models  # noqa: F401  (registers the records tables)
 import bot.scheduling.models  # noqa: F401  (registers the scheduling tables)
 from bot.db import Base, create_clinic_engine

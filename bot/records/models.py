@@ -37,7 +37,7 @@ PATIENT_COUNTER = "patient"
 FIRST_PATIENT_NUMBER = 1001
 
 RELATIONSHIPS = ("self", "spouse", "child", "other")
-WORK_ITEM_KINDS = ("refill", "callback", "handoff", "emergency")
+WORK_ITEM_KINDS = ("refill", "callback", "handoff", "emergency", "outreach")
 EMERGENCY_CATEGORIES = ("medical", "crisis")
 WORK_ITEM_STATUSES = ("open", "done")
 COVERAGE_SOURCES = ("seed", "intake", "staff")
@@ -66,6 +66,8 @@ class Patient(Base):
     name_key = Column(String(200), nullable=False)
     date_of_birth = Column(Date, nullable=False)
     mobile = Column(String(20), nullable=True)
+    # When the patient agreed to texts the clinic sends first (reminders, offers); None: never text first.
+    sms_consent_at = Column(UtcDateTime, nullable=True)
     created_at = Column(UtcDateTime, nullable=False)
 
 
@@ -201,7 +203,7 @@ class WorkItem(Base):
 
     __tablename__ = "work_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('refill', 'callback', 'handoff', 'emergency')", name="kind_values"),
+        CheckConstraint("kind IN ('refill', 'callback', 'handoff', 'emergency', 'outreach')", name="kind_values"),
         CheckConstraint("status IN ('open', 'done')", name="status_values"),
         CheckConstraint(
             "kind <> 'refill' OR (patient_id IS NOT NULL AND medication IS NOT NULL)", name="refill_fields"
@@ -217,6 +219,8 @@ class WorkItem(Base):
             "kind <> 'emergency' OR (conversation_id IS NOT NULL AND reason IN ('medical', 'crisis'))",
             name="emergency_fields",
         ),
+        # A text the clinic could not send: the note says which and why (no number, no text).
+        CheckConstraint("kind <> 'outreach' OR note IS NOT NULL", name="outreach_fields"),
         Index("ix_work_items_status_created", "status", "created_at"),
         Index("ix_work_items_patient", "patient_id"),
         Index("ix_work_items_conversation", "conversation_id"),

@@ -314,6 +314,7 @@ class PatientEntry(FileModel):
     full_name: Text
     date_of_birth: dt.date
     mobile: Text
+    texts: bool = Field(False, description="The patient agreed to texts the clinic sends first (reminders, offers).")
     coverage: CoverageEntry | None = None
 
     @validator("patient_id", pre=True)
@@ -424,6 +425,39 @@ def _duplicates(ids: list[str]) -> list[str]:
     return sorted(key for key, count in Counter(ids).items() if count > 1)
 
 
+class ReminderOffset(FileModel):
+    """One reminder before a visit: so many days before, at a clinic-local time."""
+
+    days_before: int = Field(..., ge=0, le=30)
+    at: ClockTime
+
+
+class QuietHours(FileModel):
+    """No text leaves between ``start`` and ``end`` (clinic time; across midnight when start > end)."""
+
+    start: ClockTime
+    end: ClockTime
+
+
+class Outreach(FileModel):
+    """What the clinic texts first, and when (``python -m bot worker`` sends it)."""
+
+    reminders: list[ReminderOffset] = []
+    quiet_hours: QuietHours
+    follow_up_offer_at: ClockTime | None = Field(
+        None, description="Time of day a due follow-up is offered by text; leave out to never offer one."
+    )
+    notes_ready_at: ClockTime | None = Field(
+        None, description="Time of day, the day after a visit, the visit-notes text goes out; leave out for none."
+    )
+    waitlist: bool = Field(True, description="Whether freed times are offered to the waitlist.")
+
+    @validator("reminders", pre=True)
+    def _none_is_empty(cls, value: Any) -> Any:
+        """``reminders:`` with nothing after it means none."""
+        return [] if value is None else value
+
+
 class SeedFile(FileModel):
     """The whole seed file; keys starting with ``x-`` hold YAML anchors and are ignored."""
 
@@ -434,6 +468,7 @@ class SeedFile(FileModel):
     patients: list[PatientEntry] = []
     appointments: list[AppointmentEntry] = []
     visits: list[VisitEntry] = []
+    outreach: Outreach | None = None
 
     class Config:
         """``x-`` keys are allowed in editors too."""

@@ -11,7 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from channels.sms_outbound import SMS_PART_LIMIT
+from bot.sms_text import SMS_PART_LIMIT
 from tests.channels.contract import ChannelAdapter, Reply, http
 from tests.channels.fake_twilio import inbound_form, signature
 from tests.e2e.harness import RunningAssistant

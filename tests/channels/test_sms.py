@@ -18,9 +18,9 @@ from actions.common import format_short_when
 from bot.db import get_engine
 from bot.scheduling.sql import SqlSchedulingService
 from bot.settings import load_settings
+from bot.sms_text import SMS_PART_LIMIT
 from channels import kit
 from channels.sms import EMPTY_TWIML, SmsInput, keyword_of, signature_is_valid, sms_texts, twiml
-from channels.sms_outbound import SMS_PART_LIMIT
 from tests.channels.adapters import PUBLIC_URL, SMS_PATH, SmsAdapter, new_number
 from tests.channels.contract import channel_settings, http
 from tests.channels.fake_twilio import AUTH_TOKEN, FakeTwilio, inbound_form, signature

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from bot import sms_opt_out as opt_out
 from bot.db import Base, get_engine
 from bot.migrate import current_revision, downgrade, upgrade
 from bot.settings import reset_settings_cache
@@ -37,16 +38,16 @@ def rows(url: str, sql: str) -> list:
 
 
 def test_opt_out_is_kept_as_a_keyed_hash_and_is_idempotent(db: str) -> None:
-    assert not store.is_opted_out("+15555550123", db)
-    store.set_opted_out("+15555550123", True, db)
-    store.set_opted_out("+15555550123", True, db)
-    assert store.is_opted_out("+15555550123", db)
-    assert not store.is_opted_out("+15555550188", db)
+    assert not opt_out.is_opted_out("+15555550123", db)
+    opt_out.set_opted_out("+15555550123", True, db)
+    opt_out.set_opted_out("+15555550123", True, db)
+    assert opt_out.is_opted_out("+15555550123", db)
+    assert not opt_out.is_opted_out("+15555550188", db)
     [(key,)] = rows(db, "SELECT number_key FROM sms_opt_outs")
     assert "5555550123" not in key and len(key) == 32
-    store.set_opted_out("+15555550123", False, db)
-    store.set_opted_out("+15555550123", False, db)
-    assert not store.is_opted_out("+15555550123", db)
+    opt_out.set_opted_out("+15555550123", False, db)
+    opt_out.set_opted_out("+15555550123", False, db)
+    assert not opt_out.is_opted_out("+15555550123", db)
     assert rows(db, "SELECT number_key FROM sms_opt_outs") == []
 
 
@@ -71,9 +72,9 @@ def test_racing_deliveries_of_one_message_are_claimed_exactly_once(db: str) -> N
 
 
 def test_racing_opt_outs_of_one_number_all_succeed(db: str) -> None:
-    results = race([lambda: store.set_opted_out("+15555550123", True, db) for _ in range(4)])
+    results = race([lambda: opt_out.set_opted_out("+15555550123", True, db) for _ in range(4)])
     assert results == [None] * 4
-    assert store.is_opted_out("+15555550123", db)
+    assert opt_out.is_opted_out("+15555550123", db)
 
 
 def test_old_deliveries_are_pruned(db: str) -> None:
@@ -101,8 +102,8 @@ def test_0003_matches_the_models_and_downgrades_cleanly(empty_db_url: str, monke
             if CHANNEL_TABLES & set(repr(d).replace("'", " ").split())
         ]
     assert diffs == []
-    store.set_opted_out("+15555550123", True, empty_db_url)
+    opt_out.set_opted_out("+15555550123", True, empty_db_url)
     downgrade(empty_db_url, "0002")
     assert not CHANNEL_TABLES & set(sa.inspect(get_engine(empty_db_url)).get_table_names())
     upgrade(empty_db_url, "0003")
-    assert not store.is_opted_out("+15555550123", empty_db_url)
+    assert not opt_out.is_opted_out("+15555550123", empty_db_url)

@@ -45,7 +45,7 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
             {"dob": dt.date(1990, 3, 14), "now": dt.datetime(2026, 12, 1, 12, 0)},
         )
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0004"
+    assert current_revision(empty_db_url) == head_revision() == "0005"
     assert RECORDS_TABLES <= tables(empty_db_url)
     with get_engine(empty_db_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
@@ -74,8 +74,9 @@ def test_0002_matches_the_models_and_downgrades_cleanly(empty_db_url: str) -> No
 
 
 def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> None:
-    upgrade(empty_db_url, "0002")
+    upgrade(empty_db_url)  # the seed writes with today's models, then the database goes back
     seed_demo_clinic(empty_db_url, today=TODAY)
+    downgrade(empty_db_url, "0002")
     with get_engine(empty_db_url).begin() as conn:  # a call back stored before 0003s
         conn.execute(
             sa.text(
@@ -106,10 +107,11 @@ def test_0003s_adds_handoff_items_and_downgrades_cleanly(empty_db_url: str) -> N
 
 
 def test_0004_adds_emergency_flags_and_downgrades_cleanly(empty_db_url: str) -> None:
-    upgrade(empty_db_url, "0003s")
+    upgrade(empty_db_url)  # the seed writes with today's models, then the database goes back
     seed_demo_clinic(empty_db_url, today=TODAY)
+    downgrade(empty_db_url, "0003s")
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0004"
+    assert current_revision(empty_db_url) == "0005"
     records = SqlRecordsService(empty_db_url)
     flag = records.flag_emergency("rest-9", "crisis", ["suicidal_thoughts"])
     assert records.get_work_item(flag.work_item_id).category == "crisis"

@@ -37,7 +37,7 @@ OUR_TABLES = {
     "work_items",
     "audit_log",
 }
-HEAD = "0004"  # 0002 -> 0003 (channel tables) -> 0003s (staff handoffs) -> 0004 (emergency flags)
+HEAD = "0005"  # 0002 -> 0003 (channel tables) -> 0003s (staff handoffs) -> 0004 (emergency flags) -> 0005 (outreach)
 
 
 def table_names(url: str) -> set[str]:

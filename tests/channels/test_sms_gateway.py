@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import sms_opt_out as opt_out
 from bot.migrate import upgrade
 from bot.settings import get_settings, reset_settings_cache
-from channels import store
-from channels.sms_outbound import SMS_PART_LIMIT, SmsNotConfigured, SmsOptedOut, SmsSendFailed, send_sms
+from bot.sms_gateway import SmsNotConfigured, SmsOptedOut, SmsSendFailed, send_sms
+from bot.sms_text import SMS_PART_LIMIT
 from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
 NUMBER = "+15555550123"
@@ -54,11 +55,11 @@ def test_long_texts_are_split_at_sentence_ends(twilio: FakeTwilio) -> None:
 
 
 def test_refuses_an_opted_out_number_without_calling_twilio(twilio: FakeTwilio) -> None:
-    store.set_opted_out(NUMBER, True)
+    opt_out.set_opted_out(NUMBER, True)
     with pytest.raises(SmsOptedOut):
         send_sms(NUMBER, "Hello")
     assert twilio.sent == []
-    store.set_opted_out(NUMBER, False)
+    opt_out.set_opted_out(NUMBER, False)
     send_sms(NUMBER, "Hello")
     assert len(twilio.sent) == 1
 

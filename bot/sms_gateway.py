@@ -1,9 +1,10 @@
 """The one way a text leaves the clinic outside a webhook reply: :func:`send_sms`.
 
-Reminders and staff answers during a hand-off go through Twilio's REST API
-here, so every outbound text obeys the same rules: nothing goes to a number
-that opted out, nothing is attempted when Twilio is not configured (the error
-names the missing setting), long bodies are split like replies are, and
+Texts the clinic sends first (``python -m bot worker``) and staff answers
+during a hand-off go through Twilio's REST API here, so every outbound text
+obeys the same rules: nothing goes to a number that opted out, nothing is
+attempted when Twilio is not configured (the error names the missing
+setting), long bodies are split like replies are, and
 neither the number nor the text is ever logged.
 """
 
@@ -13,13 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channel_identity import ChannelNotConfigured
 from bot.settings import Settings, get_settings
-from channels.kit import ChannelNotConfigured, split_message
+from bot.sms_text import SMS_PART_LIMIT, split_message
 
 logger = logging.getLogger(__name__)
-
-SMS_PART_LIMIT = 320
-"""Longest text we send as one SMS: two concatenated segments, which every US carrier joins."""
 
 
 class SmsNotConfigured(ChannelNotConfigured):
@@ -74,7 +73,7 @@ def send_sms(to: str, body: str, settings: Settings | None = None) -> SentSms:
     Raises :class:`SmsNotConfigured`, :class:`SmsOptedOut` or :class:`SmsSendFailed`;
     blocking (call it from a thread in async code).
     """
-    from channels.store import is_opted_out
+    from bot.sms_opt_out import is_opted_out
 
     settings = settings or get_settings()
     missing = missing_settings(settings)
