@@ -88,6 +88,7 @@ class ReminderView:
     answer: str | None  # confirmed, moved, cancelled, accepted, declined, gone, or None (no answer yet)
     attempts: int
     sent_at: dt.datetime | None
+    visit_id: str | None = None  # follow-ups and "notes ready": the visit that took place
 
 
 class OutreachService(abc.ABC):
