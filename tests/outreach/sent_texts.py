@@ -1,0 +1,100 @@
+"""Rows of texts the clinic already sent (a reminder, a waitlist offer, a follow-up), written straight into a database.
+
+The worker writes these rows when Twilio accepts a text; tests of the answers
+start from that point without running it. ``number_key`` is the same keyed hash
+the worker stores, so a reply from ``number`` finds its text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from bot.db import session_scope
+from bot.outreach.models import (
+    KIND_FOLLOW_UP,
+    KIND_REMINDER,
+    KIND_WAITLIST_OFFER,
+    OUTBOX_SENT,
+    OutboxMessage,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from bot.outreach.sql_answers import number_key
+
+
+def _row(kind: str, patient_id: str, number: str, sent_at: dt.datetime, **fields: object) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=f"test:{kind}:{uuid.uuid4().hex}",
+        kind=kind,
+        patient_id=patient_id,
+        send_at=sent_at,
+        status=OUTBOX_SENT,
+        attempts=1,
+        body="(a text)",
+        number_key=number_key(number),
+        sent_at=sent_at,
+        created_at=sent_at,
+        updated_at=sent_at,
+        **fields,
+    )
+
+
+def sent_reminder(url: str, appointment_id: str, patient_id: str, number: str, sent_at: dt.datetime) -> int:
+    """A reminder of ``appointment_id`` sent to ``number``; its outbox id."""
+    with session_scope(url) as session:
+        row = _row(KIND_REMINDER, patient_id, number, sent_at, appointment_id=appointment_id)
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def sent_follow_up(url: str, visit_id: str, patient_id: str, number: str, sent_at: dt.datetime) -> int:
+    """A follow-up offer for the visit ``visit_id`` sent to ``number``; its outbox id."""
+    with session_scope(url) as session:
+        row = _row(KIND_FOLLOW_UP, patient_id, number, sent_at, visit_id=visit_id)
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def sent_offer(
+    url: str,
+    patient_id: str,
+    number: str,
+    provider_id: str,
+    visit_type: str,
+    start: dt.datetime,
+    sent_at: dt.datetime,
+    freed_appointment_id: str = "A-FREED",
+) -> tuple[int, int]:
+    """A waiting entry, an open offer of ``start`` and its sent text; (outbox id, entry id)."""
+    with session_scope(url) as session:
+        entry = WaitlistEntry(
+            patient_id=patient_id,
+            provider_id=provider_id,
+            visit_type_code=visit_type,
+            from_date=start.date(),
+            to_date=start.date() + dt.timedelta(days=7),
+            status="waiting",
+            channel="sms",
+            joined_at=sent_at,
+            updated_at=sent_at,
+        )
+        session.add(entry)
+        session.flush()
+        offer = WaitlistOffer(
+            entry_id=entry.id,
+            freed_appointment_id=freed_appointment_id,
+            provider_id=provider_id,
+            visit_type_code=visit_type,
+            start_at=start,
+            status="open",
+            created_at=sent_at,
+        )
+        session.add(offer)
+        session.flush()
+        row = _row(KIND_WAITLIST_OFFER, patient_id, number, sent_at, offer_id=offer.id, expires_at=start)
+        session.add(row)
+        session.flush()
+        return int(row.id), int(entry.id)
