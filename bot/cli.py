@@ -190,6 +190,21 @@ def action_server_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "bot.action_server"]
 
 
+def worker_command(settings: Settings) -> list[str]:
+    """The command that starts an outreach worker (reminders, offers, follow-ups by text)."""
+    return [sys.executable, "-m", "bot", "worker"]
+
+
+def outreach_line(settings: Settings) -> str:
+    """What the banner says about texts the clinic sends first."""
+    from bot.sms_gateway import missing_settings
+
+    missing = missing_settings(settings)
+    if missing:
+        return f"  Reminders:     sent by the worker; they wait until {', '.join(missing)} are set\n"
+    return "  Reminders:     sent by the worker through Twilio\n"
+
+
 def prepare_database(settings: Settings, seed: bool = True) -> None:
     """Create or upgrade the clinic database schema and seed the demo clinic."""
     from bot.migrate import upgrade
@@ -269,7 +284,7 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) -> int:
-    """Start the action server and the Rasa server and keep them running until stopped."""
+    """Start the action server, the Rasa server and (with the actions) the outreach worker until stopped."""
     wanted = [("Rasa server", settings.rasa_port)] + ([("action server", settings.action_port)] if with_actions else [])
     for name, port in wanted:
         if port_in_use(settings.bind_host, port):
@@ -318,10 +333,23 @@ def serve(settings: Settings, with_actions: bool = True, quiet: bool = False) ->
         processes.append(rasa)
         host = "127.0.0.1" if settings.bind_host in {"0.0.0.0", "::"} else settings.bind_host
         _wait_for(f"http://{host}:{settings.rasa_port}/webhooks/chat/health", rasa, "Rasa server", rasa_log)
+        if with_actions:
+            worker_log = log_dir / "worker.log"
+            processes.append(
+                subprocess.Popen(
+                    worker_command(settings),
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=worker_log.open("ab"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         print(
             "\nThe clinic assistant is running.\n"
             f"  Chat page:     http://{host}:{settings.rasa_port}/webhooks/chat/\n"
             + staff_page_line(settings, host)
+            + (outreach_line(settings) if with_actions else "")
             + f"  Logs:          {log_dir}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
@@ -358,10 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="create or upgrade the clinic database")
     sub.add_parser("seed", help="seed the demo clinic (idempotent)")
     sub.add_parser("rasa-server", help="start only the Rasa server (e.g. a second instance)")
+    sub.add_parser("worker", help="plan and send reminders, offers and follow-ups by text until stopped")
     production = sub.add_parser("production", help="action server, several Rasa instances and HAProxy")
     production.add_argument("--instances", type=int, default=2, help="Rasa instances (default 2)")
     production.add_argument("--port", type=int, default=None, help="load balancer port (default RASA_PORT)")
     production.add_argument("--seed", action="store_true", help="also seed the demo clinic")
+    production.add_argument("--workers", type=int, default=1, help="outreach workers (default 1)")
     staff = sub.add_parser("staff", help="staff read-outs: stored intakes, open work items (see --help)")
     staff.add_argument("staff_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -388,10 +418,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "rasa-server":
         return serve(settings, with_actions=False)
+    if args.command == "worker":
+        from bot.outreach.worker import run_worker
+
+        return run_worker()
     if args.command == "production":
         from bot.production import main as production_main
 
-        return production_main(settings, args.instances, args.port, args.seed)
+        return production_main(settings, args.instances, args.port, args.seed, args.workers)
     if args.command == "staff":
         from bot.records import RecordsError
         from bot.staff import main as staff_main

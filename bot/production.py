@@ -171,12 +171,15 @@ class ProductionShape:
         extra_env: Mapping[str, str] | None = None,
         endpoints: Path | None = None,
         run_dir: Path | None = None,
+        workers: int = 0,
     ) -> None:
-        """Plan the processes; nothing starts before :meth:`start`."""
+        """Plan the processes (``workers``: outreach workers, ``python -m bot worker``); nothing starts yet."""
         from bot.cli import child_environment
 
         if instances < 1:
             raise ProductionError("--instances must be at least 1")
+        if workers < 0:
+            raise ProductionError("--workers must be 0 or more")
         self.settings = settings
         self.host = "127.0.0.1" if settings.bind_host in {"0.0.0.0", "::"} else settings.bind_host
         self.port = port if port is not None else settings.rasa_port
@@ -190,6 +193,7 @@ class ProductionShape:
         self.action: subprocess.Popen | None = None
         self.rasa: list[subprocess.Popen | None] = [None] * instances
         self.haproxy: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen | None] = [None] * workers
 
     @property
     def instance_urls(self) -> list[str]:
@@ -227,6 +231,10 @@ class ProductionShape:
             self.admin_socket.unlink(missing_ok=True)
             self.haproxy = self._spawn([haproxy, "-db", "-f", str(config)], self.env, f"haproxy-{self.port}")
             self._wait_live(self.url + LIVE_PATH, self.haproxy, "load balancer")
+            for index in range(len(self.workers)):
+                self.workers[index] = self._spawn(
+                    [sys.executable, "-m", "bot", "worker"], self.env, f"worker-{self.port}-{index + 1}"
+                )
         except BaseException:
             self.stop()
             raise
@@ -339,20 +347,29 @@ class ProductionShape:
         """The name of a server that exited on its own, or None."""
         named = [("action server", self.action), ("load balancer", self.haproxy)]
         named += [(f"Rasa instance {i + 1}", p) for i, p in enumerate(self.rasa)]
+        named += [(f"outreach worker {i + 1}", p) for i, p in enumerate(self.workers)]
         for name, process in named:
             if process is not None and process.poll() is not None:
                 return f"{name} (exit {process.returncode})"
         return None
 
     def stop(self) -> None:
-        """Stop the load balancer first, then the instances, then the action server."""
+        """Stop the workers and the load balancer first, then the instances, then the action server."""
+        for worker in self.workers:
+            _stop_group(worker)
         _stop_group(self.haproxy)
         for process in self.rasa:
             _stop_group(process)
         _stop_group(self.action)
 
 
-def main(settings: Settings, instances: int = DEFAULT_INSTANCES, port: int | None = None, seed: bool = False) -> int:
+def main(
+    settings: Settings,
+    instances: int = DEFAULT_INSTANCES,
+    port: int | None = None,
+    seed: bool = False,
+    workers: int = 1,
+) -> int:
     """``python -m bot production``: migrate, train if needed, start the shape, wait for Ctrl-C."""
     from bot.cli import prepare_database, train_if_needed
 
@@ -363,10 +380,17 @@ def main(settings: Settings, instances: int = DEFAULT_INSTANCES, port: int | Non
         return 2
     prepare_database(settings, seed=seed)
     train_if_needed()
-    shape = ProductionShape(settings, instances=instances, port=port)
+    try:
+        shape = ProductionShape(settings, instances=instances, port=port, workers=workers)
+    except ProductionError as exc:
+        print(f"Could not start: {exc}", file=sys.stderr, flush=True)
+        return 2
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"Starting the action server, {instances} Rasa instances and HAProxy...", flush=True)
+        print(
+            f"Starting the action server, {instances} Rasa instances, HAProxy and {workers} outreach worker(s)...",
+            flush=True,
+        )
         shape.start()
         instance_list = ", ".join(url.rsplit(":", 1)[1] for url in shape.instance_urls)
         print(
@@ -374,6 +398,7 @@ def main(settings: Settings, instances: int = DEFAULT_INSTANCES, port: int | Non
             f"  Address:       {shape.url}  (HAProxy; Rasa instances on ports {instance_list})\n"
             f"  Chat page:     {shape.url}/webhooks/chat/\n"
             f"  Health:        {shape.url}/webhooks/health/  (each instance: <instance>/webhooks/health/)\n"
+            f"  Reminders:     {workers} outreach worker(s) send them (logs worker-{shape.port}-N.log)\n"
             f"  Logs:          {shape.log_dir}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

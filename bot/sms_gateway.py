@@ -10,7 +10,9 @@ neither the number nor the text is ever logged.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,18 @@ class SmsOptedOut(RuntimeError):
 
 
 class SmsSendFailed(RuntimeError):
-    """Twilio refused or could not be reached; the message says why (never the number or text)."""
+    """Twilio refused or could not be reached; the message says why (never the number or text).
+
+    ``sent_sids`` are the parts Twilio accepted before the failure; ``unknown`` is
+    true when a request may have reached Twilio without an answer (a timeout):
+    then the failed part may have been sent too.
+    """
+
+    def __init__(self, message: str, sent_sids: tuple[str, ...] = (), unknown: bool = False) -> None:
+        """A failure, with what is known of the parts sent."""
+        super().__init__(message)
+        self.sent_sids = sent_sids
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -67,10 +80,17 @@ def twilio_client(settings: Settings) -> Any:
     return client
 
 
-def send_sms(to: str, body: str, settings: Settings | None = None) -> SentSms:
+def message_parts(body: str) -> list[str]:
+    """The SMS-sized parts ``body`` is sent as, in order (the same split :func:`send_sms` makes)."""
+    return split_message(body, SMS_PART_LIMIT)
+
+
+def send_sms(to: str, body: str, settings: Settings | None = None, parts: Sequence[int] | None = None) -> SentSms:
     """Send ``body`` to ``to`` (E.164), split into SMS-sized parts; refuses opted-out numbers.
 
-    Raises :class:`SmsNotConfigured`, :class:`SmsOptedOut` or :class:`SmsSendFailed`;
+    ``parts`` (indexes into :func:`message_parts`) sends only those parts: the
+    outbox completes a text whose first parts already went out. Raises
+    :class:`SmsNotConfigured`, :class:`SmsOptedOut` or :class:`SmsSendFailed`;
     blocking (call it from a thread in async code).
     """
     from bot.sms_opt_out import is_opted_out
@@ -90,14 +110,64 @@ def send_sms(to: str, body: str, settings: Settings | None = None) -> SentSms:
     client = twilio_client(settings)
     sids = []
     try:
-        for part in split_message(body, SMS_PART_LIMIT):
+        pieces = message_parts(body)
+        wanted = range(len(pieces)) if parts is None else sorted(set(parts))
+        for index in wanted:
+            part = pieces[index]
             message = client.messages.create(to=to, from_=settings.twilio_from_number, body=part)
             sids.append(str(message.sid))
     except TwilioRestException as exc:
         logger.error("sms not sent: Twilio answered HTTP %s (code %s)", exc.status, exc.code)
-        raise SmsSendFailed(f"Twilio refused the message (HTTP {exc.status}, code {exc.code})") from None
+        raise SmsSendFailed(f"Twilio refused the message (HTTP {exc.status}, code {exc.code})", tuple(sids)) from None
     except (RequestException, TwilioException) as exc:
         logger.error("sms not sent: Twilio not reachable (%s)", type(exc).__name__)
-        raise SmsSendFailed(f"Twilio could not be reached ({type(exc).__name__})") from None
+        raise SmsSendFailed(f"Twilio could not be reached ({type(exc).__name__})", tuple(sids), True) from None
     logger.info("sms sent in %d part(s)", len(sids))
     return SentSms(tuple(sids))
+
+
+# Twilio's clock and ours may differ a little; a part created this long before
+# the attempt started still counts as that attempt's.
+CLOCK_SLACK = dt.timedelta(minutes=2)
+LOG_LIMIT = 200
+"""How many of the newest messages to one number are read back at most."""
+
+
+def sent_parts_since(to: str, body: str, since: dt.datetime, settings: Settings | None = None) -> dict[int, str]:
+    """Which parts of ``body`` Twilio's message log shows as sent to ``to`` since ``since``: index -> message id.
+
+    For a send in doubt (a worker died during it): the outbox sends only the
+    parts missing here. The log is read by ``To`` and ``From`` (newest first, at
+    most :data:`LOG_LIMIT`) and compared by body and ``date_created`` here:
+    Twilio's ``DateSent`` filter has a whole day's grain and leaves out
+    messages still queued (they have no send date yet). Raises
+    :class:`SmsNotConfigured`, or :class:`SmsSendFailed` when the log cannot be
+    read (then nobody knows: do not send).
+    """
+    settings = settings or get_settings()
+    missing = missing_settings(settings)
+    if missing:
+        raise SmsNotConfigured(f"SMS sending is off: {', '.join(missing)} not set")
+    from requests import RequestException
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    pieces = message_parts(body)
+    earliest = since.astimezone(dt.timezone.utc) - CLOCK_SLACK
+    try:
+        messages = twilio_client(settings).messages.list(to=to, from_=settings.twilio_from_number, limit=LOG_LIMIT)
+    except TwilioRestException as exc:
+        logger.error("sms log not read: Twilio answered HTTP %s (code %s)", exc.status, exc.code)
+        raise SmsSendFailed(f"Twilio's message log could not be read (HTTP {exc.status}, code {exc.code})") from None
+    except (RequestException, TwilioException) as exc:
+        logger.error("sms log not read: Twilio not reachable (%s)", type(exc).__name__)
+        raise SmsSendFailed(f"Twilio's message log could not be read ({type(exc).__name__})") from None
+    found: dict[int, str] = {}
+    for message in messages:
+        created = message.date_created
+        if created is None or created.astimezone(dt.timezone.utc) < earliest:
+            continue
+        for index, piece in enumerate(pieces):
+            if index not in found and message.body == piece:
+                found[index] = str(message.sid)
+                break
+    return found

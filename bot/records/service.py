@@ -33,6 +33,7 @@ from bot.records.values import (
     HandoffRequest,
     IntakeDraft,
     IntakeSubmission,
+    OutreachFailure,
     PendingResult,
     RefillRequest,
     SelfPayPrice,
@@ -258,6 +259,18 @@ class WorkItemService(abc.ABC):
         now: dt.datetime | None = None,
     ) -> EmergencyFlag:
         """Flag an answered emergency for staff (one open flag per conversation; a crisis outranks medical)."""
+
+    @abc.abstractmethod
+    def flag_outreach_failure(
+        self,
+        patient_id: str,
+        note: str,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        channel: str = "outreach",
+        now: dt.datetime | None = None,
+    ) -> OutreachFailure:
+        """A work item for a text the clinic could not send (``note``: which and why, no number, no words)."""
 
     @abc.abstractmethod
     def get_work_item(

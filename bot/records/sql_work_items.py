@@ -24,7 +24,14 @@ from bot.records.models import CALLBACK_REASONS, EMERGENCY_CATEGORIES, WORK_ITEM
 from bot.records.models import WorkItem as WorkItemRow
 from bot.records.normalize import normalize_us_mobile
 from bot.records.sqlbase import CHANNEL_MAX, SqlBase, clip
-from bot.records.values import CallbackRequest, EmergencyFlag, HandoffRequest, RefillRequest, WorkItem
+from bot.records.values import (
+    CallbackRequest,
+    EmergencyFlag,
+    HandoffRequest,
+    OutreachFailure,
+    RefillRequest,
+    WorkItem,
+)
 
 logger = logging.getLogger("bot.records.sql")
 
@@ -101,6 +108,16 @@ class SqlWorkItems(SqlBase):
                 conversation_id=row.conversation_id,
                 category=row.reason,
                 flags=row.note or "",
+                status=row.status,
+                channel=row.channel,
+                created_at=self._local(row.created_at),
+                done_at=done_at,
+            )
+        if row.kind == "outreach":
+            return OutreachFailure(
+                work_item_id=row.id,
+                patient_id=row.patient_id,
+                note=row.note or "",
                 status=row.status,
                 channel=row.channel,
                 created_at=self._local(row.created_at),
@@ -336,6 +353,37 @@ class SqlWorkItems(SqlBase):
             item = self._item(row)
         assert isinstance(item, EmergencyFlag)
         logger.warning("emergency flag %s (%s) for staff via %s", item.work_item_id, item.category, item.channel)
+        return item
+
+    def flag_outreach_failure(
+        self,
+        patient_id: str,
+        note: str,
+        *,
+        actor: str = "system",
+        channel: str = "outreach",
+        now: dt.datetime | None = None,
+    ) -> OutreachFailure:
+        """A staff item for a text that could not be sent; the caller's note holds no number and no words."""
+        text = _field(note, "note", NOTE_MAX)
+        current = self._now(now)
+        with self._session("flag_outreach_failure") as session:
+            key = self._lock_patient(session, patient_id)
+            row = WorkItemRow(
+                id=self._unused_id(session, "outreach"),
+                kind="outreach",
+                patient_id=key,
+                status=STATUS_OPEN,
+                channel=clip(channel, CHANNEL_MAX, "outreach"),
+                created_at=current,
+                note=text,
+            )
+            session.add(row)
+            self._audit(session, "write:flag_outreach_failure", key, actor, channel)
+            session.flush()
+            item = self._item(row)
+        assert isinstance(item, OutreachFailure)
+        logger.warning("outreach work item %s for %s", item.work_item_id, patient_ref(key))
         return item
 
     def get_work_item(

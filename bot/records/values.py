@@ -221,7 +221,25 @@ class EmergencyFlag:
     reason: str = "emergency"
 
 
-WorkItem = RefillRequest | CallbackRequest | HandoffRequest | EmergencyFlag
+@dataclass(frozen=True)
+class OutreachFailure:
+    """A text the clinic meant to send first (a reminder, an offer) that Twilio refused on every try.
+
+    ``note`` says which text and why (outbox id, visit, Twilio's code), never the number or the words.
+    """
+
+    work_item_id: str
+    patient_id: str | None
+    note: str
+    status: str
+    channel: str
+    created_at: dt.datetime
+    done_at: dt.datetime | None
+    kind: str = "outreach"
+    reason: str = "outreach"
+
+
+WorkItem = RefillRequest | CallbackRequest | HandoffRequest | EmergencyFlag | OutreachFailure
 
 
 @dataclass(frozen=True)
@@ -243,6 +261,8 @@ def describe_work_item(item: WorkItem) -> str:
         return f"patient {item.patient_id}: {item.medication} -> {item.pharmacy or 'pharmacy not given'}"
     if isinstance(item, HandoffRequest):
         return item.summary + (f" (patient {item.patient_id})" if item.patient_id else "")
+    if isinstance(item, OutreachFailure):
+        return item.note + patient
     if isinstance(item, EmergencyFlag):
         rules = "the intent classifier" if item.flags == "classifier" else f"rules {item.flags}"
         return f"{item.category} emergency answered by the assistant ({rules}); follow up{patient}"
