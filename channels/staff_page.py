@@ -4,7 +4,8 @@ Front-desk staff log in with the staff token (``STAFF_TOKEN``; in the demo a
 generated one under ``var/``), see every open work item (emergency flags
 first, then chats handed to them, call backs and refills), mark items done,
 read the transcript of a handed-off or call-back conversation, reply in a
-held chat and hand it back to the assistant.
+held chat and hand it back to the assistant. The texts the clinic sends first
+and the waitlist have their own lists (:mod:`channels.staff_outreach`).
 
 Registered as an input channel (``channels.staff_page.StaffPageInput`` in
 ``credentials.yml``) because that is Rasa's extension point for routes on its
@@ -54,6 +55,7 @@ from channels.staff_access import (
 )
 from channels.staff_auth import LoginThrottle, make_session_cookie, token_matches
 from channels.staff_conversations import add_staff_reply, deliver, hand_back, held, output_channel_for
+from channels.staff_outreach import StaffOutreachPages
 from channels.staff_views import (
     SECURITY_HEADERS,
     STYLE,
@@ -123,6 +125,7 @@ class StaffPage:
             ("/items/<item_id>/reply", "POST", self.reply),
             ("/items/<item_id>/handback", "POST", self.handback),
             ("/items/<item_id>/done", "POST", self.done),
+            *StaffOutreachPages().routes(),
         ]
 
     async def home(self, request: Request) -> HTTPResponse:

@@ -15,6 +15,8 @@ from typing import Any
 from sanic import response
 from sanic.response import HTTPResponse
 
+from bot.outreach.staff_words import answer_text, kind_text, status_text
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -168,11 +170,30 @@ def hidden_csrf(csrf: str) -> str:
     return f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
 
 
+NAV_LINKS = (
+    ("items", "/webhooks/staff/", "Work items"),
+    ("texts", "/webhooks/staff/texts", "Texts"),
+    ("waitlist", "/webhooks/staff/waitlist", "Waitlist"),
+)
+
+
+def nav(current: str) -> str:
+    """The links between the staff page's lists; the current one is plain text."""
+    links = [
+        f"<strong>{esc(label)}</strong>" if key == current else f'<a href="{esc(url)}">{esc(label)}</a>'
+        for key, url, label in NAV_LINKS
+    ]
+    return f'<p class="nav">{" | ".join(links)}</p>'
+
+
 def work_item_row(item: Any, quiet: bool | None, csrf: str) -> str:
     """One row of the work list: facts, who answers a handoff, transcript link, Done button."""
     status = "" if quiet is None else (" (assistant quiet: you have this chat)" if quiet else " (assistant answering)")
     item_url = f"/webhooks/staff/items/{esc(item.work_item_id)}"
     link = f'<a href="{item_url}">Transcript</a> ' if getattr(item, "conversation_id", None) else ""
+    if getattr(item, "kind", None) == "outreach":  # a text that could not be sent: the Texts list shows it
+        link = '<a href="/webhooks/staff/texts">Texts</a> '
+
     done = (
         f'<form class="inline" method="post" action="{item_url}/done">'
         f'{hidden_csrf(csrf)}<button type="submit">Done</button></form>'
@@ -194,7 +215,8 @@ def work_list_page(items: list[Any], quiet: list[bool | None], csrf: str, notice
     )
     notice = NOTICES.get(notice_key, "")
     body = (
-        (f'<p class="notice">{esc(notice)}</p>' if notice else "")
+        nav("items")
+        + (f'<p class="notice">{esc(notice)}</p>' if notice else "")
         + f"<p>{len(items)} open item(s). Emergencies first.</p>{table}"
         + f'<form method="post" action="/webhooks/staff/logout">{hidden_csrf(csrf)}'
         '<button type="submit">Log out</button></form>'
@@ -254,3 +276,92 @@ def conversation_page(
 def transcript_json(lines: list[Line]) -> list[dict[str, str]]:
     """The messages for the JSON view."""
     return [{"from": line.speaker, "text": line.text, "at": line.at.isoformat()} for line in lines]
+
+
+def text_time(view: Any) -> dt.datetime:
+    """When a text went out, or is due."""
+    return view.sent_at or view.send_at
+
+
+def visit_text(view: Any, names: dict[str, str]) -> str:
+    """The visit (or offered time) a text is about: id, provider, time."""
+    parts = [view.appointment_id or view.visit_id or ""]
+    if view.provider_id:
+        parts.append(names.get(view.provider_id, view.provider_id))
+    if view.visit_start:
+        parts.append(when_text(view.visit_start))
+    return ", ".join(part for part in parts if part)
+
+
+def text_json(view: Any, names: dict[str, str]) -> dict[str, Any]:
+    """One text for the JSON view (no number, no message body)."""
+    return {
+        "outbox_id": view.outbox_id,
+        "kind": view.kind,
+        "patient_id": view.patient_id,
+        "appointment_id": view.appointment_id,
+        "visit_id": view.visit_id,
+        "provider_id": view.provider_id,
+        "provider": names.get(view.provider_id or "", view.provider_id),
+        "visit_start": view.visit_start.isoformat() if view.visit_start else None,
+        "send_at": view.send_at.isoformat(),
+        "sent_at": view.sent_at.isoformat() if view.sent_at else None,
+        "status": view.status,
+        "status_reason": view.status_reason,
+        "status_text": status_text(view),
+        "answer": view.answer,
+        "answer_text": answer_text(view),
+        "attempts": view.attempts,
+    }
+
+
+def _texts_table(views: list[Any], names: dict[str, str]) -> str:
+    head = "<tr><th>When</th><th>Text</th><th>Patient</th><th>Visit</th><th>Status</th><th>Answer</th></tr>"
+    rows = "".join(
+        f'<tr class="{esc(view.status)}"><td>{esc(when_text(text_time(view)))}</td>'
+        f"<td>{esc(kind_text(view.kind))}</td><td>{esc(view.patient_id)}</td>"
+        f"<td>{esc(visit_text(view, names))}</td><td>{esc(status_text(view))}</td>"
+        f"<td>{esc(answer_text(view))}</td></tr>"
+        for view in views
+    )
+    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+
+def texts_page(views: list[Any], names: dict[str, str], days: int, day: dt.date | None) -> HTTPResponse:
+    """Texts the clinic sends first, ``days`` back and ahead (or on one ``day``), with status and answer."""
+    span = f"on {day:%a %b %d}" if day else f"in the last {days} and the next {days} day(s)"
+    picker = (
+        '<form method="get" action="/webhooks/staff/texts">'
+        f'<label>Day <input type="date" name="day" value="{esc(day.isoformat() if day else "")}"></label> '
+        f'<input type="hidden" name="days" value="{esc(days)}"><button type="submit">Show</button> '
+        '<a href="/webhooks/staff/texts">All days</a></form>'
+    )
+    table = _texts_table(views, names) if views else "<p>No texts.</p>"
+    body = (
+        f"{nav('texts')}<p>{len(views)} text(s) {esc(span)}, by time (clinic time). "
+        "Reminders, waitlist offers, follow-up offers and notes-ready texts.</p>"
+        f"{picker}{table}"
+    )
+    return page("Texts to patients", body)
+
+
+def waitlist_page(entries: list[Any], offers: list[Any], names: dict[str, str], days: int) -> HTTPResponse:
+    """Everyone waiting, in order of joining, and the offers of the last ``days`` days with their outcomes."""
+    head = "<tr><th>#</th><th>Patient</th><th>Visit type</th><th>Provider</th><th>Days</th><th>Joined</th></tr>"
+    rows = "".join(
+        f"<tr><td>{place}</td><td>{esc(entry.patient_id)}</td>"
+        f"<td>{esc(names.get(entry.visit_type, entry.visit_type))}</td>"
+        f"<td>{esc(names.get(entry.provider_id, entry.provider_id) if entry.provider_id else 'any')}</td>"
+        f"<td>{esc(f'{entry.from_date:%a %b %d} to {entry.to_date:%a %b %d}')}</td>"
+        f"<td>{esc(when_text(entry.joined_at))}</td></tr>"
+        for place, entry in enumerate(entries, start=1)
+    )
+    waiting = f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>" if entries else "<p>Nobody is waiting.</p>"
+    recent = _texts_table(offers, names) if offers else "<p>No offers.</p>"
+    body = (
+        f"{nav('waitlist')}<p>{len(entries)} patient wish(es) waiting, in order of joining.</p>{waiting}"
+        f"<h2>Offers of the last {esc(days)} day(s)</h2>"
+        "<p>A freed time is offered by text in order of joining; the first yes books it.</p>"
+        f"{recent}"
+    )
+    return page("Waitlist", body)

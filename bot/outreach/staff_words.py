@@ -1,0 +1,74 @@
+"""How staff read a text's kind, status and answer: one wording for the staff page and the command line.
+
+Outbox rows keep short codes ("visit_moved", "no_consent"); staff see plain
+words. An unknown code still shows, with spaces for underscores.
+"""
+
+from __future__ import annotations
+
+from bot.outreach.models import ANSWERABLE_KINDS, OUTBOX_FAILED, OUTBOX_PLANNED, OUTBOX_SENT
+from bot.outreach.service import ReminderView
+
+KIND_WORDS = {
+    "reminder": "visit reminder",
+    "waitlist_offer": "waitlist offer",
+    "follow_up": "follow-up offer",
+    "notes_ready": "notes ready",
+}
+REASON_WORDS = {
+    "visit_moved": "visit moved",
+    "visit_cancelled": "visit cancelled",
+    "visit_gone": "visit no longer on record",
+    "visit_completed": "visit already took place",
+    "visit_no_show": "patient did not come",
+    "visit_started": "visit had started",
+    "no_consent": "no texting consent",
+    "no_mobile": "no mobile number on record",
+    "no_patient": "patient record not found",
+    "opted_out": "number opted out",
+    "quiet_hours": "quiet hours",
+    "offer_ended": "offer ended",
+    "left_waitlist": "patient left the waitlist",
+    "offer_passed": "offered time passed",
+    "slot_taken": "time already taken",
+    "no_follow_up": "no follow-up due",
+    "follow_up_booked": "follow-up already booked",
+    "expired": "too late to send",
+}
+ANSWER_WORDS = {
+    "confirmed": "confirmed",
+    "moved": "moved",
+    "cancelled": "cancelled",
+    "accepted": "accepted (booked)",
+    "declined": "declined",
+    "gone": "gone (someone else took it)",
+}
+
+
+def kind_text(kind: str) -> str:
+    """What the text is: "visit reminder", "waitlist offer", ..."""
+    return KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
+def reason_text(reason: str | None) -> str:
+    """A reason code in plain words ("visit moved"); empty for none."""
+    return REASON_WORDS.get(reason, reason.replace("_", " ")) if reason else ""
+
+
+def status_text(view: ReminderView) -> str:
+    """The status with its reason: "dropped: visit moved", "failed after 5 tries: ...", "planned (try 2)"."""
+    words = reason_text(view.status_reason)
+    if view.status == OUTBOX_FAILED:
+        status = f"failed after {view.attempts} tries" if view.attempts else "failed"
+    elif view.status == OUTBOX_PLANNED and view.attempts:
+        status = f"planned (try {view.attempts + 1})"
+    else:
+        status = view.status
+    return f"{status}: {words}" if words else status
+
+
+def answer_text(view: ReminderView) -> str:
+    """The patient's answer in words; "no answer" for a sent question without one; empty otherwise."""
+    if view.answer:
+        return ANSWER_WORDS.get(view.answer, view.answer)
+    return "no answer" if view.status == OUTBOX_SENT and view.kind in ANSWERABLE_KINDS else ""
