@@ -27,6 +27,7 @@ from tests.fixtures_db import local, race
 ANA = "P-1002"
 ANA_MOBILE = "+15555550188"
 MORNING = local(2, 10)  # Wednesday 10:00, clinic time: not quiet
+EARLY = local(2, 9)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def twilio(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]
 def reminder(db_url: str, twilio: FakeTwilio) -> Callable[..., int]:
     """Plan a reminder of Ana's visit (send_at and dedupe key as given); its outbox id."""
 
-    def plan(send_at: dt.datetime = local(2, 9), key: str = "reminder:test") -> int:
+    def plan(send_at: dt.datetime = EARLY, key: str = "reminder:test") -> int:
         with session_scope(db_url) as session:
             appointment = session.execute(
                 sa.text("SELECT id FROM appointments WHERE patient_id = :p AND status = 'booked'"), {"p": ANA}
