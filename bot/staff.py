@@ -1,13 +1,17 @@
-"""Staff read-outs on the command line: stored intakes and open work items.
+"""Staff read-outs on the command line: stored intakes, open work items, texts and the waitlist.
 
 Besides the staff page (``/webhooks/staff/``), front-desk staff on the
 clinic's machine read what the assistant collected with:
 
-    python -m bot staff work-items [--kind refill|callback|handoff|emergency]
+    python -m bot staff work-items [--kind refill|callback|handoff|emergency|outreach]
     python -m bot staff intake P-1001 [--all-versions]
     python -m bot staff done R-7K3Q9
+    python -m bot staff texts [--days 7]
+    python -m bot staff waitlist
 
-Every read goes through the records service, so it is audited like an action's.
+Every read goes through the records service, so it is audited like an action's;
+texts and the waitlist are read through the outreach service and audited per
+patient shown. No phone number or message text is printed.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ import json
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.outreach.service import ReminderView, get_outreach_service
+from bot.outreach.staff_words import answer_text, kind_text, status_text
 from bot.records import get_records_service
 from bot.records.values import describe_work_item
 
 STAFF_ACTOR = "staff:cli"
+STAFF_CHANNEL = "staff-cli"
+WORK_ITEM_KINDS = ["refill", "callback", "handoff", "emergency", "outreach"]
 
 
 def show_work_items(out: TextIO, kind: str | None = None) -> int:
@@ -70,6 +78,70 @@ def mark_done(out: TextIO, work_item_id: str) -> int:
     return 0
 
 
+def _days(value: str) -> int:
+    """``--days``: a whole number from 1 to 31."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 31:
+        raise argparse.ArgumentTypeError("days must be a whole number from 1 to 31")
+    return int(value)
+
+
+def _audit(operation: str, patient_ids: list[str]) -> None:
+    """One audit row per patient a read-out showed."""
+    service = get_records_service()
+    for patient_id in dict.fromkeys(patient_ids):
+        service.record_staff_access(operation, patient_id, actor=STAFF_ACTOR, channel=STAFF_CHANNEL)
+
+
+def _text_line(view: ReminderView, providers: dict[str, str]) -> str:
+    """One text: when, what, patient, visit, status, answer (the staff page's words)."""
+    when = (view.sent_at or view.send_at).strftime("%Y-%m-%d %H:%M")
+    visit = [view.appointment_id or view.visit_id or "-"]
+    if view.provider_id:
+        visit.append(providers.get(view.provider_id, view.provider_id))
+    if view.visit_start:
+        visit.append(view.visit_start.strftime("%a %b %d %H:%M"))
+    answer = answer_text(view)
+    return (
+        f"{view.outbox_id:>6}  {when}  {kind_text(view.kind):<16} {view.patient_id:<8} "
+        f"{', '.join(visit)}  [{status_text(view)}]" + (f"  answer: {answer}" if answer else "")
+    )
+
+
+def show_texts(out: TextIO, days: int = 7) -> int:
+    """Print the texts due or sent within ``days`` days either side of now, by time (clinic time)."""
+    from bot.scheduling.service import get_scheduling_service
+
+    views = get_outreach_service().upcoming_texts(days)
+    _audit("read:outreach_texts", [view.patient_id for view in views])
+    providers = {p.provider_id: p.display_name for p in get_scheduling_service().list_providers()}
+    print(f"{len(views)} text(s) in the last {days} and the next {days} day(s), clinic time:", file=out)
+    for view in views:
+        print(_text_line(view, providers), file=out)
+    return 0
+
+
+def show_waitlist(out: TextIO) -> int:
+    """Print everyone waiting, in order of joining."""
+    from bot.scheduling.service import get_scheduling_service
+
+    entries = get_outreach_service().waitlist()
+    _audit("read:waitlist", [entry.patient_id for entry in entries])
+    if not entries:
+        print("Nobody is waiting.", file=out)
+        return 0
+    scheduling = get_scheduling_service()
+    names = {p.provider_id: p.display_name for p in scheduling.list_providers()}
+    names.update({v.code: v.display_name for v in scheduling.list_visit_types()})
+    for place, entry in enumerate(entries, start=1):
+        provider = names.get(entry.provider_id, entry.provider_id) if entry.provider_id else "any provider"
+        print(
+            f"{place:>3}. {entry.patient_id:<8} {names.get(entry.visit_type, entry.visit_type)} with {provider}, "
+            f"{entry.from_date:%Y-%m-%d} to {entry.to_date:%Y-%m-%d}, joined {entry.joined_at:%Y-%m-%d %H:%M}",
+            file=out,
+        )
+    return 0
+
+
 def main(argv: Sequence[str], out: TextIO) -> int:
     """Entry point of ``python -m bot staff ...``."""
     parser = argparse.ArgumentParser(
@@ -77,18 +149,25 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     )
     sub = parser.add_subparsers(dest="what", required=True)
     items = sub.add_parser("work-items", help="open refill, call-back and handoff requests")
-    items.add_argument("--kind", choices=["refill", "callback", "handoff", "emergency"])
+    items.add_argument("--kind", choices=WORK_ITEM_KINDS)
     intake = sub.add_parser("intake", help="a patient's stored intake")
     intake.add_argument("patient_id")
     intake.add_argument("--all-versions", action="store_true")
     done = sub.add_parser("done", help="mark a work item done")
     done.add_argument("work_item_id")
+    texts = sub.add_parser("texts", help="reminders, waitlist offers and follow-ups planned and sent, with answers")
+    texts.add_argument("--days", type=_days, default=7, help="days back and ahead (1 to 31, default 7)")
+    sub.add_parser("waitlist", help="everyone waiting for an earlier time, in order of joining")
     args = parser.parse_args(list(argv))
     if args.what == "work-items":
         return show_work_items(out, args.kind)
     if args.what == "intake":
         return show_intake(out, args.patient_id, args.all_versions)
+    if args.what == "texts":
+        return show_texts(out, args.days)
+    if args.what == "waitlist":
+        return show_waitlist(out)
     return mark_done(out, args.work_item_id)
 
 
-__all__: list[str] = ["main", "show_intake", "show_work_items", "mark_done"]
+__all__: list[str] = ["main", "show_intake", "show_work_items", "mark_done", "show_texts", "show_waitlist"]
