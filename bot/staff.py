@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.outreach.service import ReminderView, get_outreach_service
-from bot.outreach.staff_words import answer_text, kind_text, status_text
+from bot.outreach.staff_words import MAX_DAYS, answer_text, display_names, kind_text, status_text, text_time, visit_text
 from bot.records import get_records_service
+from bot.records.models import WORK_ITEM_KINDS
 from bot.records.values import describe_work_item
 
 STAFF_ACTOR = "staff:cli"
 STAFF_CHANNEL = "staff-cli"
-WORK_ITEM_KINDS = ["refill", "callback", "handoff", "emergency", "outreach"]
 
 
 def show_work_items(out: TextIO, kind: str | None = None) -> int:
@@ -80,8 +80,8 @@ def mark_done(out: TextIO, work_item_id: str) -> int:
 
 def _days(value: str) -> int:
     """``--days``: a whole number from 1 to 31."""
-    if not value.strip().isdigit() or not 1 <= int(value) <= 31:
-        raise argparse.ArgumentTypeError("days must be a whole number from 1 to 31")
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"days must be a whole number from 1 to {MAX_DAYS}")
     return int(value)
 
 
@@ -92,46 +92,34 @@ def _audit(operation: str, patient_ids: list[str]) -> None:
         service.record_staff_access(operation, patient_id, actor=STAFF_ACTOR, channel=STAFF_CHANNEL)
 
 
-def _text_line(view: ReminderView, providers: dict[str, str]) -> str:
-    """One text: when, what, patient, visit, status, answer (the staff page's words)."""
-    when = (view.sent_at or view.send_at).strftime("%Y-%m-%d %H:%M")
-    visit = [view.appointment_id or view.visit_id or "-"]
-    if view.provider_id:
-        visit.append(providers.get(view.provider_id, view.provider_id))
-    if view.visit_start:
-        visit.append(view.visit_start.strftime("%a %b %d %H:%M"))
+def _text_line(view: ReminderView, names: dict[str, str]) -> str:
+    """One text: id, when, what, patient, visit, status, answer (the staff page's words)."""
     answer = answer_text(view)
     return (
-        f"{view.outbox_id:>6}  {when}  {kind_text(view.kind):<16} {view.patient_id:<8} "
-        f"{', '.join(visit)}  [{status_text(view)}]" + (f"  answer: {answer}" if answer else "")
+        f"{view.outbox_id:>6}  {text_time(view):%Y-%m-%d %H:%M}  {kind_text(view.kind):<16} {view.patient_id:<8} "
+        f"{visit_text(view, names) or '-'}  [{status_text(view)}]" + (f"  answer: {answer}" if answer else "")
     )
 
 
 def show_texts(out: TextIO, days: int = 7) -> int:
     """Print the texts due or sent within ``days`` days either side of now, by time (clinic time)."""
-    from bot.scheduling.service import get_scheduling_service
-
     views = get_outreach_service().upcoming_texts(days)
     _audit("read:outreach_texts", [view.patient_id for view in views])
-    providers = {p.provider_id: p.display_name for p in get_scheduling_service().list_providers()}
+    names = display_names()
     print(f"{len(views)} text(s) in the last {days} and the next {days} day(s), clinic time:", file=out)
     for view in views:
-        print(_text_line(view, providers), file=out)
+        print(_text_line(view, names), file=out)
     return 0
 
 
 def show_waitlist(out: TextIO) -> int:
     """Print everyone waiting, in order of joining."""
-    from bot.scheduling.service import get_scheduling_service
-
     entries = get_outreach_service().waitlist()
     _audit("read:waitlist", [entry.patient_id for entry in entries])
     if not entries:
         print("Nobody is waiting.", file=out)
         return 0
-    scheduling = get_scheduling_service()
-    names = {p.provider_id: p.display_name for p in scheduling.list_providers()}
-    names.update({v.code: v.display_name for v in scheduling.list_visit_types()})
+    names = display_names()
     for place, entry in enumerate(entries, start=1):
         provider = names.get(entry.provider_id, entry.provider_id) if entry.provider_id else "any provider"
         print(
@@ -149,14 +137,14 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     )
     sub = parser.add_subparsers(dest="what", required=True)
     items = sub.add_parser("work-items", help="open refill, call-back and handoff requests")
-    items.add_argument("--kind", choices=WORK_ITEM_KINDS)
+    items.add_argument("--kind", choices=list(WORK_ITEM_KINDS))
     intake = sub.add_parser("intake", help="a patient's stored intake")
     intake.add_argument("patient_id")
     intake.add_argument("--all-versions", action="store_true")
     done = sub.add_parser("done", help="mark a work item done")
     done.add_argument("work_item_id")
     texts = sub.add_parser("texts", help="reminders, waitlist offers and follow-ups planned and sent, with answers")
-    texts.add_argument("--days", type=_days, default=7, help="days back and ahead (1 to 31, default 7)")
+    texts.add_argument("--days", type=_days, default=7, help=f"days back and ahead (1 to {MAX_DAYS}, default 7)")
     sub.add_parser("waitlist", help="everyone waiting for an earlier time, in order of joining")
     args = parser.parse_args(list(argv))
     if args.what == "work-items":

@@ -17,9 +17,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.outreach.service import OutreachError, ReminderView, get_outreach_service
+from bot.outreach.staff_words import MAX_DAYS, display_names, text_time
 from bot.records import get_records_service
 from bot.scheduling.errors import SchedulingError
-from bot.scheduling.service import get_scheduling_service
 from bot.settings import get_settings
 from channels.staff_access import (
     DATABASE_DOWN,
@@ -30,12 +30,11 @@ from channels.staff_access import (
     records,
     refusal,
 )
-from channels.staff_views import SECURITY_HEADERS, text_json, text_time, texts_page, waitlist_page
+from channels.staff_views import SECURITY_HEADERS, text_json, texts_page, waitlist_page
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 7
-MAX_DAYS = 31
 DATA_ERRORS: tuple[type[BaseException], ...] = (*RECORDS_ERRORS, OutreachError, SchedulingError)
 """What the reads here raise when the clinic database is down or slow."""
 
@@ -61,14 +60,6 @@ def day_asked(request: Request) -> dt.date | None:
         raise refusal(request, 400, "The day must be a date like 2026-12-03.") from None
 
 
-def names() -> dict[str, str]:
-    """Provider ids and visit type codes to the names staff know them by."""
-    scheduling = get_scheduling_service()
-    named = {p.provider_id: p.display_name for p in scheduling.list_providers()}
-    named.update({v.code: v.display_name for v in scheduling.list_visit_types()})
-    return named
-
-
 def audit_read(operation: str, patient_ids: list[str], session: StaffSession) -> None:
     """One audit row per patient a list showed (who read it, never what)."""
     service = get_records_service()
@@ -80,11 +71,11 @@ def read_texts(days: int, day: dt.date | None) -> tuple[list[ReminderView], dict
     """The texts of the window (or of one clinic day, which may lie outside it) and the names they use."""
     service = get_outreach_service()
     if day is None:
-        return service.upcoming_texts(days), names()
+        return service.upcoming_texts(days), display_names()
     today = get_settings().today()
     span = max(days, abs((day - today).days) + 1)
     views = [view for view in service.upcoming_texts(span) if text_time(view).date() == day]
-    return views, names()
+    return views, display_names()
 
 
 class StaffOutreachPages:
@@ -128,7 +119,7 @@ class StaffOutreachPages:
         try:
             entries = await records(service.waitlist)
             offers = [view for view in await records(service.upcoming_texts, days) if view.kind == "waitlist_offer"]
-            named = await records(names)
+            named = await records(display_names)
             shown = [entry.patient_id for entry in entries] + [offer.patient_id for offer in offers]
             await records(audit_read, "read:waitlist", shown, session)
         except DATA_ERRORS as exc:

@@ -15,7 +15,7 @@ from typing import Any
 from sanic import response
 from sanic.response import HTTPResponse
 
-from bot.outreach.staff_words import answer_text, kind_text, status_text
+from bot.outreach.staff_words import answer_text, kind_text, status_text, text_time, visit_text
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -276,21 +276,6 @@ def conversation_page(
 def transcript_json(lines: list[Line]) -> list[dict[str, str]]:
     """The messages for the JSON view."""
     return [{"from": line.speaker, "text": line.text, "at": line.at.isoformat()} for line in lines]
-
-
-def text_time(view: Any) -> dt.datetime:
-    """When a text went out, or is due."""
-    return view.sent_at or view.send_at
-
-
-def visit_text(view: Any, names: dict[str, str]) -> str:
-    """The visit (or offered time) a text is about: id, provider, time."""
-    parts = [view.appointment_id or view.visit_id or ""]
-    if view.provider_id:
-        parts.append(names.get(view.provider_id, view.provider_id))
-    if view.visit_start:
-        parts.append(when_text(view.visit_start))
-    return ", ".join(part for part in parts if part)
 
 
 def text_json(view: Any, names: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""How staff read a text's kind, status and answer: one wording for the staff page and the command line.
+"""How staff read a text's kind, visit, status and answer: one wording for the staff page and the command line.
 
 Outbox rows keep short codes ("visit_moved", "no_consent"); staff see plain
 words. An unknown code still shows, with spaces for underscores.
@@ -6,9 +6,13 @@ words. An unknown code still shows, with spaces for underscores.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.outreach.models import ANSWERABLE_KINDS, OUTBOX_FAILED, OUTBOX_PLANNED, OUTBOX_SENT
 from bot.outreach.service import ReminderView
 
+MAX_DAYS = 31
+"""The widest window either side of today staff can list."""
 KIND_WORDS = {
     "reminder": "visit reminder",
     "waitlist_offer": "waitlist offer",
@@ -72,3 +76,28 @@ def answer_text(view: ReminderView) -> str:
     if view.answer:
         return ANSWER_WORDS.get(view.answer, view.answer)
     return "no answer" if view.status == OUTBOX_SENT and view.kind in ANSWERABLE_KINDS else ""
+
+
+def visit_text(view: ReminderView, names: dict[str, str], time_format: str = "%a %b %d %H:%M") -> str:
+    """The visit (or offered time) a text is about: id, provider, time; empty when it has none."""
+    parts = [view.appointment_id or view.visit_id or ""]
+    if view.provider_id:
+        parts.append(names.get(view.provider_id, view.provider_id))
+    if view.visit_start:
+        parts.append(view.visit_start.strftime(time_format))
+    return ", ".join(part for part in parts if part)
+
+
+def text_time(view: ReminderView) -> dt.datetime:
+    """When a text went out, or is due."""
+    return view.sent_at or view.send_at
+
+
+def display_names() -> dict[str, str]:
+    """Provider ids and visit type codes to the names staff know them by (from the scheduling service)."""
+    from bot.scheduling.service import get_scheduling_service
+
+    scheduling = get_scheduling_service()
+    named = {p.provider_id: p.display_name for p in scheduling.list_providers()}
+    named.update({v.code: v.display_name for v in scheduling.list_visit_types()})
+    return named
