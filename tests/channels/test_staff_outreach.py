@@ -31,6 +31,7 @@ from bot.scheduling import get_scheduling_service
 from channels.staff_auth import csrf_token, make_session_cookie, read_session_cookie
 from channels.staff_page import StaffPageInput  # imports Rasa's channels, which run git once: not inside a test
 from tests.actions.conftest import clinic_db  # noqa: F401 - the seeded database fixture
+from tests.fixtures_db import db_url, migrated_url  # noqa: F401 - SQLite and a throwaway PostgreSQL
 
 TOKEN = "staff-token-for-outreach-tests"
 TZ = ZoneInfo("America/New_York")
@@ -398,3 +399,39 @@ def test_the_service_reads_in_one_window_around_now(clinic: Clinic) -> None:
     ]
     assert all(view.send_at.tzinfo is not None and view.send_at.utcoffset() == dt.timedelta(hours=-5) for view in views)
     assert [entry.patient_id for entry in get_outreach_service().waitlist()] == ["P-1001", "P-1002"]
+
+
+def test_upcoming_texts_on_sqlite_and_postgresql_in_one_query(db_url: str) -> None:  # noqa: F811
+    """Thousands of rows, joined with their visits and offers, by time; texts outside the window left out."""
+    from bot.outreach.sql import SqlOutreachService
+
+    with session_scope(db_url) as session:
+        session.add_all(
+            OutboxMessage(
+                dedupe_key=f"bulk:{n}",
+                kind="reminder",
+                patient_id="P-1002",
+                appointment_id="A-7K3Q9",
+                send_at=at(3, 9) - dt.timedelta(minutes=n),
+                status="planned",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for n in range(1500)
+        )
+    entry = add_entry(db_url, "P-1001", "skin_check", None, at(1, 9))
+    offer = add_offer(db_url, entry, at(7, 9), "open")
+    add_text(db_url, "w:open", "waitlist_offer", "P-1001", at(2, 7), offer_id=offer, status="sent", sent_at=at(2, 7))
+    add_text(db_url, "r:old", "reminder", "P-1002", at(20, 9, 0) - dt.timedelta(days=30), status="sent")
+    views = SqlOutreachService(db_url).upcoming_texts(7, now=at(2, 8))
+    assert len(views) == 1501
+    assert [view.send_at for view in views] == sorted(view.send_at for view in views)
+    offered, reminder = views[0], views[1]
+    assert offered.kind == "waitlist_offer" and (offered.provider_id, offered.visit_start) == ("kim", at(7, 9))
+    assert (offered.status, offered.answer, offered.appointment_id) == ("sent", None, None)  # open: no answer yet
+    assert (reminder.kind, reminder.provider_id, reminder.visit_start, reminder.answer) == (
+        "reminder",
+        "kim",
+        at(5, 10),
+        None,
+    )
