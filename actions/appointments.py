@@ -26,7 +26,15 @@ from actions.common import (
     with_article,
     yes_or_no,
 )
-from actions.identity import PatientFormValidator, locked_out, reset_form_slots
+from actions.identity import (
+    GRANT_SLOT,
+    PatientFormValidator,
+    acting_patient_id,
+    granted_patient,
+    locked_out,
+    reset_form_slots,
+)
+from actions.outreach import record_visit_answer
 from actions.slot_offering import (
     SlotOfferingValidator,
     offer_new_times,
@@ -114,8 +122,8 @@ class AppointmentChoiceValidator(PatientFormValidator):
     async def validate_appointment_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Accept one of the patient's own upcoming appointments."""
-        patient_id = tracker.get_slot("patient_id")
+        """Accept one of the patient's own upcoming appointments (or the one a clinic text was about)."""
+        patient_id = tracker.get_slot("patient_id") or granted_patient(tracker, value)
         if not patient_id:
             return {"appointment_choice": None}
         async with backend_guard(self.name(), dispatcher) as guard:
@@ -133,6 +141,10 @@ class AppointmentChoiceValidator(PatientFormValidator):
     def chosen(self, appointment: Any) -> dict[str, Any]:
         """Slots to set once an appointment is chosen."""
         return {"appointment_choice": appointment.appointment_id}
+
+    def granted(self, tracker: Tracker) -> bool:
+        """A clinic text about the chosen visit stands in for identity, for that visit only."""
+        return granted_patient(tracker, tracker.get_slot("appointment_choice")) is not None
 
 
 class ValidateIdentityForm(PatientFormValidator):
@@ -227,8 +239,10 @@ class ActionAskAppointmentChoice(Action):
         return [SlotSet("offered_appointments", [a.appointment_id for a in appointments[:5]])]
 
 
-async def _appointment_by_id(patient_id: str, appointment_id: str) -> Any | None:
+async def _appointment_by_id(patient_id: str | None, appointment_id: str) -> Any | None:
     """One of the patient's own upcoming appointments, by id."""
+    if not patient_id:
+        return None
     return next((a for a in await upcoming_for(patient_id) if a.appointment_id == appointment_id), None)
 
 
@@ -242,9 +256,7 @@ class ConfirmChosenAppointment(Action, abc.ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Find the patient's chosen appointment again; stop the form if it is gone."""
         async with backend_guard(self.name(), dispatcher) as guard:
-            appointment = await _appointment_by_id(
-                tracker.get_slot("patient_id"), tracker.get_slot("appointment_choice")
-            )
+            appointment = await _appointment_by_id(acting_patient_id(tracker), tracker.get_slot("appointment_choice"))
             if appointment is not None:
                 await self.ask(dispatcher, tracker, appointment)
                 return []
@@ -299,7 +311,7 @@ class ActionCancelAppointment(Action):
         """Cancel, or keep it when the patient said no."""
         from bot.scheduling import SchedulingError, get_scheduling_service
 
-        done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS)
+        done = reset_form_slots(CANCEL_SLOTS + IDENTITY_WORKING_SLOTS) + [SlotSet(GRANT_SLOT, None)]
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return done
         if tracker.get_slot("cancel_confirmed") is not True:
@@ -309,7 +321,7 @@ class ActionCancelAppointment(Action):
             appointment = await call_backend(
                 get_scheduling_service().cancel,
                 appointment_id=tracker.get_slot("appointment_choice"),
-                patient_id=tracker.get_slot("patient_id"),
+                patient_id=acting_patient_id(tracker),
             )
         if guard.refusal is not None:
             dispatcher.utter_message(response="utter_appointment_changed_meanwhile")
@@ -317,6 +329,7 @@ class ActionCancelAppointment(Action):
         if guard.failed:
             return done
         logger.info("appointment %s cancelled", appointment.appointment_id)
+        await record_visit_answer(tracker, "cancelled")
         dispatcher.utter_message(
             response="utter_cancel_done",
             visit_type_name=appointment.visit_type_name.lower(),
@@ -337,11 +350,12 @@ class ActionRescheduleAppointment(Action):
         """Move it (new slot taken before the old one is freed, in one transaction)."""
         from bot.scheduling import SchedulingError, SlotUnavailable, get_scheduling_service
 
-        done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS)
+        # A clinic text's grant covers this one move at most (actions/identity.py granted_patient).
+        done = reset_form_slots(RESCHEDULE_SLOTS + IDENTITY_WORKING_SLOTS) + [SlotSet(GRANT_SLOT, None)]
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return done
         appointment_id = tracker.get_slot("appointment_choice")
-        patient_id = tracker.get_slot("patient_id")
+        patient_id = acting_patient_id(tracker)
         if tracker.get_slot("reschedule_confirmed") is not True:
             old_when = "its current time"
             async with backend_guard(self.name()):  # only the wording depends on it
@@ -370,6 +384,7 @@ class ActionRescheduleAppointment(Action):
         if guard.failed:
             return done
         logger.info("appointment %s rescheduled", moved.appointment_id)
+        await record_visit_answer(tracker, "moved")
         dispatcher.utter_message(
             response="utter_reschedule_done",
             visit_type_name=moved.visit_type_name.lower(),

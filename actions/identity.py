@@ -65,6 +65,31 @@ def sms_sender(tracker: Tracker) -> str | None:
     return str(phone) if phone else None
 
 
+GRANT_SLOT = "outreach_grant"
+
+
+def granted_patient(tracker: Tracker, appointment_id: Any) -> str | None:
+    """The patient a clinic text let this SMS sender act for, for ``appointment_id`` only; else None.
+
+    A reminder went to the number on record about one visit, so answering it
+    (confirm, move, cancel that visit) needs no name and date of birth. The
+    grant (slot ``outreach_grant``, set by ``action_outreach_answer`` after it
+    checked the text against the signed sender) covers that appointment on SMS
+    and nothing else: other visits and records still need the identity check.
+    """
+    grant = tracker.get_slot(GRANT_SLOT)
+    if not isinstance(grant, dict) or not appointment_id or not sms_sender(tracker):
+        return None
+    if grant.get("appointment_id") != appointment_id or not grant.get("patient_id"):
+        return None
+    return str(grant["patient_id"])
+
+
+def acting_patient_id(tracker: Tracker) -> str | None:
+    """The verified patient, or the patient a clinic text granted the chosen appointment to."""
+    return tracker.get_slot("patient_id") or granted_patient(tracker, tracker.get_slot("appointment_choice"))
+
+
 async def portal_patient_slots(tracker: Tracker) -> dict[str, Any]:
     """Slots that verify a portal patient (empty when not on the portal or no such record)."""
     from bot.records import get_records_service
@@ -99,8 +124,12 @@ class PatientFormValidator(TakesDirectAnswers, FormValidationAction, abc.ABC):
         """The form's own slots (besides identity) that are still required."""
 
     def identity_required(self, tracker: Tracker) -> bool:
-        """Identity is asked only while no patient is verified in this session."""
-        return not tracker.get_slot("patient_id")
+        """Identity is asked only while no patient is verified in this session (or a text granted the visit)."""
+        return not tracker.get_slot("patient_id") and not self.granted(tracker)
+
+    def granted(self, tracker: Tracker) -> bool:
+        """Whether a clinic text lets this form act on its visit without identity (only appointment forms)."""
+        return False
 
     async def required_slots(
         self,

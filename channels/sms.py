@@ -17,6 +17,11 @@ and UNSTOP opt back in, HELP gives the clinic's name and phone. Other texts go
 through the kit's checks to the assistant under an opaque conversation id, with
 the sender's number as proven identity metadata; a bare number answers the
 numbered choices of the last bot turn (read from the shared tracker store).
+When the clinic texted this number first (a reminder, a waitlist offer, a
+follow-up: ``OutreachService.open_prompt``) after the assistant's last turn
+here, a bare number answers that text's choices instead, and the message
+carries ``{"outreach": {"outbox_id": ...}}`` beside the signed identity; the
+answer action checks that id against the signed sender.
 Replies are joined and split on sentence ends into texts of at most
 :data:`~bot.sms_text.SMS_PART_LIMIT` characters. Out-of-band messages
 (staff replies, texts the clinic sends first) leave through :func:`bot.sms_gateway.send_sms`.
@@ -61,6 +66,9 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 # Responses in domain/channels.yml, so content staff edit them with the rest.
+# Metadata naming the clinic's text a reply answers ({"outbox_id": ...}); actions check it against the sender.
+OUTREACH_METADATA = "outreach"
+
 KEYWORD_RESPONSES = {
     "opt_out": "utter_sms_opted_out",
     "opt_out_cancel": "utter_sms_opted_out_cancel",
@@ -344,7 +352,16 @@ class SmsInput(InputChannel):
             )
             return twiml(kit.split_message(check.reply or "", SMS_PART_LIMIT)), True
         text = check.text or ""
-        payload = kit.choice_from_digit(text, await kit.last_bot_buttons(agent.tracker_store, conversation))
+        metadata = kit.identity_metadata(CHANNEL, phone=sender)
+        prompt = await self._unanswered_prompt(agent, conversation, sender)
+        if prompt is not None:
+            # The clinic's text came after the assistant's last turn: a number answers its choices.
+            from bot.outreach.texts import buttons_of
+
+            payload = kit.choice_from_digit(text, list(buttons_of(prompt.kind)))
+            metadata = {**metadata, OUTREACH_METADATA: {"outbox_id": prompt.outbox_id}}
+        else:
+            payload = kit.choice_from_digit(text, await kit.last_bot_buttons(agent.tracker_store, conversation))
         collector = SmsCollector()
         message = UserMessage(
             payload or text,
@@ -352,7 +369,7 @@ class SmsInput(InputChannel):
             conversation,
             input_channel=CHANNEL,
             message_id=message_sid,
-            metadata=kit.identity_metadata(CHANNEL, phone=sender),
+            metadata=metadata,
         )
         if redelivered:
             logger.info("sms delivery %s seen before without an answer: looked up under the lock", message_sid)
@@ -363,6 +380,26 @@ class SmsInput(InputChannel):
             logger.error("sms delivery %s not answered: %s", message_sid, type(outcome.error).__name__)
             return None
         return twiml(sms_texts(outcome.messages)), outcome.stored
+
+    async def _unanswered_prompt(self, agent: Any, conversation: str, sender: str) -> Any | None:
+        """The clinic's open text to ``sender`` sent after the assistant last spoke here, or None.
+
+        A database failure only means the text is not brought in: the turn goes on without it.
+        """
+        from bot.outreach.service import get_outreach_service
+
+        try:
+            prompt = await asyncio.to_thread(get_outreach_service().open_prompt, sender)
+        except Exception as exc:  # noqa: BLE001 - the outbox is extra: the patient is answered anyway
+            logger.warning("sms: open outreach text not read (%s); answered without it", type(exc).__name__)
+            return None
+        if prompt is None:
+            return None
+        last_turn = await _last_bot_turn_at(agent.tracker_store, conversation)
+        if last_turn is not None and prompt.sent_at.timestamp() <= last_turn:
+            return None
+        logger.info("sms: reply taken as an answer to outreach text %s (%s)", prompt.outbox_id, prompt.kind)
+        return prompt
 
     async def _keyword_reply(self, agent: Any, conversation: str, keyword: str) -> list[str]:
         """The keyword's response from domain/ (SMS variant), filled with the clinic's name and phone."""
@@ -375,6 +412,17 @@ class SmsInput(InputChannel):
         if not message or not message.get("text"):
             raise LookupError(f"response {KEYWORD_RESPONSES[keyword]} is missing from the domain")
         return kit.split_message(message["text"], SMS_PART_LIMIT)
+
+
+async def _last_bot_turn_at(tracker_store: Any, conversation: str) -> float | None:
+    """When the assistant last said something in ``conversation`` (epoch seconds), or None."""
+    from rasa.shared.core.events import BotUttered
+
+    tracker = await tracker_store.retrieve(conversation) if tracker_store is not None else None
+    for event in reversed(tracker.events if tracker is not None else []):
+        if isinstance(event, BotUttered):
+            return float(event.timestamp)
+    return None
 
 
 def _twiml_response(document: str) -> HTTPResponse:
