@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.outreach.service import ReminderView, get_outreach_service
+from bot.outreach.service import OutreachError, ReminderView, get_outreach_service
 from bot.outreach.staff_words import MAX_DAYS, answer_text, display_names, kind_text, status_text, text_time, visit_text
 from bot.records import get_records_service
 from bot.records.models import WORK_ITEM_KINDS
 from bot.records.values import describe_work_item
+from bot.scheduling.errors import SchedulingError
 
 STAFF_ACTOR = "staff:cli"
 STAFF_CHANNEL = "staff-cli"
@@ -151,10 +153,12 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         return show_work_items(out, args.kind)
     if args.what == "intake":
         return show_intake(out, args.patient_id, args.all_versions)
-    if args.what == "texts":
-        return show_texts(out, args.days)
-    if args.what == "waitlist":
-        return show_waitlist(out)
+    if args.what in ("texts", "waitlist"):
+        try:
+            return show_texts(out, args.days) if args.what == "texts" else show_waitlist(out)
+        except (OutreachError, SchedulingError) as exc:
+            print(f"Could not read the {args.what}: {exc}. Try again shortly.", file=sys.stderr)
+            return 1
     return mark_done(out, args.work_item_id)
 
 

@@ -98,3 +98,20 @@ def test_staff_read_outs_of_a_failed_text(clinic: Clinic) -> None:  # noqa: F811
 def test_an_empty_waitlist_says_so(clinic_db: str) -> None:  # noqa: F811
     assert run("waitlist") == "Nobody is waiting.\n"
     assert run("texts") == "0 text(s) in the last 7 and the next 7 day(s), clinic time:\n"
+
+
+def test_texts_and_waitlist_with_the_database_down_say_so(
+    clinic_db: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.settings import reset_settings_cache
+
+    monkeypatch.setenv("CLINIC_DATABASE_URL", "sqlite:////nonexistent-dir/clinic.db")
+    reset_settings_cache()
+    for what in ("texts", "waitlist"):
+        out = io.StringIO()
+        assert main([what], out) == 1 and out.getvalue() == ""
+        assert f"Could not read the {what}: the clinic database is unavailable. Try again shortly." in (
+            capsys.readouterr().err
+        )
