@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test test-fast check schemas setup browser train bench eval eval-threshold eval-cv clean
+.PHONY: run test test-fast check schemas setup browser train bench bench-outreach eval eval-threshold eval-cv clean
 
 run: setup
 	$(PY) -m bot run
@@ -47,6 +47,12 @@ test: setup browser haproxy
 bench: setup
 	$(PY) -m bot train
 	$(PY) -m benchmarks.bench $(BENCH_ARGS)
+
+# Outreach targets of issue 13, each a script that prints its figures:
+# 1,000 reminders with two workers, one killed (benchmarks/outreach_reminders.py).
+BENCH_OUTREACH := benchmarks.outreach_reminders
+bench-outreach: setup
+	@set -e; for bench in $(BENCH_OUTREACH); do echo "== $$bench"; $(PY) -m $$bench; done
 
 # Understanding on the held-out split and the safety sets (python -m bot.nlu_eval):
 # per-intent scores, confusions, red-flag recall, false alarms, parse time, the
