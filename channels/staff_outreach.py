@@ -35,6 +35,7 @@ from channels.staff_views import SECURITY_HEADERS, text_json, texts_page, waitli
 logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 7
+MAX_DAY_DISTANCE = 366
 DATA_ERRORS: tuple[type[BaseException], ...] = (*RECORDS_ERRORS, OutreachError, SchedulingError)
 """What the reads here raise when the clinic database is down or slow."""
 
@@ -50,14 +51,17 @@ def days_asked(request: Request) -> int:
 
 
 def day_asked(request: Request) -> dt.date | None:
-    """The ``day`` parameter (YYYY-MM-DD, clinic date) or None; anything else is refused."""
+    """The ``day`` parameter (YYYY-MM-DD, clinic date, within a year of today) or None; anything else is refused."""
     given = (request.args.get("day") or "").strip()
     if not given:
         return None
     try:
-        return dt.date.fromisoformat(given[:10])
+        day = dt.date.fromisoformat(given[:10])
     except ValueError:
         raise refusal(request, 400, "The day must be a date like 2026-12-03.") from None
+    if abs((day - get_settings().today()).days) > MAX_DAY_DISTANCE:
+        raise refusal(request, 400, f"Pick a day within {MAX_DAY_DISTANCE} days of today.")
+    return day
 
 
 def audit_read(operation: str, patient_ids: list[str], session: StaffSession) -> None:

@@ -333,11 +333,22 @@ async def test_the_texts_json_and_the_day_filter(staff: Browser, clinic: Clinic)
     assert status == 200 and len(rows_of(page)) == 2
 
 
-@pytest.mark.parametrize("query", ["days=0", "days=32", "days=abc", "days=-1", "day=tomorrow", "day=2026-13-01"])
-async def test_bad_filters_get_a_clear_message(staff: Browser, query: str) -> None:
-    status, page, _ = await staff.get("/texts?" + query)
-    assert status == 400 and ("Days must be a whole number from 1 to 31." in page or "a date like" in page)
-    assert "Back to the list" in page
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("days=0", "Days must be a whole number from 1 to 31."),
+        ("days=32", "Days must be a whole number from 1 to 31."),
+        ("days=abc", "Days must be a whole number from 1 to 31."),
+        ("days=-1", "Days must be a whole number from 1 to 31."),
+        ("day=tomorrow", "The day must be a date like 2026-12-03."),
+        ("day=2026-13-01", "The day must be a date like 2026-12-03."),
+        ("day=0001-01-01", "Pick a day within 366 days of today."),
+    ],
+)
+async def test_bad_filters_get_a_clear_message(staff: Browser, query: str, message: str) -> None:
+    for path in ("/texts?", "/waitlist?" if query.startswith("days") else "/texts?"):
+        status, page, _ = await staff.get(path + query)
+        assert status == 400 and message in page and "Back to the list" in page
 
 
 async def test_the_waitlist_in_order_of_joining_and_the_recent_offers(staff: Browser) -> None:
