@@ -65,7 +65,7 @@ def test_staff_read_outs_of_texts_and_the_waitlist(clinic: Clinic, capsys: pytes
     )
     assert by_id[clinic.texts["unanswered"]].endswith("[sent]  answer: no answer")
     assert by_id[clinic.texts["dropped"]].endswith("-  [dropped: visit moved]")
-    assert by_id[clinic.texts["failed"]].endswith("[failed after 5 tries: twilio http 400]")
+    assert by_id[clinic.texts["failed"]].endswith("[failed after 5 tries: Twilio refused it (see the work item)]")
     assert by_id[clinic.texts["skipped"]].endswith("V-4RJ2X, Dr. Amina Patel  [skipped: no texting consent]")
     assert by_id[clinic.texts["offer_gone"]].endswith("answer: gone (someone else took it)")
     assert clinic.texts["far"] not in by_id and clinic.texts["far"] in {

@@ -38,6 +38,9 @@ REASON_WORDS = {
     "no_follow_up": "no follow-up due",
     "follow_up_booked": "follow-up already booked",
     "expired": "too late to send",
+    "send_failed": "Twilio refused it (see the work item)",
+    "retry": "Twilio refused it, trying again later",
+    "retry_in_doubt": "in doubt after a failed try; Twilio's log is read before any resend",
 }
 ANSWER_WORDS = {
     "confirmed": "confirmed",

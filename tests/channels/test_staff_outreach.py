@@ -163,7 +163,7 @@ def clinic(clinic_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clinic]:
             at(2, 8),
             appointment_id="A-7K3Q9",
             status="failed",
-            status_reason="twilio_http_400",
+            status_reason="send_failed",
             attempts=5,
         ),
         "skipped": add_text(
@@ -282,7 +282,7 @@ async def test_the_texts_page_lists_every_text_with_its_visit_status_and_answer(
         f"Tue Dec 01 10:01 | visit reminder | P-1001 | {clinic.booked}, Dr. Amina Patel, Fri Dec 04 09:00 "
         "| sent | no answer",
         "Wed Dec 02 08:00 | visit reminder | P-1002 | A-7K3Q9, Dr. Grace Kim, Sat Dec 05 10:00 "
-        "| failed after 5 tries: twilio http 400 | ",
+        "| failed after 5 tries: Twilio refused it (see the work item) | ",
         f"Wed Dec 02 08:31 | visit reminder | P-1001 | {clinic.booked}, Dr. Amina Patel, Fri Dec 04 09:00 "
         "| sent | confirmed",
         "Wed Dec 02 08:40 | waitlist offer | P-1001 | Dr. Grace Kim, Mon Dec 07 09:00 | sent "
@@ -446,3 +446,19 @@ def test_upcoming_texts_on_sqlite_and_postgresql_in_one_query(db_url: str) -> No
         at(5, 10),
         None,
     )
+
+
+def test_status_and_answer_words() -> None:
+    from bot.outreach.service import ReminderView
+    from bot.outreach.staff_words import answer_text, status_text
+
+    def view(status: str, reason: str | None = None, attempts: int = 0, kind: str = "reminder") -> ReminderView:
+        return ReminderView(1, kind, "P-1001", None, None, None, NOW, status, reason, None, attempts, None)
+
+    assert status_text(view("planned", "retry", 2)) == "planned (try 3): Twilio refused it, trying again later"
+    assert status_text(view("skipped", "opted_out")) == "skipped: number opted out"
+    assert status_text(view("dropped", "visit_cancelled")) == "dropped: visit cancelled"
+    assert status_text(view("skipped", "some_new_code")) == "skipped: some new code"  # unknown codes still read
+    assert status_text(view("sending")) == "sending"
+    assert answer_text(view("sent")) == "no answer" and answer_text(view("planned")) == ""
+    assert answer_text(view("sent", kind="notes_ready")) == ""  # nothing was asked
