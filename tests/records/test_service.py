@@ -191,6 +191,7 @@ DOWN_CALLS: dict[str, Callable[[SqlRecordsService], object]] = {
     "audit_trail": lambda s: s.audit_trail("P-1001"),
     "create_handoff": lambda s: s.create_handoff("rest-1", "Wanted: a person."),
     "flag_emergency": lambda s: s.flag_emergency("rest-1", "medical", ["chest_pain"]),
+    "flag_outreach_failure": lambda s: s.flag_outreach_failure("P-1001", "Reminder (outbox 1) not sent"),
     "get_work_item": lambda s: s.get_work_item("H-22222"),
     "record_staff_access": lambda s: s.record_staff_access("read:transcript", "P-1001"),
 }
