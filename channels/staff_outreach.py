@@ -1,7 +1,7 @@
 """The staff page's outreach lists: texts the clinic sends first, and the waitlist.
 
 Same login, headers and refusals as the work list (:mod:`channels.staff_access`);
-reads only, so no forms to post. The lists show record ids, never a phone number
+reads only (the day picker is a GET form). The lists show record ids, never a phone number
 or a message text, and each view writes one audit row per patient shown, like
 the work list.
 """
