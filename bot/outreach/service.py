@@ -178,7 +178,7 @@ def get_outreach_service() -> OutreachService:
     if _service is None:
         from bot.outreach.sql import SqlOutreachService
 
-        _service = SqlOutreachService()  # type: ignore[abstract]  # TEMP until the three mixins land (issue 13)
+        _service = SqlOutreachService()
     return _service
 
 
