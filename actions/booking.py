@@ -42,6 +42,7 @@ from actions.slot_offering import (
     visit_type_names,
 )
 from actions.symptoms import SICK_VISIT, complaint_of, describes_symptoms
+from actions.waitlist import OffersWaitlist, start_waitlist_form
 from bot.log_privacy import patient_ref
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,12 @@ BOOKING_SLOTS = [
     "is_new_patient",
     "patient_mobile",
     "booking_confirmed",
+    "waitlist_offered",
+    "waitlist_answer",
 ]
 
 
-class ValidateBookingForm(SlotOfferingValidator, PatientFormValidator):
+class ValidateBookingForm(OffersWaitlist, SlotOfferingValidator, PatientFormValidator):
     """Validates the booking form's answers and decides what to ask next."""
 
     confirm_slot = "booking_confirmed"
@@ -311,6 +314,8 @@ class ActionBookAppointment(Action):
         """Book, or explain why not; never leaves half a booking behind."""
         from bot.scheduling import SchedulingError, get_scheduling_service
 
+        if tracker.get_slot("form_outcome") == "waitlist":
+            return reset_form_slots(BOOKING_SLOTS) + start_waitlist_form(tracker)
         if locked_out(tracker, dispatcher) or tracker.get_slot("form_outcome"):
             return reset_form_slots(BOOKING_SLOTS)
         if tracker.get_slot("booking_confirmed") is not True:

@@ -234,6 +234,13 @@ def _search_on_weekdays(arguments: dict[str, Any], window: dict[str, Any], weekd
 
 async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
     """Say why nothing was found: a closed day, or simply no open slot."""
+    when_text = await explain_closed(dispatcher, pref)
+    if when_text is not None:
+        dispatcher.utter_message(response="utter_no_slots_found", when_text=when_text)
+
+
+async def explain_closed(dispatcher: CollectingDispatcher, pref: Any) -> str | None:
+    """Say so when the clinic is closed on the one day asked for (None); else the window's words, nothing said."""
     from bot.scheduling import get_scheduling_service
 
     service = get_scheduling_service()
@@ -247,8 +254,8 @@ async def explain_empty(dispatcher: CollectingDispatcher, pref: Any) -> None:
                 when_text=f"on {format_date(pref.start_date)}",
                 hours_text=hours_text(clinic.opening_hours),
             )
-            return
-    dispatcher.utter_message(response="utter_no_slots_found", when_text=when_text)
+            return None
+    return when_text
 
 
 class SlotOfferingValidator(abc.ABC):
@@ -308,9 +315,19 @@ class SlotOfferingValidator(abc.ABC):
         if guard.failed:
             return dict(BACKEND_DOWN_SLOTS)
         if not slots:
-            await explain_empty(dispatcher, pref)
-            return cleared
+            async with backend_guard(self.name(), dispatcher) as guard:
+                when_text = await explain_closed(dispatcher, pref)
+            if guard.failed:
+                return dict(BACKEND_DOWN_SLOTS)
+            if when_text is None:
+                return cleared
+            return {**cleared, **(await self.nothing_open(dispatcher, tracker, when_text))}
         return {**cleared, "time_preference": text, "offered_slots": encode_slots(slots)}
+
+    async def nothing_open(self, dispatcher: CollectingDispatcher, tracker: Tracker, when_text: str) -> dict[str, Any]:
+        """Nothing open in the window (on a day the clinic opens): say so; the booking form offers the waitlist."""
+        dispatcher.utter_message(response="utter_no_slots_found", when_text=when_text)
+        return {}
 
     async def confirmation_or_new_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
