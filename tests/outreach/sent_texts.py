@@ -2,7 +2,8 @@
 
 The worker writes these rows when Twilio accepts a text; tests of the answers
 start from that point without running it. ``number_key`` is the same keyed hash
-the worker stores, so a reply from ``number`` finds its text.
+the worker stores (``settings``: the server's channel secret, when it is not this
+process's), so a reply from ``number`` finds its text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from bot.channel_identity import keyed_hash
 from bot.db import session_scope
 from bot.outreach.models import (
     KIND_FOLLOW_UP,
@@ -20,10 +22,13 @@ from bot.outreach.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from bot.outreach.sql_answers import number_key
+from bot.outreach.sql_answers import NUMBER_KEY_PURPOSE
+from bot.settings import Settings
 
 
-def _row(kind: str, patient_id: str, number: str, sent_at: dt.datetime, **fields: object) -> OutboxMessage:
+def _row(
+    kind: str, patient_id: str, number: str, sent_at: dt.datetime, settings: Settings | None, **fields: object
+) -> OutboxMessage:
     return OutboxMessage(
         dedupe_key=f"test:{kind}:{uuid.uuid4().hex}",
         kind=kind,
@@ -32,7 +37,7 @@ def _row(kind: str, patient_id: str, number: str, sent_at: dt.datetime, **fields
         status=OUTBOX_SENT,
         attempts=1,
         body="(a text)",
-        number_key=number_key(number),
+        number_key=keyed_hash(number.strip(), NUMBER_KEY_PURPOSE, settings),
         sent_at=sent_at,
         created_at=sent_at,
         updated_at=sent_at,
@@ -40,10 +45,17 @@ def _row(kind: str, patient_id: str, number: str, sent_at: dt.datetime, **fields
     )
 
 
-def sent_reminder(url: str, appointment_id: str, patient_id: str, number: str, sent_at: dt.datetime) -> int:
+def sent_reminder(
+    url: str,
+    appointment_id: str,
+    patient_id: str,
+    number: str,
+    sent_at: dt.datetime,
+    settings: Settings | None = None,
+) -> int:
     """A reminder of ``appointment_id`` sent to ``number``; its outbox id."""
     with session_scope(url) as session:
-        row = _row(KIND_REMINDER, patient_id, number, sent_at, appointment_id=appointment_id)
+        row = _row(KIND_REMINDER, patient_id, number, sent_at, settings, appointment_id=appointment_id)
         session.add(row)
         session.flush()
         return int(row.id)
@@ -52,7 +64,7 @@ def sent_reminder(url: str, appointment_id: str, patient_id: str, number: str, s
 def sent_follow_up(url: str, visit_id: str, patient_id: str, number: str, sent_at: dt.datetime) -> int:
     """A follow-up offer for the visit ``visit_id`` sent to ``number``; its outbox id."""
     with session_scope(url) as session:
-        row = _row(KIND_FOLLOW_UP, patient_id, number, sent_at, visit_id=visit_id)
+        row = _row(KIND_FOLLOW_UP, patient_id, number, sent_at, None, visit_id=visit_id)
         session.add(row)
         session.flush()
         return int(row.id)
@@ -67,6 +79,7 @@ def sent_offer(
     start: dt.datetime,
     sent_at: dt.datetime,
     freed_appointment_id: str = "A-FREED",
+    settings: Settings | None = None,
 ) -> tuple[int, int]:
     """A waiting entry, an open offer of ``start`` and its sent text; (outbox id, entry id)."""
     with session_scope(url) as session:
@@ -94,7 +107,7 @@ def sent_offer(
         )
         session.add(offer)
         session.flush()
-        row = _row(KIND_WAITLIST_OFFER, patient_id, number, sent_at, offer_id=offer.id, expires_at=start)
+        row = _row(KIND_WAITLIST_OFFER, patient_id, number, sent_at, settings, offer_id=offer.id, expires_at=start)
         session.add(row)
         session.flush()
         return int(row.id), int(entry.id)

@@ -19,7 +19,7 @@ SLOT = local(3, 9, 0)  # a sick visit with Dr. Patel is open then
 
 
 def service(url: str) -> SqlOutreachService:
-    return SqlOutreachService(url)  # type: ignore[abstract]  # other mixins are written elsewhere
+    return SqlOutreachService(url)
 
 
 def book(url: str, patient: str = "P-1001", start: dt.datetime = SLOT) -> AppointmentInfo:
@@ -125,7 +125,7 @@ def test_twenty_patients_racing_for_one_offered_time_give_one_booking(
     offers = [
         sent_offer(db_url, f"P-{3000 + i}", f"+1555556{i:04d}", "patel", "sick_visit", SLOT, NOW)[0] for i in range(20)
     ]
-    calls = [(lambda o=o: SqlOutreachService(db_url).accept_offer(o, now=NOW)) for o in offers]  # type: ignore[abstract]
+    calls = [(lambda o=o: SqlOutreachService(db_url).accept_offer(o, now=NOW)) for o in offers]
     results = race(calls)
     winners = [r for r in results if isinstance(r, AppointmentInfo)]
     gone = [r for r in results if isinstance(r, OfferGone)]

@@ -1,0 +1,225 @@
+"""Answers to clinic texts through the real SMS webhook of a running assistant.
+
+Rows of sent texts (a reminder, a waitlist offer) are written into the
+assistant's clinic database as the worker leaves them; then the patient texts
+back through signed Twilio webhooks: "1" confirms, "can I move it to friday"
+starts the reschedule with the visit chosen and no name question, "3" then
+"yes" cancels, STOP and a bare CANCEL still opt out, and 20 patients answering
+"yes" to one offered time at once give exactly one booking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.db import get_engine
+from bot.scheduling.sql import SqlSchedulingService
+from tests.channels.adapters import PUBLIC_URL, SmsAdapter, new_number
+from tests.channels.contract import CHANNEL_ID_SECRET, Reply, channel_settings
+from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.e2e.harness import RunningAssistant, start_assistant
+from tests.fixtures_db import local
+from tests.outreach.sent_texts import sent_offer, sent_reminder
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+NOW = local(2, 10, 0)  # the assistant's fixed clock (tests/e2e/harness.py)
+SENT = NOW - dt.timedelta(minutes=5)
+_patients = itertools.count()
+
+
+def outreach_env(fake_twilio: FakeTwilio) -> dict[str, str]:
+    """SMS configured against the local Twilio stand-in, with a known channel secret."""
+    return {
+        "CLINIC_PUBLIC_URL": PUBLIC_URL,
+        "CHANNEL_ID_SECRET": CHANNEL_ID_SECRET,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_URL": fake_twilio.url,
+    }
+
+
+@pytest.fixture(scope="module")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[RunningAssistant]:
+    var_dir: Path = tmp_path_factory.mktemp("outreach-var")
+    running = start_assistant(var_dir, outreach_env(fake_twilio))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def next_open_time(assistant: RunningAssistant) -> dt.datetime:
+    """An open sick-visit time with Dr. Patel in the days ahead, a different one each call."""
+    slots = SqlSchedulingService(assistant.clinic_database_url).search_slots(
+        "sick_visit", "patel", start_date=dt.date(2026, 12, 3), end_date=dt.date(2026, 12, 18), limit=3, now=NOW
+    )
+    return slots[0].start
+
+
+@pytest.fixture
+def sms(assistant: RunningAssistant) -> SmsAdapter:
+    return SmsAdapter(assistant)
+
+
+def query(url: str, sql: str, **params: object) -> object:
+    with get_engine(url).connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def reminded_visit(assistant: RunningAssistant, number: str) -> tuple[str, int]:
+    """A patient's visit at the next open time and its reminder, sent to ``number``: (appointment, outbox id)."""
+    url = assistant.clinic_database_url
+    patient = f"P-{5000 + next(_patients)}"  # one patient per visit: no overlaps between tests
+    visit = SqlSchedulingService(url).book(
+        patient, "patel", "sick_visit", next_open_time(assistant), channel="test", now=NOW
+    )
+    outbox_id = sent_reminder(url, visit.appointment_id, patient, number, SENT, settings=channel_settings())
+    return visit.appointment_id, outbox_id
+
+
+def answer_of(assistant: RunningAssistant, outbox_id: int) -> object:
+    return query(assistant.clinic_database_url, "SELECT answer FROM outbox WHERE id = :i", i=outbox_id)
+
+
+def status_of(assistant: RunningAssistant, appointment_id: str) -> object:
+    return query(assistant.clinic_database_url, "SELECT status FROM appointments WHERE id = :i", i=appointment_id)
+
+
+def asks_identity(reply: Reply) -> bool:
+    words = reply.text.lower()
+    return "date of birth" in words or "full name" in words
+
+
+def test_one_confirms_the_reminded_visit(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    number = new_number()
+    appointment_id, outbox_id = reminded_visit(assistant, number)
+    reply = sms.send(number, "1")
+    assert reply.status == 200
+    assert "see you on" in reply.text.lower(), reply.text
+    assert answer_of(assistant, outbox_id) == "confirmed"
+    assert status_of(assistant, appointment_id) == "booked"
+
+
+def test_words_confirm_too_and_other_questions_leave_the_text_open(
+    assistant: RunningAssistant, sms: SmsAdapter
+) -> None:
+    number = new_number()
+    _, outbox_id = reminded_visit(assistant, number)
+    reply = sms.send(number, "what are your hours?")
+    assert "see you on" not in reply.text.lower(), reply.text
+    assert answer_of(assistant, outbox_id) is None
+    other = new_number()
+    _, second = reminded_visit(assistant, other)
+    assert "see you on" in sms.send(other, "I'll be there").text.lower()
+    assert answer_of(assistant, second) == "confirmed"
+
+
+def test_moving_starts_the_reschedule_with_the_visit_chosen_and_no_identity_questions(
+    assistant: RunningAssistant, sms: SmsAdapter
+) -> None:
+    number = new_number()
+    appointment_id, outbox_id = reminded_visit(assistant, number)
+    reply = sms.send(number, "can I move it to friday")
+    assert not asks_identity(reply), reply.text
+    assert reply.choices, reply.text  # Friday's open times, as numbered choices
+    assert "friday" in reply.text.lower(), reply.text
+    confirm = sms.send(number, "1")
+    assert not asks_identity(confirm), confirm.text
+    done = sms.send(number, "yes")
+    assert "done" in done.text.lower(), done.text
+    assert status_of(assistant, appointment_id) == "rescheduled"
+    assert answer_of(assistant, outbox_id) == "moved"
+    # The grant covered that one visit: anything else still needs the identity check.
+    listing = sms.send(number, "what appointments do I have")
+    assert asks_identity(listing), listing.text
+
+
+def test_three_then_yes_cancels_and_no_keeps(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    number = new_number()
+    appointment_id, outbox_id = reminded_visit(assistant, number)
+    question = sms.send(number, "3")
+    assert "reply yes to cancel" in question.text.lower(), question.text
+    assert status_of(assistant, appointment_id) == "booked"
+    done = sms.send(number, "yes")
+    assert "cancelled" in done.text.lower(), done.text
+    assert status_of(assistant, appointment_id) == "cancelled"
+    assert answer_of(assistant, outbox_id) == "cancelled"
+
+    keeper = new_number()
+    kept_id, kept_outbox = reminded_visit(assistant, keeper)
+    assert "reply yes to cancel" in sms.send(keeper, "cant make it, cancel please").text.lower()
+    assert "kept" in sms.send(keeper, "no").text.lower()
+    assert status_of(assistant, kept_id) == "booked"
+    assert answer_of(assistant, kept_outbox) is None
+
+
+def test_i_cant_come_asks_move_or_cancel(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    number = new_number()
+    appointment_id, _ = reminded_visit(assistant, number)
+    reply = sms.send(number, "no I can't come")
+    assert reply.choices == ["Move it", "Cancel it"], reply.text
+    assert "reply yes to cancel" in sms.send(number, "2").text.lower()
+    assert status_of(assistant, appointment_id) == "booked"
+
+
+@pytest.mark.parametrize("keyword, words", [("STOP", "unsubscribed"), ("CANCEL", "to cancel a visit by text")])
+def test_carrier_keywords_keep_their_meaning(
+    assistant: RunningAssistant, sms: SmsAdapter, keyword: str, words: str
+) -> None:
+    number = new_number()
+    appointment_id, outbox_id = reminded_visit(assistant, number)
+    reply = sms.send(number, keyword)
+    assert reply.status == 200 and reply.texts, reply.raw
+    assert words in reply.text.lower(), reply.text
+    assert "reply yes to cancel" not in reply.text.lower()
+    assert status_of(assistant, appointment_id) == "booked"  # a bare CANCEL is the opt-out, not the visit
+    assert answer_of(assistant, outbox_id) is None
+    assert sms.send(number, "1").texts == []  # opted out: silence
+    assert answer_of(assistant, outbox_id) is None
+
+
+def test_twenty_yes_answers_to_one_offered_time_give_one_booking(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    url = assistant.clinic_database_url
+    start = next_open_time(assistant)
+    numbers = [new_number() for _ in range(20)]
+    for i, number in enumerate(numbers):
+        sent_offer(url, f"P-{4000 + i}", number, "patel", "sick_visit", start, SENT, settings=channel_settings())
+    barrier = threading.Barrier(len(numbers))
+    replies: list[Reply | None] = [None] * len(numbers)
+
+    def answer(index: int) -> None:
+        barrier.wait()
+        replies[index] = sms.send(numbers[index], "yes")
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in range(len(numbers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    texts = [r.text.lower() for r in replies if r is not None]
+    assert len(texts) == 20
+    booked = [t for t in texts if "you're booked" in t]
+    gone = [t for t in texts if "just taken" in t and "still on the waitlist" in t]
+    assert len(booked) == 1, texts
+    assert len(gone) == 19, texts
+    assert query(url, "SELECT COUNT(*) FROM appointments WHERE reason = 'waitlist' AND status = 'booked'") == 1
+    assert query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'booked'") == 1
+    assert query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'waiting'") == 19
