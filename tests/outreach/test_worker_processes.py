@@ -195,3 +195,24 @@ def test_no_text_without_consent_or_to_an_opted_out_number(sqlite_url, twilio, w
             ).all()
         )
     assert sorted(reasons.values()) == ["no_consent", "opted_out"]
+
+
+@pytest.mark.model
+def test_the_running_assistant_starts_a_worker_that_texts_a_late_booked_visit(twilio, tmp_path) -> None:
+    from tests.e2e.harness import start_assistant
+
+    env = worker_env("", twilio.url, tmp_path)
+    extra = {name: value for name, value in env.items() if name.startswith(("TWILIO_", "CHANNEL_"))}
+    assistant = start_assistant(tmp_path, extra)  # python -m bot run, as make run starts it
+    try:
+        banner = (tmp_path / f"bot-run-{assistant.env['RASA_PORT']}.out").read_text(errors="replace")
+        assert "Reminders:     sent by the worker" in banner
+        [(_, number, _)] = add_visits(assistant.clinic_database_url, 1, TOMORROW)  # booked late: due at once
+        _wait(lambda: number in texts_per_number(twilio), "the worker's reminder", tmp_path)
+        [message] = twilio.sent_to(number)
+        assert "Maple Grove" in message.body and "9:00 AM" in message.body
+        worker_log = (tmp_path / "log" / "worker.log").read_text(errors="replace")
+        assert "outbox round" in worker_log and number not in worker_log and "Bench" not in worker_log
+    finally:
+        assistant.stop()
+    assert "outreach worker stopped" in (tmp_path / "log" / "worker.log").read_text(errors="replace")
