@@ -275,3 +275,20 @@ def test_a_refusal_where_nothing_left_plans_the_row_again(db_url, twilio, remind
     sender.run_once(MORNING)
     row = _row(db_url, outbox_id)
     assert (row.status, row.attempts) == ("planned", 1)  # refused outright: nothing left, planned again
+
+
+def test_a_send_that_timed_out_is_in_doubt_and_not_sent_twice(db_url, twilio, reminder, monkeypatch) -> None:
+    outbox_id = reminder()
+    monkeypatch.setenv("BACKEND_TIMEOUT_SECONDS", "1")
+    reset_settings_cache()
+    twilio.send_delay = 2.0  # Twilio takes the text but answers after our timeout
+    sender = OutboxSender()
+    assert sender.run_once(MORNING)["retry"] == 1
+    row = _row(db_url, outbox_id)
+    assert (row.status, row.status_reason, row.attempts) == ("sending", "retry_in_doubt", 1)
+    twilio.send_delay = 0.0
+    assert sender.run_once(MORNING)["claimed"] == 0  # waits before the next try
+    _expire(db_url, outbox_id)
+    counts = sender.run_once(MORNING)
+    assert counts["reconciled"] == 1 and len(twilio.sent) == 1
+    assert _row(db_url, outbox_id).status == "sent"
