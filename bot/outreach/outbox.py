@@ -24,8 +24,10 @@ message log answers for a text whose send was in doubt. How:
   (or lost its database) mid-send: it is *in doubt*. Before sending it again a
   worker reads Twilio's message log for that number since the attempt began
   (:func:`bot.sms_gateway.sent_parts_since`) and sends only the parts that are
-  not there. When the log cannot be read nothing is sent: it waits and tries
-  again (:data:`BACKOFF`), each try counted.
+  not there (at once, quiet hours or not: half a text is worse). When the log
+  cannot be read nothing is sent: it waits and tries again (:data:`BACKOFF`),
+  each try counted. A failed send whose outcome is unknown (a timeout, a part
+  accepted before another was refused) is in doubt the same way.
 
 **Not promised:** that Twilio delivers to the handset (its own retries and
 carrier filtering are beyond this); exactly once when Twilio's log is wrong or
