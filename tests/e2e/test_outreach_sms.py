@@ -26,7 +26,7 @@ from tests.channels.contract import CHANNEL_ID_SECRET, Reply, channel_settings
 from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.e2e.harness import RunningAssistant, start_assistant
 from tests.fixtures_db import local
-from tests.outreach.sent_texts import sent_offer, sent_reminder
+from tests.outreach.sent_texts import sent_follow_up, sent_offer, sent_reminder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -196,6 +196,55 @@ def test_carrier_keywords_keep_their_meaning(
     assert answer_of(assistant, outbox_id) is None
 
 
+def test_a_red_flag_after_a_reminder_is_an_emergency_first(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    number = new_number()
+    appointment_id, outbox_id = reminded_visit(assistant, number)
+    reply = sms.send(number, "I have crushing chest pain and can't breathe")
+    assert "911" in reply.text, reply.text
+    assert "reply yes to cancel" not in reply.text.lower() and "move" not in reply.text.lower()
+    assert status_of(assistant, appointment_id) == "booked"
+    assert answer_of(assistant, outbox_id) is None
+
+
+def test_no_to_an_offer_keeps_the_patient_waiting(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    url = assistant.clinic_database_url
+    number = new_number()
+    outbox_id, entry_id = sent_offer(
+        url, "P-4900", number, "patel", "sick_visit", next_open_time(assistant), SENT, settings=channel_settings()
+    )
+    reply = sms.send(number, "2")
+    assert "stay on the waitlist" in reply.text.lower(), reply.text
+    assert answer_of(assistant, outbox_id) == "declined"
+    assert query(url, "SELECT status FROM waitlist_entries WHERE id = :i", i=entry_id) == "waiting"
+
+
+def test_yes_to_a_follow_up_starts_booking_it_with_identity(assistant: RunningAssistant, sms: SmsAdapter) -> None:
+    number = new_number()
+    outbox_id = sent_follow_up(
+        assistant.clinic_database_url, "V-4RJ2X", "P-1001", number, SENT, settings=channel_settings()
+    )
+    reply = sms.send(number, "1")
+    assert answer_of(assistant, outbox_id) == "accepted"
+    tracker = http_tracker(assistant, number)
+    assert tracker["slots"]["visit_type"] == "follow_up" and tracker["slots"]["provider"] == "patel"
+    assert tracker["active_loop"].get("name") == "booking_form", reply.text
+    declined = new_number()
+    other = sent_follow_up(
+        assistant.clinic_database_url, "V-4RJ2X", "P-1001", declined, SENT, settings=channel_settings()
+    )
+    assert "no follow-up for now" in sms.send(declined, "no thanks").text.lower()
+    assert answer_of(assistant, other) == "declined"
+
+
+def http_tracker(assistant: RunningAssistant, number: str) -> dict:
+    """The SMS conversation's tracker through the HTTP API (open on loopback in the demo)."""
+    from channels import kit
+    from tests.e2e.harness import get_json
+
+    conversation = kit.conversation_id("sms", number, channel_settings())
+    return get_json(f"{assistant.rasa_url}/conversations/{conversation}/tracker")
+
+
 def test_twenty_yes_answers_to_one_offered_time_give_one_booking(assistant: RunningAssistant, sms: SmsAdapter) -> None:
     url = assistant.clinic_database_url
     start = next_open_time(assistant)
@@ -222,4 +271,6 @@ def test_twenty_yes_answers_to_one_offered_time_give_one_booking(assistant: Runn
     assert len(gone) == 19, texts
     assert query(url, "SELECT COUNT(*) FROM appointments WHERE reason = 'waitlist' AND status = 'booked'") == 1
     assert query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'booked'") == 1
-    assert query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'waiting'") == 19
+    assert (
+        query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'waiting' AND patient_id LIKE 'P-40%'") == 19
+    )

@@ -61,10 +61,17 @@ def sent_reminder(
         return int(row.id)
 
 
-def sent_follow_up(url: str, visit_id: str, patient_id: str, number: str, sent_at: dt.datetime) -> int:
+def sent_follow_up(
+    url: str,
+    visit_id: str,
+    patient_id: str,
+    number: str,
+    sent_at: dt.datetime,
+    settings: Settings | None = None,
+) -> int:
     """A follow-up offer for the visit ``visit_id`` sent to ``number``; its outbox id."""
     with session_scope(url) as session:
-        row = _row(KIND_FOLLOW_UP, patient_id, number, sent_at, None, visit_id=visit_id)
+        row = _row(KIND_FOLLOW_UP, patient_id, number, sent_at, settings, visit_id=visit_id)
         session.add(row)
         session.flush()
         return int(row.id)
