@@ -274,3 +274,21 @@ def test_twenty_yes_answers_to_one_offered_time_give_one_booking(assistant: Runn
     assert (
         query(url, "SELECT COUNT(*) FROM waitlist_entries WHERE status = 'waiting' AND patient_id LIKE 'P-40%'") == 19
     )
+
+
+def test_a_clinic_database_that_is_down_leaves_the_turn_to_go_on_without_the_text() -> None:
+    import asyncio
+
+    from bot.outreach.service import OutreachUnavailable, set_outreach_service
+    from bot.outreach.sql import SqlOutreachService
+    from channels.sms import SmsInput
+    from tests.fixtures_db import CLOSED_PORT_URL
+
+    down = SqlOutreachService(CLOSED_PORT_URL)
+    with pytest.raises(OutreachUnavailable):
+        down.open_prompt("+15555550123")
+    set_outreach_service(down)
+    try:
+        assert asyncio.run(SmsInput()._unanswered_prompt(None, "sms:x", "+15555550123")) is None
+    finally:
+        set_outreach_service(None)
