@@ -52,11 +52,21 @@ logger = logging.getLogger(__name__)
 DEFAULT_DAYS = 14  # "whenever": the next two weeks
 MAX_DAYS = 60  # the longest range one entry may cover (the SQL refuses longer ones too)
 WAITLIST_SLOTS = ["waitlist_visit_type", "waitlist_provider", "waitlist_days", "waitlist_consent"]
-WAITLIST_FORM_SLOTS = [*WAITLIST_SLOTS, "waitlist_mobile_ending", "patient_full_name", "patient_dob"]
+WAITLIST_FORM_SLOTS = [*WAITLIST_SLOTS, "waitlist_mobile_ending", "waitlist_answer", "patient_full_name", "patient_dob"]
+FROM_BOOKING = "from_booking"  # waitlist_answer while the waitlist form runs with the booking form's wish
 ANY_PROVIDER = re.compile(r"\b(any|anyone|anybody|whoever|no pref|doesn'?t matter|dont care|don'?t mind)\b", re.I)
 ANY_TIME = re.compile(
     r"\b(whenever|any ?time|any ?day|anything|no pref|doesn'?t matter|dont care|don'?t mind|asap|soon|cualquier)\b",
     re.I,
+)
+# Questions answered inside the waitlist form by rules (data/rules/waitlist.yml): never taken as an answer.
+ANSWERED_IN_THE_FORM = (
+    "ask_clinic_hours",
+    "ask_clinic_location",
+    "bot_challenge",
+    "thank",
+    "report_emergency",
+    "goodbye",
 )
 # "none of those work", "anything sooner?", "is there nothing earlier", "can't make those".
 TURNED_DOWN = re.compile(
@@ -253,7 +263,7 @@ def start_waitlist_form(tracker: Tracker) -> list[EventType]:
     days_value = f"{days[0].isoformat()}..{days[1].isoformat()}" if days else None
     return [
         SlotSet("waitlist_offered", None),
-        SlotSet("waitlist_answer", None),
+        SlotSet("waitlist_answer", FROM_BOOKING),
         SlotSet("waitlist_visit_type", visit_type),
         SlotSet("waitlist_provider", provider or ("any" if visit_type else None)),
         SlotSet("waitlist_days", days_value),
@@ -286,6 +296,8 @@ def _answer_to(tracker: Tracker, slot: str) -> dict[str, Any]:
     text = latest_text(tracker).strip()
     if tracker.get_slot("requested_slot") != slot or not text or text.startswith("/"):
         return {}
+    if latest_intent(tracker) in ANSWERED_IN_THE_FORM:
+        return {}  # data/rules/waitlist.yml answers it, then the form asks again
     if not form_answers_directly(tracker):
         return {}
     return {slot: text}
@@ -298,8 +310,18 @@ class ValidateWaitlistForm(ExtractsIdentity, PatientFormValidator):
         """The waitlist form's validation action."""
         return "validate_waitlist_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """A new request starts from its own words: a wish left by a form that was cut short is forgotten."""
+        if tracker.get_slot("requested_slot") is None and tracker.get_slot("waitlist_answer") != FROM_BOOKING:
+            stale = [slot for slot in WAITLIST_SLOTS if tracker.get_slot(slot) is not None]
+            if stale:
+                tracker = tracker.copy()
+                tracker.slots.update(dict.fromkeys(stale))
+                return [SlotSet(slot, None) for slot in stale] + await super().run(dispatcher, tracker, domain)
+        return await super().run(dispatcher, tracker, domain)
+
     def task_slots(self, tracker: Tracker) -> list[str]:
-        """Visit type, provider and days; identity goes first."""
+        """Visit type, provider and days; identity comes after them."""
         return ["waitlist_visit_type", "waitlist_provider", "waitlist_days"]
 
     def identity_position(self, slots: list[str], identity: list[str]) -> list[str]:
@@ -337,7 +359,7 @@ class ValidateWaitlistForm(ExtractsIdentity, PatientFormValidator):
         text = latest_text(tracker).strip()
         if latest_intent(tracker) == "join_waitlist" and text and not text.startswith("/"):
             pref = parse_preference(text)
-            if pref.start_date is not None or pref.problems:
+            if pref.start_date is not None or set(pref.problems) & {"past_date", "too_far"}:
                 return {"waitlist_days": text}
             return {}
         return _answer_to(tracker, "waitlist_days")
@@ -356,16 +378,27 @@ class ValidateWaitlistForm(ExtractsIdentity, PatientFormValidator):
             code = SICK_VISIT
         if code is None:
             dispatcher.utter_message(response="utter_visit_type_not_understood")
+            return {"waitlist_visit_type": None}
+        provider = tracker.get_slot("waitlist_provider")
+        if provider and provider != "any" and "waitlist_provider" not in tracker.slots_to_validate():
+            # Named before the visit type ("waitlist for dr kim"): check it offers this visit.
+            checked = await self.validate_waitlist_provider(provider, dispatcher, tracker, domain, visit_type=code)
+            return {"waitlist_visit_type": code, **checked}
         return {"waitlist_visit_type": code}
 
     async def validate_waitlist_provider(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        visit_type: str | None = None,
     ) -> dict[str, Any]:
         """A known provider who offers the visit type, or "any"; else say who can."""
         from bot.scheduling import get_scheduling_service
 
         text = str(value or "").strip()
-        visit_type = tracker.get_slot("waitlist_visit_type")
+        visit_type = visit_type or tracker.get_slot("waitlist_visit_type")
         async with backend_guard(self.name(), dispatcher) as guard:
             names = await provider_names()
             offering = await call_backend(get_scheduling_service().providers_for, visit_type) if visit_type else []
@@ -478,9 +511,16 @@ class ActionJoinWaitlist(Action):
         refusal = guard.refusal
         if isinstance(refusal, NoTextConsent):
             return self._no_consent(dispatcher, refusal, consent, clinic, done)
-        if refusal is not None:  # the range or the choice (ValueError): ask the days again
+        if refusal is not None and str(refusal).startswith("the range"):  # WaitlistRangeError: ask the days again
             dispatcher.utter_message(response="utter_waitlist_days_too_long")
             return [SlotSet("waitlist_days", None), FollowupAction("waitlist_form")]
+        if refusal is not None:  # UnknownWaitlistChoice: the clinic's list changed meanwhile
+            dispatcher.utter_message(response="utter_waitlist_choice_gone")
+            return [
+                SlotSet("waitlist_visit_type", None),
+                SlotSet("waitlist_provider", None),
+                FollowupAction("waitlist_form"),
+            ]
         logger.info("waitlist joined by %s (entry %s)", patient_ref(patient_id), entry.entry_id)
         dispatcher.utter_message(response="utter_waitlist_joined", **words)
         return done

@@ -201,7 +201,8 @@ async def test_direct_request_asks_what_then_who(domain: dict[str, Any]) -> None
     )
     assert next_asked({}, slots) == "waitlist_visit_type"
     wish = {"waitlist_visit_type": "skin_check", "waitlist_provider": "any", "waitlist_days": "2026-12-03..2026-12-09"}
-    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", wish, "x", events=[])
+    wish = {**wish, "waitlist_answer": "from_booking"}
+    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", wish, "yes", events=[])
     assert next_asked(wish, slots) == "patient_full_name"
 
 
@@ -339,3 +340,57 @@ async def test_leave_the_waitlist(domain: dict[str, Any], clinic_db: str) -> Non
     dispatcher, _ = await run_action(ActionLeaveWaitlist(), domain, {"patient_id": "P-1001"})
     assert texts(dispatcher) == ["utter_waitlist_left"]
     assert waiting_rows(clinic_db) == []
+
+
+async def test_a_request_without_days_asks_for_them_without_complaint(domain: dict[str, Any]) -> None:
+    dispatcher, _, slots = await run_form(
+        ValidateWaitlistForm(),
+        domain,
+        "waitlist_form",
+        {},
+        "waitlist for dr kim pls",
+        intent="join_waitlist",
+        entities=[{"entity": "provider", "value": "kim"}],
+        events=[],
+    )
+    assert dispatcher.messages == []
+    assert slots["waitlist_provider"] == "kim" and "waitlist_days" not in slots
+
+
+async def test_a_visit_type_the_named_provider_does_not_offer(domain: dict[str, Any]) -> None:
+    before = {"waitlist_provider": "kim", "requested_slot": "waitlist_visit_type"}
+    dispatcher, _, slots = await run_form(
+        ValidateWaitlistForm(),
+        domain,
+        "waitlist_form",
+        before,
+        "sick visit",
+        entities=[{"entity": "visit_type", "value": "sick_visit"}],
+    )
+    assert slots["waitlist_visit_type"] == "sick_visit" and slots["waitlist_provider"] is None
+    assert texts(dispatcher) == ["utter_provider_does_not_offer"]
+
+
+async def test_a_question_about_hours_is_not_an_answer(domain: dict[str, Any]) -> None:
+    before = {"requested_slot": "waitlist_visit_type"}
+    dispatcher, _, slots = await run_form(
+        ValidateWaitlistForm(), domain, "waitlist_form", before, "what are your hours", intent="ask_clinic_hours"
+    )
+    assert dispatcher.messages == [] and "waitlist_visit_type" not in slots
+
+
+async def test_a_new_request_forgets_a_wish_left_behind(domain: dict[str, Any]) -> None:
+    stale = {"waitlist_visit_type": "skin_check", "waitlist_provider": "kim", "waitlist_days": "2026-12-03..2026-12-04"}
+    _, _, slots = await run_form(
+        ValidateWaitlistForm(),
+        domain,
+        "waitlist_form",
+        stale,
+        "put me on the waitlist",
+        intent="join_waitlist",
+        events=[],
+    )
+    assert next_asked({}, slots) == "waitlist_visit_type"
+    from_booking = {**stale, "waitlist_answer": "from_booking", "patient_id": "P-1001"}
+    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", from_booking, "yes", events=[])
+    assert slots.get("waitlist_visit_type", "skin_check") == "skin_check" and slots["requested_slot"] is None
