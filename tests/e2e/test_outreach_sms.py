@@ -292,3 +292,35 @@ def test_a_clinic_database_that_is_down_leaves_the_turn_to_go_on_without_the_tex
         assert asyncio.run(SmsInput()._unanswered_prompt(None, "sms:x", "+15555550123")) is None
     finally:
         set_outreach_service(None)
+
+
+def wait_for_text(fake_twilio: FakeTwilio, number: str, timeout: float = 90) -> str:
+    """The body of the first text the worker sent to ``number``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = fake_twilio.sent_to(number)
+        if sent:
+            return sent[0].body
+        time.sleep(0.2)
+    raise AssertionError("the worker sent no text in time")
+
+
+def test_a_reminder_the_worker_sent_is_answered_by_number(
+    assistant: RunningAssistant, fake_twilio: FakeTwilio, sms: SmsAdapter
+) -> None:
+    from benchmarks.outreach_reminders import add_visits
+
+    url = assistant.clinic_database_url
+    [(_, number, appointment_id), (_, other, other_id)] = add_visits(url, 2, dt.date(2026, 12, 3), first=70)
+    body = wait_for_text(fake_twilio, number)  # booked late: the reminder goes out at once
+    assert "1) Confirm" in body and "3) Cancel" in body
+    assert "see you on" in sms.send(number, "1").text.lower()
+    outbox = "SELECT answer FROM outbox WHERE appointment_id = :a AND status = 'sent'"
+    assert query(url, outbox, a=appointment_id) == "confirmed"
+    wait_for_text(fake_twilio, other)
+    assert "reply yes to cancel" in sms.send(other, "3").text.lower()
+    assert "cancelled" in sms.send(other, "yes").text.lower()
+    assert status_of(assistant, other_id) == "cancelled"
+    assert query(url, outbox, a=other_id) == "cancelled"
