@@ -78,6 +78,17 @@ def yes_no_choice(intent: str | None, text: str) -> bool | None:
     return yes_or_no(text)
 
 
+def numbered_answer(kind: str, intent: str | None, text: str) -> tuple[str | None, str]:
+    """A bare number sent after "Reply 1 to ..." picks the clinic text's own choice (its payload's intent)."""
+    from bot.outreach.texts import buttons_of
+    from bot.sms_text import choice_from_digit
+
+    payload = choice_from_digit(text, list(buttons_of(kind)))
+    if not payload or not payload.startswith("/"):
+        return intent, text
+    return payload[1:].split("{", 1)[0], payload
+
+
 def _names_a_day(text: str) -> bool:
     """Whether the reply names when ("Friday", "next week"): then it is a wish for a new time."""
     from actions.slot_offering import parse_preference
@@ -142,6 +153,8 @@ class ActionOutreachAnswer(Action):
         is_open = current is not None and current.outbox_id == prompt.outbox_id
         intent = (latest.get("intent") or {}).get("name")
         text = latest_text(tracker)
+        if step == STEP_ANSWER:
+            intent, text = numbered_answer(prompt.kind, intent, text)
         if prompt.kind == "waitlist_offer":
             return done + await self.offer(dispatcher, prompt, intent, text, is_open)
         if not is_open:

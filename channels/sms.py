@@ -18,8 +18,9 @@ through the kit's checks to the assistant under an opaque conversation id, with
 the sender's number as proven identity metadata; a bare number answers the
 numbered choices of the last bot turn (read from the shared tracker store).
 When the clinic texted this number first (a reminder, a waitlist offer, a
-follow-up: ``OutreachService.open_prompt``) after the assistant's last turn
-here, a bare number answers that text's choices instead, and the message
+follow-up: ``OutreachService.open_prompt``) and no stored reply has carried
+that text yet (it came after the assistant's last turn here), a bare number
+answers that text's choices instead, and the message
 carries ``{"outreach": {"outbox_id": ...}}`` beside the signed identity; the
 answer action checks that id against the signed sender.
 Replies are joined and split on sentence ends into texts of at most
@@ -353,7 +354,7 @@ class SmsInput(InputChannel):
             return twiml(kit.split_message(check.reply or "", SMS_PART_LIMIT)), True
         text = check.text or ""
         metadata = kit.identity_metadata(CHANNEL, phone=sender)
-        prompt = await self._unanswered_prompt(agent, conversation, sender)
+        prompt = await self._unanswered_prompt(sender)
         if prompt is not None:
             # The clinic's text came after the assistant's last turn: a number answers its choices.
             from bot.outreach.texts import buttons_of
@@ -379,12 +380,18 @@ class SmsInput(InputChannel):
         if outcome.failed:
             logger.error("sms delivery %s not answered: %s", message_sid, type(outcome.error).__name__)
             return None
+        if prompt is not None and outcome.stored:
+            await _mark_recalled(prompt.outbox_id)
         return twiml(sms_texts(outcome.messages)), outcome.stored
 
-    async def _unanswered_prompt(self, agent: Any, conversation: str, sender: str) -> Any | None:
-        """The clinic's open text to ``sender`` sent after the assistant last spoke here, or None.
+    async def _unanswered_prompt(self, sender: str) -> Any | None:
+        """The clinic's open text to ``sender`` if it came after the assistant last spoke here, or None.
 
-        A database failure only means the text is not brought in: the turn goes on without it.
+        "After the last turn" is read as "no stored reply has carried it yet"
+        (``recalled_at``): the assistant only speaks in answer to a message, and
+        unlike comparing times this holds when the clinic clock is fixed
+        (``CLINIC_TODAY``) while the conversation store keeps real times. A
+        database failure only means the text is not brought in: the turn goes on without it.
         """
         from bot.outreach.service import get_outreach_service
 
@@ -393,10 +400,7 @@ class SmsInput(InputChannel):
         except Exception as exc:  # noqa: BLE001 - the outbox is extra: the patient is answered anyway
             logger.warning("sms: open outreach text not read (%s); answered without it", type(exc).__name__)
             return None
-        if prompt is None:
-            return None
-        last_turn = await _last_bot_turn_at(agent.tracker_store, conversation)
-        if last_turn is not None and prompt.sent_at.timestamp() <= last_turn:
+        if prompt is None or prompt.recalled_at is not None:
             return None
         logger.info("sms: reply taken as an answer to outreach text %s (%s)", prompt.outbox_id, prompt.kind)
         return prompt
@@ -414,15 +418,14 @@ class SmsInput(InputChannel):
         return kit.split_message(message["text"], SMS_PART_LIMIT)
 
 
-async def _last_bot_turn_at(tracker_store: Any, conversation: str) -> float | None:
-    """When the assistant last said something in ``conversation`` (epoch seconds), or None."""
-    from rasa.shared.core.events import BotUttered
+async def _mark_recalled(outbox_id: int) -> None:
+    """Note that a stored reply carried the clinic's text: later replies answer the assistant instead."""
+    from bot.outreach.service import get_outreach_service
 
-    tracker = await tracker_store.retrieve(conversation) if tracker_store is not None else None
-    for event in reversed(tracker.events if tracker is not None else []):
-        if isinstance(event, BotUttered):
-            return float(event.timestamp)
-    return None
+    try:
+        await asyncio.to_thread(get_outreach_service().mark_recalled, outbox_id)
+    except Exception as exc:  # noqa: BLE001 - at worst the next reply is taken as an answer to the text again
+        logger.warning("sms: outreach text %s not marked as brought in (%s)", outbox_id, type(exc).__name__)
 
 
 def _twiml_response(document: str) -> HTTPResponse:

@@ -54,6 +54,7 @@ class Prompt:
     start: dt.datetime | None = None  # the visit (reminder) or the offered time (offer)
     due_date: dt.date | None = None  # follow_up: when it falls due
     answer: str | None = None  # what the patient answered so far, if anything
+    recalled_at: dt.datetime | None = None  # when a reply carrying it was first stored in the SMS conversation
     values: dict[str, str] = field(default_factory=dict)  # what the text was filled with (first_name, day, time, ...)
 
 

@@ -119,6 +119,7 @@ class SqlAnswers(SqlOutreachBase):
             offer_id=row.offer_id,
             visit_id=row.visit_id,
             answer=row.answer,
+            recalled_at=row.recalled_at,
             **fields,
         )
 

@@ -17,6 +17,7 @@ stays open. Priority above the RulePolicy; the conversation guard (8) wins.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -53,6 +54,11 @@ ANSWER_INTENTS = frozenset(
         "out_of_scope",
     }
 )
+
+
+# Never an answer, even right after the action's question: safety and a person come first.
+NEVER_ANSWERS = frozenset({"report_emergency", "ask_medical_advice", "request_human"})
+BARE_NUMBER = re.compile(r"\s*#?\d{1,2}\s*[.)]?\s*")
 
 
 def outreach_outbox_id(metadata: dict[str, Any] | None) -> int | None:
@@ -106,11 +112,14 @@ class OutreachAnswerPolicy(Policy):
         if latest is None or holds(tracker) or tracker.active_loop_name or not awaits_answer(tracker):
             return False
         intent = (latest.intent or {}).get("name")
-        if red_flag(latest.entities or []) or intent not in ANSWER_INTENTS:
+        if red_flag(latest.entities or []) or intent in NEVER_ANSWERS:
             return False
         if outreach_outbox_id(latest.metadata) is not None:
-            return True
-        return bool(tracker.get_slot(STEP_SLOT)) and asked_last(tracker)
+            return intent in ANSWER_INTENTS
+        if not tracker.get_slot(STEP_SLOT) or not asked_last(tracker):
+            return False
+        # "Reply 1 to confirm ...": a bare number answers the question, whatever the classifier made of it.
+        return intent in ANSWER_INTENTS or BARE_NUMBER.fullmatch(latest.text or "") is not None
 
     def predict_action_probabilities(
         self,

@@ -171,6 +171,17 @@ def test_three_then_yes_cancels_and_no_keeps(assistant: RunningAssistant, sms: S
     assert answer_of(assistant, kept_outbox) is None
 
 
+def test_after_an_unclear_answer_a_number_still_answers_the_reminder(
+    assistant: RunningAssistant, sms: SmsAdapter
+) -> None:
+    number = new_number()
+    _, outbox_id = reminded_visit(assistant, number)
+    assert "reply 1 to confirm" in sms.send(number, "hmm").text.lower()
+    assert answer_of(assistant, outbox_id) is None
+    assert "see you on" in sms.send(number, "1").text.lower()
+    assert answer_of(assistant, outbox_id) == "confirmed"
+
+
 def test_i_cant_come_asks_move_or_cancel(assistant: RunningAssistant, sms: SmsAdapter) -> None:
     number = new_number()
     appointment_id, _ = reminded_visit(assistant, number)
@@ -289,7 +300,7 @@ def test_a_clinic_database_that_is_down_leaves_the_turn_to_go_on_without_the_tex
         down.open_prompt("+15555550123")
     set_outreach_service(down)
     try:
-        assert asyncio.run(SmsInput()._unanswered_prompt(None, "sms:x", "+15555550123")) is None
+        assert asyncio.run(SmsInput()._unanswered_prompt("+15555550123")) is None
     finally:
         set_outreach_service(None)
 

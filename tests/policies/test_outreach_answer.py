@@ -12,7 +12,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.outreach import reminder_choice, yes_no_choice
+from actions.outreach import numbered_answer, reminder_choice, yes_no_choice
 from bot.paths import DOMAIN_PATH
 from bot.policies.outreach_answer import OutreachAnswerPolicy
 
@@ -110,3 +110,25 @@ def test_offer_answers() -> None:
     assert yes_no_choice("deny", "/deny") is False
     assert yes_no_choice("inform", "yes please") is True
     assert yes_no_choice("inform", "maybe") is None
+
+
+def test_a_bare_number_picks_the_texts_own_choice() -> None:
+    assert numbered_answer("reminder", "inform", "3") == ("cancel_appointment", "/cancel_appointment")
+    assert numbered_answer("waitlist_offer", "inform", "2") == ("deny", "/deny")
+    assert numbered_answer("reminder", "inform", "9") == ("inform", "9")
+    assert numbered_answer("reminder", "affirm", "yes") == ("affirm", "yes")
+
+
+def test_a_bare_number_after_its_question_comes_back_whatever_its_intent(
+    policy: OutreachAnswerPolicy, domain: Domain
+) -> None:
+    asked = [
+        user("nlu_fallback", ANSWER),
+        ActionExecuted("action_outreach_answer"),
+        SlotSet("outreach_step", "answer"),
+        ActionExecuted("action_listen"),
+    ]
+    number = UserUttered("1", {"name": "greet", "confidence": 0.5})
+    assert predicted(policy, domain, [*asked, number]) == "action_outreach_answer"
+    emergency = UserUttered("1", {"name": "report_emergency", "confidence": 1.0})
+    assert predicted(policy, domain, [*asked, emergency]) is None
