@@ -69,6 +69,8 @@ def test_mark_recalled_keeps_the_first_time(db_url: str, scalar: Callable[..., o
     service(db_url).mark_recalled(outbox_id, now=NOW)
     service(db_url).mark_recalled(outbox_id, now=NOW + dt.timedelta(hours=1))
     assert scalar("SELECT COUNT(*) FROM outbox WHERE recalled_at IS NOT NULL") == 1
+    prompt = service(db_url).open_prompt(NUMBER, now=NOW)
+    assert prompt is not None and prompt.recalled_at == NOW  # the connector brings it in no more
     with pytest.raises(ValueError):
         service(db_url).record_answer(outbox_id, "maybe", now=NOW)
 
