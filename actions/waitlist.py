@@ -59,15 +59,21 @@ ANY_TIME = re.compile(
     r"\b(whenever|any ?time|any ?day|anything|no pref|doesn'?t matter|dont care|don'?t mind|asap|soon|cualquier)\b",
     re.I,
 )
-# Questions answered inside the waitlist form by rules (data/rules/waitlist.yml): never taken as an answer.
-ANSWERED_IN_THE_FORM = (
+# Answered by rules while a form is open (data/rules/waitlist.yml, interruptions.yml, handoff.yml): never an answer.
+FORM_INTERRUPTIONS = (
     "ask_clinic_hours",
     "ask_clinic_location",
+    "ask_insurance_accepted",
+    "ask_visit_cost",
     "bot_challenge",
-    "thank",
+    "request_human",
     "report_emergency",
+    "ask_medical_advice",
     "goodbye",
+    "thank",
 )
+# The booking form's list (domain/booking.yml, &interruptions) also switches to cancelling.
+BOOKING_INTERRUPTIONS = (*FORM_INTERRUPTIONS, "cancel_appointment")
 # "none of those work", "anything sooner?", "is there nothing earlier", "can't make those".
 TURNED_DOWN = re.compile(
     r"\b(none|neither|sooner|earlier|nothing before|(do|does|did)n'?t work|not work|can'?t (make|do)|"
@@ -184,6 +190,8 @@ class OffersWaitlist(SlotOfferingValidator, PatientFormValidator):
         """The reply to the waitlist question, whatever its intent."""
         if tracker.get_slot("requested_slot") != "waitlist_answer" or not form_answers_directly(tracker):
             return {}
+        if latest_intent(tracker) in BOOKING_INTERRUPTIONS:
+            return {}  # a rule of the booking form answers it, then the question comes again
         return {"waitlist_answer": latest_text(tracker) or "?"}
 
     async def validate_waitlist_answer(
@@ -296,8 +304,8 @@ def _answer_to(tracker: Tracker, slot: str) -> dict[str, Any]:
     text = latest_text(tracker).strip()
     if tracker.get_slot("requested_slot") != slot or not text or text.startswith("/"):
         return {}
-    if latest_intent(tracker) in ANSWERED_IN_THE_FORM:
-        return {}  # data/rules/waitlist.yml answers it, then the form asks again
+    if latest_intent(tracker) in FORM_INTERRUPTIONS:
+        return {}  # a rule answers it, then the form asks again
     if not form_answers_directly(tracker):
         return {}
     return {slot: text}
@@ -327,6 +335,15 @@ class ValidateWaitlistForm(ExtractsIdentity, PatientFormValidator):
     def identity_position(self, slots: list[str], identity: list[str]) -> list[str]:
         """Ask what they wait for first, then who they are."""
         return slots + identity
+
+    async def on_no_match(
+        self, name: str, dob_iso: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """No record: a failed try, and a word for a new patient (the waitlist needs a record with a mobile)."""
+        result = await self.record_failed_attempt(dispatcher, tracker)
+        if not result.get("identity_locked") and not tracker.get_slot("verification_attempts"):
+            dispatcher.utter_message(response="utter_waitlist_needs_record", **(await safe_clinic_values()))
+        return result
 
     async def extract_waitlist_visit_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -462,6 +479,8 @@ class ValidateWaitlistConsentForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "waitlist_consent" or not form_answers_directly(tracker):
             return {}
         intent = latest_intent(tracker)
+        if intent in FORM_INTERRUPTIONS:
+            return {}  # a rule answers it, then the question comes again
         answer = yes_or_no(latest_text(tracker))
         if answer is None and intent in ("affirm", "deny"):
             answer = intent == "affirm"

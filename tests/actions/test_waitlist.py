@@ -394,3 +394,34 @@ async def test_a_new_request_forgets_a_wish_left_behind(domain: dict[str, Any]) 
     from_booking = {**stale, "waitlist_answer": "from_booking", "patient_id": "P-1001"}
     _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", from_booking, "yes", events=[])
     assert slots.get("waitlist_visit_type", "skin_check") == "skin_check" and slots["requested_slot"] is None
+
+
+async def test_a_name_with_no_record_hears_what_the_waitlist_needs(domain: dict[str, Any]) -> None:
+    wish = {"waitlist_visit_type": "sick_visit", "waitlist_provider": "any", "waitlist_days": "2026-12-03..2026-12-09"}
+    before = {**wish, "patient_full_name": "Nobody Newman", "requested_slot": "patient_dob"}
+    dispatcher, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", before, "01/01/1990")
+    assert texts(dispatcher) == ["utter_verification_failed", "utter_waitlist_needs_record"]
+    assert slots["patient_full_name"] is None and slots["verification_attempts"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("form", "validator", "requested"),
+    [
+        ("booking_form", ValidateBookingForm(), "waitlist_answer"),
+        ("waitlist_consent_form", ValidateWaitlistConsentForm(), "waitlist_consent"),
+        ("waitlist_form", ValidateWaitlistForm(), "waitlist_days"),
+    ],
+)
+async def test_an_emergency_is_never_taken_as_an_answer(
+    domain: dict[str, Any], form: str, validator: Any, requested: str
+) -> None:
+    before = {
+        **ROMERO_SATURDAY,
+        "waitlist_offered": "sick_visit|romero|2026-12-05..2026-12-05",
+        "waitlist_visit_type": "sick_visit",
+        "waitlist_provider": "any",
+        "requested_slot": requested,
+    }
+    text = "my chest hurts really bad and i cant breathe"
+    dispatcher, _, slots = await run_form(validator, domain, form, before, text, intent="report_emergency")
+    assert requested not in slots and dispatcher.messages == []

@@ -107,3 +107,33 @@ def test_no_to_texts_leaves_the_list_alone(chat: Conversation, assistant: Runnin
     chat.say("no")
     assert "I haven't put you on the waitlist" in chat.text
     assert waiting(assistant, "P-1002") == []
+
+
+def test_questions_in_between_are_answered_and_the_question_comes_back(
+    chat: Conversation, assistant: RunningAssistant
+) -> None:
+    query(assistant, "UPDATE patients SET sms_consent_at = NULL WHERE id = 'P-1001'")
+    chat.say("book a sick visit with dr romero")
+    chat.say("saturday")
+    assert "Want that?" in chat.text
+    chat.say("what time do you close on saturday")
+    assert "12:00 PM" in chat.text and "Want that?" in chat.text
+    chat.say("yes")
+    chat.say("Jordan Rivera")
+    chat.say("03/14/1990")
+    assert "ending in 0123" in chat.text
+    chat.say("where are you located")
+    assert "120 Maple Grove Ave" in chat.text and "ending in 0123" in chat.text
+    chat.say("ok yes")
+    assert "You're on the waitlist" in chat.text
+    assert waiting(assistant, "P-1001") == [("sick_visit", "romero", "2026-12-05", "2026-12-05")]
+
+
+def test_an_emergency_stops_the_waitlist_question(chat: Conversation, assistant: RunningAssistant) -> None:
+    chat.say("i want a follow up with dr romero on saturday")
+    if "Want that?" not in chat.text:  # the date came with provider and visit type: asked again
+        chat.say("saturday")
+    assert "Want that?" in chat.text
+    chat.say("my chest hurts really bad and my left arm is numb")
+    assert "911" in chat.text
+    assert waiting(assistant, "P-1001") == [] and waiting(assistant, "P-1002") == []
