@@ -200,6 +200,10 @@ class OffersWaitlist(SlotOfferingValidator, PatientFormValidator):
         """Yes joins; no asks for another time; a new "when" searches again."""
         text = str(value or "")
         intent = latest_intent(tracker)
+        dropped = {"waitlist_answer": None, "waitlist_offered": None}
+        pref = parse_preference(text)
+        if pref.start_date is not None or "past_date" in pref.problems:  # "ok monday then": a new search
+            return {**dropped, **(await self.apply_time_preference(text, dispatcher, tracker))}
         answer = yes_or_no(text)
         if intent == "join_waitlist" or (answer is None and intent == "affirm"):
             answer = True
@@ -207,12 +211,10 @@ class OffersWaitlist(SlotOfferingValidator, PatientFormValidator):
             answer = False
         if answer is True:
             return {"waitlist_answer": text, "form_outcome": "waitlist", "requested_slot": None}
-        dropped = {"waitlist_answer": None, "waitlist_offered": None}
         if answer is False:
             dispatcher.utter_message(response="utter_waitlist_declined")
             return dropped
-        pref = parse_preference(text)
-        if pref.matched or "past_date" in pref.problems:
+        if pref.matched:  # "afternoons are better": a new search
             return {**dropped, **(await self.apply_time_preference(text, dispatcher, tracker))}
         dispatcher.utter_message(response="utter_yes_or_no")
         return {"waitlist_answer": None}

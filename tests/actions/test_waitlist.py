@@ -139,6 +139,11 @@ async def test_no_or_another_time_drops_the_offer(domain: dict[str, Any]) -> Non
     )
     assert slots["waitlist_offered"] is None
     assert slots["offered_slots"] and slots["requested_slot"] == "slot_choice"
+    _, _, slots = await booking(
+        domain, {**offered, "waitlist_answer": "ok monday then"}, "ok monday then", "waitlist_answer", intent="affirm"
+    )
+    assert slots["waitlist_offered"] is None and slots.get("form_outcome") is None
+    assert slots["offered_slots"] and slots["requested_slot"] == "slot_choice"
     dispatcher, _, slots = await booking(domain, {**offered, "waitlist_answer": "hmm"}, "hmm", "waitlist_answer")
     assert texts(dispatcher) == ["utter_yes_or_no"] and slots["requested_slot"] == "waitlist_answer"
 
