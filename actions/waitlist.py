@@ -53,7 +53,6 @@ DEFAULT_DAYS = 14  # "whenever": the next two weeks
 MAX_DAYS = 60  # the longest range one entry may cover (the SQL refuses longer ones too)
 WAITLIST_SLOTS = ["waitlist_visit_type", "waitlist_provider", "waitlist_days", "waitlist_consent"]
 WAITLIST_FORM_SLOTS = [*WAITLIST_SLOTS, "waitlist_mobile_ending", "waitlist_answer", "patient_full_name", "patient_dob"]
-FROM_BOOKING = "from_booking"  # waitlist_answer while the waitlist form runs with the booking form's wish
 ANY_PROVIDER = re.compile(r"\b(any|anyone|anybody|whoever|no pref|doesn'?t matter|dont care|don'?t mind)\b", re.I)
 ANY_TIME = re.compile(
     r"\b(whenever|any ?time|any ?day|anything|no pref|doesn'?t matter|dont care|don'?t mind|asap|soon|cualquier)\b",
@@ -273,7 +272,7 @@ def start_waitlist_form(tracker: Tracker) -> list[EventType]:
     days_value = f"{days[0].isoformat()}..{days[1].isoformat()}" if days else None
     return [
         SlotSet("waitlist_offered", None),
-        SlotSet("waitlist_answer", FROM_BOOKING),
+        SlotSet("waitlist_answer", None),
         SlotSet("waitlist_visit_type", visit_type),
         SlotSet("waitlist_provider", provider or ("any" if visit_type else None)),
         SlotSet("waitlist_days", days_value),
@@ -283,6 +282,16 @@ def start_waitlist_form(tracker: Tracker) -> list[EventType]:
 
 
 # -- the waitlist form
+
+
+def _started_by_booking(tracker: Tracker) -> bool:
+    """Whether the booking action started this form (with its wish) since the patient's last message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_book_appointment":
+            return True
+    return False
 
 
 class ExtractsIdentity:
@@ -322,11 +331,18 @@ class ValidateWaitlistForm(ExtractsIdentity, PatientFormValidator):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """A new request starts from its own words: a wish left by a form that was cut short is forgotten."""
-        if tracker.get_slot("requested_slot") is None and tracker.get_slot("waitlist_answer") != FROM_BOOKING:
+        if tracker.get_slot("requested_slot") is None and not _started_by_booking(tracker):
             stale = [slot for slot in WAITLIST_SLOTS if tracker.get_slot(slot) is not None]
             if stale:
                 tracker = tracker.copy()
                 tracker.slots.update(dict.fromkeys(stale))
+                # Rasa hands filled slots to the form as candidates when it starts: not these.
+                tail = len(tracker.events)
+                while tail and tracker.events[tail - 1].get("event") == "slot":
+                    tail -= 1
+                tracker.events = tracker.events[:tail] + [
+                    e for e in tracker.events[tail:] if e.get("name") not in stale
+                ]
                 return [SlotSet(slot, None) for slot in stale] + await super().run(dispatcher, tracker, domain)
         return await super().run(dispatcher, tracker, domain)
 

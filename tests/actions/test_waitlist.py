@@ -38,6 +38,12 @@ def execute(url: str, sql: str, **params: object) -> None:
         conn.execute(sa.text(sql), params)
 
 
+# What the validator sees when the booking action started the waitlist form (a FollowupAction).
+BOOKED_THEN_FORM = [
+    {"event": "user", "text": "yes"},
+    {"event": "action", "name": "action_book_appointment"},
+    {"event": "action", "name": "waitlist_form"},
+]
 WAITLIST_FORM_ORDER = ["waitlist_visit_type", "waitlist_provider", "waitlist_days", "patient_full_name", "patient_dob"]
 
 
@@ -206,8 +212,7 @@ async def test_direct_request_asks_what_then_who(domain: dict[str, Any]) -> None
     )
     assert next_asked({}, slots) == "waitlist_visit_type"
     wish = {"waitlist_visit_type": "skin_check", "waitlist_provider": "any", "waitlist_days": "2026-12-03..2026-12-09"}
-    wish = {**wish, "waitlist_answer": "from_booking"}
-    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", wish, "yes", events=[])
+    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", wish, "yes", events=BOOKED_THEN_FORM)
     assert next_asked(wish, slots) == "patient_full_name"
 
 
@@ -393,11 +398,19 @@ async def test_a_new_request_forgets_a_wish_left_behind(domain: dict[str, Any]) 
         stale,
         "put me on the waitlist",
         intent="join_waitlist",
-        events=[],
+        # Rasa starts a form by handing it the slots already filled, as candidates.
+        events=[
+            {"event": "user", "text": "put me on the waitlist"},
+            {"event": "action", "name": "waitlist_form"},
+            *({"event": "slot", "name": name, "value": value} for name, value in stale.items()),
+        ],
     )
     assert next_asked({}, slots) == "waitlist_visit_type"
-    from_booking = {**stale, "waitlist_answer": "from_booking", "patient_id": "P-1001"}
-    _, _, slots = await run_form(ValidateWaitlistForm(), domain, "waitlist_form", from_booking, "yes", events=[])
+    assert all(slots[name] is None for name in stale)
+    from_booking = {**stale, "patient_id": "P-1001"}
+    _, _, slots = await run_form(
+        ValidateWaitlistForm(), domain, "waitlist_form", from_booking, "yes", events=BOOKED_THEN_FORM
+    )
     assert slots.get("waitlist_visit_type", "skin_check") == "skin_check" and slots["requested_slot"] is None
 
 

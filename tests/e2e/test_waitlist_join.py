@@ -137,3 +137,12 @@ def test_an_emergency_stops_the_waitlist_question(chat: Conversation, assistant:
     chat.say("my chest hurts really bad and my left arm is numb")
     assert "911" in chat.text
     assert waiting(assistant, "P-1001") == [] and waiting(assistant, "P-1002") == []
+
+
+def test_a_request_cut_short_is_forgotten(chat: Conversation) -> None:
+    chat.say("waitlist please")
+    chat.say("skin check")
+    assert "Who would you like to see?" in chat.text
+    chat.say("bye")
+    chat.say("can you put me on the wait list")
+    assert "What kind of visit" in chat.text
