@@ -146,3 +146,16 @@ def test_a_request_cut_short_is_forgotten(chat: Conversation) -> None:
     chat.say("bye")
     chat.say("can you put me on the wait list")
     assert "What kind of visit" in chat.text
+
+
+def test_a_verified_patient_joins_from_booking_at_once(chat: Conversation, assistant: RunningAssistant) -> None:
+    chat.say("show my appointments")
+    chat.say("Ana Souza")
+    chat.say("11/02/1978")
+    assert "Thanks, Ana" in chat.text
+    chat.say("i need to book a vaccination with dr romero")
+    chat.say("this saturday")
+    assert "Want that?" in chat.text
+    chat.click(0)
+    assert "You're on the waitlist for a vaccination with Dr. Luis Romero on Saturday, December 5" in chat.text
+    assert waiting(assistant, "P-1002") == [("vaccination", "romero", "2026-12-05", "2026-12-05")]
