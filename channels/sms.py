@@ -66,10 +66,10 @@ _KEYWORD = re.compile(r"\s*([A-Za-z]+)\s*[.!]*\s*")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
-# Responses in domain/channels.yml, so content staff edit them with the rest.
 # Metadata naming the clinic's text a reply answers ({"outbox_id": ...}); actions check it against the sender.
 OUTREACH_METADATA = "outreach"
 
+# Responses in domain/channels.yml, so content staff edit them with the rest.
 KEYWORD_RESPONSES = {
     "opt_out": "utter_sms_opted_out",
     "opt_out_cancel": "utter_sms_opted_out_cancel",
