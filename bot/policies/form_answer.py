@@ -22,17 +22,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.answer_shapes import ANSWER_SLOTS, fits, looks_like_question
 from bot.policies.staff_hold import awaits_answer, holds
+from bot.policies.untrained import UntrainedPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def red_flag(entities: list[dict[str, Any]]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class FormAnswerPolicy(Policy):
+class FormAnswerPolicy(UntrainedPolicy):
     """Predicts the active form when the reply is the answer to the form's question."""
 
     @staticmethod
@@ -74,10 +74,6 @@ class FormAnswerPolicy(Policy):
         """Nothing to learn: the decision reads the question and the reply."""
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._ways_out = frozenset(self.config.get("ways_out") or [])
-
-    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to train."""
-        return self._resource
 
     def takes_answer(self, tracker: DialogueStateTracker) -> bool:
         """Whether the latest reply answers the form's open question."""

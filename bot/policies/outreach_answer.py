@@ -20,19 +20,16 @@ import logging
 import re
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies.form_answer import red_flag
 from bot.policies.staff_hold import AUTOMATIC_ACTIONS, awaits_answer, holds
+from bot.policies.untrained import UntrainedPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -83,28 +80,13 @@ def asked_last(tracker: DialogueStateTracker) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class OutreachAnswerPolicy(Policy):
+class OutreachAnswerPolicy(UntrainedPolicy):
     """Predicts ``action_outreach_answer`` for an answer to a clinic text, and listens after it."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Priority above the RulePolicy; intents that always go to the rules."""
         return {"priority": OUTREACH_ANSWER_PRIORITY}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any | None = None,
-    ) -> None:
-        """Nothing to learn: the decision reads the message's metadata and one slot."""
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to train."""
-        return self._resource
 
     def answers_text(self, tracker: DialogueStateTracker) -> bool:
         """Whether the latest message answers a clinic text (or the answer action's own question)."""

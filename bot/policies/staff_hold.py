@@ -14,16 +14,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.policies.untrained import UntrainedPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -51,28 +49,13 @@ def holds(tracker: DialogueStateTracker) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class StaffHoldPolicy(Policy):
+class StaffHoldPolicy(UntrainedPolicy):
     """Predicts ``action_listen`` after each user message while staff hold the chat."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Priority above the RulePolicy; no featurizer settings needed."""
         return {"priority": STAFF_HOLD_PRIORITY}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any | None = None,
-    ) -> None:
-        """Nothing to learn or load: the policy reads one slot."""
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to train; the hold is a fact of the conversation, not a pattern."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
