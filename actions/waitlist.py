@@ -74,6 +74,7 @@ FORM_INTERRUPTIONS = (
 # The booking form's list (domain/booking.yml, &interruptions) also switches to cancelling.
 BOOKING_INTERRUPTIONS = (*FORM_INTERRUPTIONS, "cancel_appointment")
 # "none of those work", "anything sooner?", "is there nothing earlier", "can't make those".
+SOONER = re.compile(r"\b(sooner|earlier|nothing before|before that)\b", re.I)
 TURNED_DOWN = re.compile(
     r"\b(none|neither|sooner|earlier|nothing before|(do|does|did)n'?t work|not work|can'?t (make|do)|"
     r"too late|too far|no good|not good)\b",
@@ -111,6 +112,27 @@ def range_of(pref: Any, first_offered: dt.date | None = None) -> tuple[dt.date, 
     if first_offered is not None:
         return today, max(today, first_offered - dt.timedelta(days=1))
     return today, today + dt.timedelta(days=DEFAULT_DAYS - 1)
+
+
+def earlier_days(text: str, offered: list[Any], asked: str | None) -> str | None:
+    """For "anything sooner?" after a search that began later than today: the days before the first time offered.
+
+    None when the reply does not ask for sooner, or the search already began
+    today (nothing sooner is open: the waitlist is the answer).
+    """
+    if not SOONER.search(text):
+        return None
+    today = get_settings().today()
+    began = parse_preference(asked).start_date if asked else None
+    if began is None or began <= today:
+        return None
+    days = [k.start.date() for k in (SlotKey.decode(o) for o in offered) if k is not None]
+    if not days or min(days) <= today:
+        return None
+    last = min(days) - dt.timedelta(days=1)
+    if last == today:
+        return f"on {format_date(today)}"
+    return f"between {format_date(today)} and {format_date(last)}"
 
 
 def range_text(first: dt.date, last: dt.date) -> str:
@@ -231,6 +253,9 @@ class OffersWaitlist(SlotOfferingValidator, PatientFormValidator):
             and not parse_preference(text).start_date
             and (TURNED_DOWN.search(text) or latest_intent(tracker) == "deny")
         ):
+            earlier = earlier_days(text, offered, tracker.get_slot("time_preference"))
+            if earlier is not None:  # "anything sooner?": look before the first time offered, then the waitlist
+                return {"slot_choice": None, **(await self.apply_time_preference(earlier, dispatcher, tracker))}
             return {"slot_choice": None, "waitlist_offered": booking_wish(tracker)}
         return await super().validate_slot_choice(value, dispatcher, tracker, domain)
 

@@ -167,6 +167,21 @@ async def test_turning_the_times_down_offers_the_waitlist_until_the_first_time(
     assert dispatcher.messages == []
 
 
+async def test_anything_sooner_after_a_later_week_looks_before_it_first(domain: dict[str, Any]) -> None:
+    offered = ["2026-12-14T09:00|patel", "2026-12-14T09:20|patel"]
+    base = {
+        "visit_type": "follow_up",
+        "provider": "patel",
+        "time_preference": "the week of december 14",
+        "offered_slots": offered,
+    }
+    text = "hmm thats a while away, anything sooner?"
+    _, _, slots = await booking(domain, {**base, "slot_choice": text}, text, "slot_choice", intent="inform")
+    assert not slots.get("waitlist_offered")
+    earlier = [o for o in slots["offered_slots"] if o < "2026-12-14"]
+    assert earlier and earlier == slots["offered_slots"]  # only times before the week first offered
+
+
 async def test_a_pick_or_a_new_day_is_not_a_turn_down(domain: dict[str, Any]) -> None:
     offered = ["2026-12-09T09:00|patel", "2026-12-09T09:20|patel"]
     base = {"visit_type": "follow_up", "provider": "patel", "time_preference": "asap", "offered_slots": offered}
