@@ -33,6 +33,16 @@ its events (``user_uttered`` / ``bot_uttered``, ``session_request`` /
   (``utter_conversation_unavailable`` for a store outage, :data:`channels.kit.FAILED_REPLY`
   otherwise) with a "Send again" button that sends the same message once more.
   It goes straight to the socket, not through Redis, which may be what is down.
+* **Message ids**: the widget gives every message a random ``message_id`` (1 to
+  64 characters of ``[A-Za-z0-9_-]``; anything else is ignored, never refused),
+  and the "Send again" button carries the failed message's id. The id is kept
+  in the conversation (``UserUttered.message_id``) and claimed in the clinic
+  database under a keyed hash of conversation and id, so a resend is
+  recognised on any instance: it is looked up in the conversation under its
+  lock, its stored answer is sent again, and the turn runs only when it is not
+  there (``channels/turns.py``). A resend after a failed or interrupted turn is
+  answered once and never processed twice. When the clinic database cannot be
+  reached for the claim, the message is looked up the same way before it runs.
 """
 
 from __future__ import annotations
@@ -57,16 +67,21 @@ from socketio import AsyncManager, AsyncServer
 from bot.clinic_facts import fallback_clinic_values, safe_clinic_values
 from bot.settings import Settings, get_settings
 from bot.stores.tracker_store import TurnNotStored
+from channels import turns
 from channels.kit import FAILED_REPLY, ChannelNotConfigured, check_text, keyed_hash
 from channels.socketio_json import JsonRedisManager
 
 logger = logging.getLogger(__name__)
 
 CONVERSATION_PREFIX = "webchat"
+CHANNEL = "webchat"
+"""The channel name of web chat deliveries in the clinic database."""
 REDIS_CHANNEL = "clinic-webchat"
 TYPING_EVENT = "bot_typing"
 SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
 _MAC_PURPOSE = "webchat-session"
+MESSAGE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+DELIVERY_PURPOSE = "webchat-delivery"
 
 STORE_DOWN_RESPONSE = "utter_conversation_unavailable"
 """The domain response a patient gets when the conversation lock or store is down."""
@@ -142,6 +157,14 @@ def client_manager(settings: Settings) -> AsyncManager | None:
     return JsonRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
 
 
+def message_id_of(data: Any) -> str | None:
+    """The message's ``message_id`` when well-formed (1 to 64 of ``[A-Za-z0-9_-]``); anything else: None."""
+    proposed = data.get("message_id") if isinstance(data, dict) else None
+    if isinstance(proposed, str) and MESSAGE_ID_PATTERN.fullmatch(proposed):
+        return proposed
+    return None
+
+
 async def _maybe_await(result: Any) -> None:
     """Await ``result`` if it is awaitable (``enter_room`` became a coroutine in python-socketio 5.10)."""
     if inspect.isawaitable(result):
@@ -149,10 +172,21 @@ async def _maybe_await(result: Any) -> None:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Rasa's socket.io output, with custom JSON sent to the conversation's room."""
+    """Rasa's socket.io output, with custom JSON sent to the conversation's room.
+
+    ``sent`` counts the bot messages emitted through it (a turn's answer went out).
+    """
+
+    sent: int = 0
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        """Emit one bot message (Rasa's), counting it."""
+        self.sent += 1
+        await super()._send_message(socket_id, response)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Emit custom JSON as a bot message (Rasa's version passes it as keyword arguments)."""
+        self.sent += 1
         await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
 
 
@@ -259,34 +293,80 @@ class WebChatInput(SocketIOInput):
                 await output.send_text_message(conversation, checked.reply or "")
                 await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, namespace=namespace)
                 return
+            message_id = message_id_of(data)
             await sio.emit(TYPING_EVENT, {"typing": True}, room=conversation, namespace=namespace)
             told: str | None = None  # the socket already told that the turn is over
+            message = UserMessage(
+                checked.text, output, conversation, input_channel=self.name(), message_id=message_id, metadata=None
+            )
             try:
-                await on_new_message(
-                    UserMessage(checked.text, output, conversation, input_channel=self.name(), metadata=None)
-                )
-            except (Exception, TurnNotStored) as error:  # noqa: BLE001 - whatever broke, the patient gets an answer and a retry
-                reply = await self._failure_reply(error, conversation, webhook)
-                retry = {"content_type": "text", "title": RETRY_TITLE, "payload": checked.text}
-                # Straight to this socket (ignore_queue): Redis, the way replies usually travel, may be what is down.
-                await sio.emit(
-                    self.bot_message_evt,
-                    {"text": reply, "quick_replies": [retry]},
-                    to=sid,
-                    namespace=namespace,
-                    ignore_queue=True,
-                )
-                await sio.emit(TYPING_EVENT, {"typing": False}, to=sid, namespace=namespace, ignore_queue=True)
-                told = sid
+                try:
+                    outcome = await self._run_turn(message, output, on_new_message, webhook)
+                except (Exception, TurnNotStored) as error:  # noqa: BLE001 - whatever broke, the patient gets an answer
+                    outcome = turns.TurnOutcome(error=error)
+                if outcome.failed and outcome.error is not None:
+                    reply = await self._failure_reply(outcome.error, conversation, webhook)
+                    retry: dict[str, Any] = {"content_type": "text", "title": RETRY_TITLE, "payload": checked.text}
+                    if message_id is not None:
+                        retry["message_id"] = message_id  # the resend is recognised as this message
+                    # Straight to this socket (ignore_queue): Redis, the usual way of replies, may be what is down.
+                    await sio.emit(
+                        self.bot_message_evt,
+                        {"text": reply, "quick_replies": [retry]},
+                        to=sid,
+                        namespace=namespace,
+                        ignore_queue=True,
+                    )
+                    await sio.emit(TYPING_EVENT, {"typing": False}, to=sid, namespace=namespace, ignore_queue=True)
+                    told = sid
             finally:
                 await sio.emit(TYPING_EVENT, {"typing": False}, room=conversation, skip_sid=told, namespace=namespace)
 
         return webhook
 
+    async def _run_turn(
+        self,
+        message: UserMessage,
+        output: WebChatOutput,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        webhook: Blueprint,
+    ) -> turns.TurnOutcome:
+        """Run one turn; a message with an id runs once, a resend of it gets its stored answer again."""
+        if message.message_id is None:
+            return await turns.answer(on_new_message, message, [])
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from channels.store import claim_delivery
+
+        conversation = message.sender_id
+        try:
+            key = keyed_hash(f"{conversation}\x00{message.message_id}", DELIVERY_PURPOSE)
+            claim = await asyncio.to_thread(claim_delivery, CHANNEL, key)
+        except (SQLAlchemyError, ChannelNotConfigured) as error:
+            # Not recorded: the id is still looked up in the conversation before the turn runs.
+            logger.error(
+                "web chat message id in %s not claimed: clinic database unavailable (%s); "
+                "looked up in the conversation instead",
+                conversation,
+                type(error).__name__,
+            )
+            claimed = False
+        else:
+            claimed = claim.claimed
+            if not claimed:
+                logger.info("web chat message id seen before in %s: looked up under its lock", conversation)
+        agent = _agent(webhook)
+        if claimed or agent is None:
+            return await turns.answer(on_new_message, message, [])
+        before = output.sent
+        outcome = await turns.answer_unfinished(agent, message, [])
+        if outcome.stored and output.sent == before:
+            for reply in outcome.messages:  # the stored answer of the earlier delivery, sent again
+                await output.send_response(conversation, reply)
+        return outcome
+
     async def _failure_reply(self, error: BaseException, conversation: str, webhook: Blueprint) -> str:
         """What the patient is told when a turn failed; logs the error's class and place, never the message."""
-        from channels import turns
-
         if not isinstance(error, turns.store_failures()):
             logger.error(
                 "web chat turn in %s failed (%s at %s); the patient was asked to send it again",
@@ -307,8 +387,7 @@ class WebChatInput(SocketIOInput):
         """``utter_conversation_unavailable`` with the clinic's phone, or :data:`STORE_DOWN_FALLBACK`."""
         from rasa.shared.core.trackers import DialogueStateTracker
 
-        apps = webhook.apps if webhook.registered else ()
-        agent = next((app.ctx.agent for app in apps if getattr(app.ctx, "agent", None)), None)
+        agent = _agent(webhook)
         if agent is None or getattr(agent, "nlg", None) is None:
             return STORE_DOWN_FALLBACK
         try:
@@ -324,6 +403,12 @@ class WebChatInput(SocketIOInput):
             return STORE_DOWN_FALLBACK
         text = message.get("text") if isinstance(message, dict) else None
         return text if isinstance(text, str) and text else STORE_DOWN_FALLBACK
+
+
+def _agent(webhook: Blueprint) -> Any:
+    """The Rasa agent of the app this channel is served by; None before it is registered and loaded."""
+    apps = webhook.apps if webhook.registered else ()
+    return next((app.ctx.agent for app in apps if getattr(app.ctx, "agent", None)), None)
 
 
 def _where(error: BaseException) -> str:

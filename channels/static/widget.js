@@ -114,7 +114,8 @@
       b.addEventListener("click", function () {
         if (!ready) { return; }
         entry.used = true;
-        send(String(button.payload || button.title || ""), String(button.title || ""));
+        // The server's "Send again" button carries the failed message's id: a resend is recognised.
+        send(String(button.payload || button.title || ""), String(button.title || ""), button.messageId);
         ui.input.focus();
       });
       group.appendChild(b);
@@ -278,19 +279,29 @@
   }
 
   // ---------- sending and receiving ----------
-  function send(payload, shownText) {
+  // A fresh random id for every message the patient sends (32 hex digits), so
+  // the server answers a resend of it once.
+  function newMessageId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function send(payload, shownText, messageId) {
     removeButtons();
     add({ who: "user", text: shownText });
     setTyping(true);
     if (config.mode === "portal") { portalSend(payload); return; }
-    socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
+    socket.emit("user_uttered", { message: payload, session_id: state.sessionId, message_id: messageId || newMessageId() });
   }
 
   function receive(message) {
     if (!message || typeof message !== "object") { return; }
     var buttons = message.quick_replies || message.buttons || [];
     buttons = Array.isArray(buttons) ? buttons.filter(function (b) { return b && b.title; }).map(function (b) {
-      return { title: String(b.title), payload: String(b.payload || b.title) };
+      var button = { title: String(b.title), payload: String(b.payload || b.title) };
+      if (typeof b.message_id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(b.message_id)) { button.messageId = b.message_id; }
+      return button;
     }) : [];
     var text = typeof message.text === "string" ? message.text : "";
     if (!text && !buttons.length) { return; }
