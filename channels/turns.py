@@ -1,7 +1,7 @@
 """One turn of the assistant for a message the channel numbered: answered once, or failed out loud.
 
-The portal (``message_id``) and SMS (Twilio's ``MessageSid``) give every
-message an id, claimed in the clinic database (``channels/store.py``) so that a
+The portal (``message_id``), SMS (Twilio's ``MessageSid``) and web chat (the
+widget's ``message_id``) give every message an id, claimed in the clinic database (``channels/store.py``) so that a
 redelivery is recognised on any Rasa instance. This module runs the turn and
 says what became of it:
 
