@@ -15,10 +15,10 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from types import FrameType
 
 from bot.outreach.outbox import HEARTBEAT_SECONDS, OutboxSender
+from bot.outreach.planner import plan
 
 logger = logging.getLogger("bot.outreach.worker")
 
@@ -26,15 +26,6 @@ IDLE_SECONDS = 1.0
 ERROR_PAUSE_SECONDS = 5.0
 PLAN_EVERY_SECONDS = 1.0
 """Planning reads every booked visit; at most once a second, even while a backlog is sent."""
-
-
-def _planner() -> Callable[..., object] | None:
-    """The planner, imported late (it may be missing in a partial install); None when absent."""
-    try:
-        from bot.outreach.planner import plan
-    except ImportError:
-        return None
-    return plan
 
 
 def _summary(counts: collections.Counter[str]) -> str:
@@ -50,7 +41,6 @@ class Worker:
         self.idle_seconds = idle_seconds
         self.stopping = threading.Event()
         self._planned_at = 0.0
-        self._planner_missing_logged = False
 
     def stop(self) -> None:
         """Finish the text in hand, hand back the rest of the batch, and end."""
@@ -68,12 +58,6 @@ class Worker:
         if time.monotonic() - self._planned_at < PLAN_EVERY_SECONDS:
             return
         self._planned_at = time.monotonic()
-        plan = _planner()
-        if plan is None:
-            if not self._planner_missing_logged:
-                self._planner_missing_logged = True
-                logger.warning("no outreach planner installed: only rows already in the outbox are sent")
-            return
         plan(url=self.sender.url)  # it logs what it planned
 
     def round(self) -> collections.Counter[str]:
