@@ -15,7 +15,6 @@ A text is matched to a reply by the keyed hash of the number it went to
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from typing import Any
 
@@ -44,26 +43,15 @@ from bot.outreach.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from bot.outreach.outbox import number_key
 from bot.outreach.service import PROMPT_WINDOW, OfferGone, Prompt, PromptNotFound
 from bot.outreach.sql_base import SqlOutreachBase
 from bot.scheduling.service import AppointmentInfo, SchedulingService
 
 logger = logging.getLogger(__name__)
 
-NUMBER_KEY_PURPOSE = "outreach-number"
 # Answers after which a reminder asks nothing more.
 _REMINDER_CLOSED = (ANSWER_MOVED, ANSWER_CANCELLED)
-
-
-def number_key(number: str) -> str:
-    """The keyed hash the worker stores for the number a text went to (the worker's function once it exists)."""
-    try:
-        outbox: Any = importlib.import_module("bot.outreach.outbox")
-        return str(outbox.number_key(number))
-    except (ImportError, AttributeError):
-        from bot.channel_identity import keyed_hash
-
-        return keyed_hash(number.strip(), NUMBER_KEY_PURPOSE)
 
 
 class SqlAnswers(SqlOutreachBase):

@@ -22,7 +22,7 @@ from bot.outreach.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from bot.outreach.sql_answers import NUMBER_KEY_PURPOSE
+from bot.outreach.outbox import NUMBER_KEY_PURPOSE
 from bot.settings import Settings
 
 
