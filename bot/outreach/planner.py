@@ -418,6 +418,19 @@ def _plan_visit_texts(session: Session, policy: Policy, now: dt.datetime, tz: Zo
         wanted.append(Visit.follow_up_due_in_days.isnot(None))
     visits = list(session.execute(select(Visit).where(Visit.visit_date >= earliest, or_(*wanted))).scalars())
     refusals = _refusals(session, (v.patient_id for v in visits))
+
+    def row(kind: str, visit: Visit, due: dt.datetime, grace: dt.timedelta) -> dict[str, Any]:
+        return _outbox_row(
+            dedupe_key=f"{kind}:{visit.id}",
+            kind=kind,
+            patient_id=visit.patient_id,
+            send_at=policy.next_allowed(max(due, now), tz),
+            expires_at=due + grace,
+            now=now,
+            refusal=refusals.get(visit.patient_id),
+            visit_id=visit.id,
+        )
+
     for visit in visits:
         if policy.follow_up_offer_at is not None and visit.follow_up_due_in_days is not None:
             due_day = visit.visit_date + dt.timedelta(days=visit.follow_up_due_in_days)
@@ -426,34 +439,12 @@ def _plan_visit_texts(session: Session, policy: Policy, now: dt.datetime, tz: Zo
             if now - FOLLOW_UP_GRACE < due <= now + FOLLOW_UP_PLAN_AHEAD and not follow_up_booked(
                 session, visit.patient_id, visit_end
             ):
-                follow_ups.append(
-                    _outbox_row(
-                        dedupe_key=f"{KIND_FOLLOW_UP}:{visit.id}",
-                        kind=KIND_FOLLOW_UP,
-                        patient_id=visit.patient_id,
-                        send_at=policy.next_allowed(max(due, now), tz),
-                        expires_at=due + FOLLOW_UP_GRACE,
-                        now=now,
-                        refusal=refusals.get(visit.patient_id),
-                        visit_id=visit.id,
-                    )
-                )
+                follow_ups.append(row(KIND_FOLLOW_UP, visit, due, FOLLOW_UP_GRACE))
         if policy.notes_ready_at is not None:
             day_after = visit.visit_date + dt.timedelta(days=1)
             due = dt.datetime.combine(day_after, policy.notes_ready_at, tzinfo=tz).astimezone(dt.timezone.utc)
             if due > now - NOTES_READY_GRACE and day_after <= today + dt.timedelta(days=1):
-                notes.append(
-                    _outbox_row(
-                        dedupe_key=f"{KIND_NOTES_READY}:{visit.id}",
-                        kind=KIND_NOTES_READY,
-                        patient_id=visit.patient_id,
-                        send_at=policy.next_allowed(max(due, now), tz),
-                        expires_at=due + NOTES_READY_GRACE,
-                        now=now,
-                        refusal=refusals.get(visit.patient_id),
-                        visit_id=visit.id,
-                    )
-                )
+                notes.append(row(KIND_NOTES_READY, visit, due, NOTES_READY_GRACE))
     existing = _existing_keys(session, [r["dedupe_key"] for r in follow_ups + notes])
     table = OutboxMessage.__table__
     new_follow_ups = [r for r in follow_ups if r["dedupe_key"] not in existing]
